@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// sessionlog: an event-sourced log processor for web-analytics sessions.
+/// Module dependencies point one way: CLI → LogStore → LogFormat → C shims.
+let package = Package(
+    name: "sessionlog",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sessionlog", targets: ["sessionlog"]),
+        .library(name: "LogFormat", targets: ["LogFormat"]),
+        .library(name: "LogStore", targets: ["LogStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
+        .target(name: "CChecksum"),
+        .target(
+            name: "LogFormat",
+            dependencies: [
+                "CLZ4",
+                "CChecksum",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(name: "LogStore", dependencies: ["LogFormat"]),
+        .target(
+            name: "SessionlogCLI",
+            dependencies: [
+                "LogStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(name: "sessionlog", dependencies: ["SessionlogCLI"]),
+        .target(name: "SessionlogTestKit", dependencies: ["LogStore"]),
+        .testTarget(name: "LogFormatTests", dependencies: ["LogFormat"]),
+        .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "SessionlogTestKit"]),
+        .testTarget(
+            name: "SessionlogIntegrationTests",
+            dependencies: ["LogStore", "SessionlogTestKit"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,97 @@
+import Foundation
+import LogFormat
+
+/// The single writer of a log directory, with group commit.
+///
+/// Concurrent `append` calls are coalesced: a dedicated thread takes everything pending (up to
+/// `groupBytesMax`), writes it as LZ4 batches with one `write`, makes it durable with one
+/// `fdatasync`, and only then resumes every caller with its offsets. Blocking syscalls therefore
+/// never run on Swift's cooperative pool.
+///
+/// Guarantees: offsets are dense and assigned in commit order, one call's records get consecutive
+/// offsets, `received_at` never decreases, an answer means durable (with `FsyncPolicy.always`).
+/// Only one `LogWriter` per directory across all processes (`StorageError.Code.locked`). After a
+/// failed fsync every append fails (`.writerFailed`); after ENOSPC only that group fails.
+///
+/// ```swift
+/// let writer = try LogWriter.open(directory: "data/log")
+/// let offsets = try await writer.append([AppendRecord(version: 3, producerUID: 1000, payload: bytes)])
+/// await writer.close()
+/// ```
+public final class LogWriter: Sendable {
+    public let directory: LogDirectory
+    public let recovery: RecoveryReport
+    private let queue: GroupCommitQueue
+
+    private init(directory: LogDirectory, recovery: RecoveryReport, queue: GroupCommitQueue) {
+        self.directory = directory
+        self.recovery = recovery
+        self.queue = queue
+    }
+
+    /// Opens the log at `directory` (created if missing), recovering it first; see `RecoveryReport`.
+    public static func open(directory: String, options: LogWriterOptions = LogWriterOptions()) throws -> LogWriter {
+        let logDirectory = LogDirectory(path: directory)
+        let (appender, report) = try SegmentAppender.open(logDirectory, options: options)
+        let queue = GroupCommitQueue(next: report.nextOffset, head: report.head)
+        let thread = Thread { Self.run(appender, queue: queue) }
+        thread.name = "sessionlog.writer"
+        thread.start()
+        return LogWriter(directory: logDirectory, recovery: report, queue: queue)
+    }
+
+    /// Appends `records` and returns their offsets once they are durable.
+    /// Throws `StorageError`: `.diskFull` (nothing appended; retry later), `.writerFailed`,
+    /// `.closed`, or `.invalidArgument` for a record over `LogWriterOptions.recordBytesMax`.
+    public func append(_ records: [AppendRecord]) async throws -> [LogOffset] {
+        guard !records.isEmpty else { return [] }
+        var bytes = 0
+        for record in records {
+            guard record.encodedSize <= LogWriterOptions.recordBytesMax,
+                (record.idempotencyKey?.utf8.count ?? 0) <= RecordLayout.keyBytesMax
+            else {
+                throw StorageError(
+                    .invalidArgument,
+                    "a record of \(record.encodedSize) bytes (key \(record.idempotencyKey?.utf8.count ?? 0)) exceeds the log's limits")
+            }
+            bytes += record.encodedSize
+        }
+        let first = try await withCheckedThrowingContinuation { continuation in
+            queue.enqueue(.init(records: records, rawBytes: bytes, continuation: continuation))
+        }
+        return first
+    }
+
+    /// Offset the next record will get, and the head hash, as of the last commit.
+    public var committedEnd: (next: LogOffset, head: BatchHash) { queue.committedEnd }
+
+    /// Raw bytes queued and not yet committed.
+    public var queuedBytes: Int { queue.queuedBytes }
+
+    /// Commits what is pending, stops the writer thread and releases the lock.
+    public func close() async {
+        queue.close()
+        await queue.waitUntilStopped()
+    }
+
+    private static func run(_ appender: SegmentAppender, queue: GroupCommitQueue) {
+        // The appender (files and lock) lives exactly as long as this loop.
+        while let group = queue.takeGroup(bytesMax: appender.options.groupBytesMax) {
+            do {
+                let firstOffsets = try appender.commit(group.map(\.records))
+                queue.committed(next: appender.nextOffset, head: appender.head)
+                for (request, first) in zip(group, firstOffsets) {
+                    request.continuation.resume(returning: (0..<request.records.count).map { first.advanced(by: $0) })
+                }
+            } catch {
+                let storageError = error as? StorageError ?? StorageError(.io, "\(error)")
+                for request in group { request.continuation.resume(throwing: storageError) }
+                if storageError.code == .writerFailed {
+                    queue.fail(storageError)
+                    break
+                }
+            }
+        }
+        queue.markStopped()
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+
+/// One open file descriptor with the few syscalls the log needs; each failure becomes a
+/// `StorageError` naming the syscall and path.
+///
+/// Not thread-safe: one owner at a time. Closes the descriptor on deinit.
+final class PosixFile: @unchecked Sendable {  // single owner by construction (the writer thread or one reader)
+    let descriptor: Int32
+    let path: String
+
+    private init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit { Glibc.close(descriptor) }
+
+    /// `open(2)` read-only.
+    static func openForReading(_ path: String) throws -> PosixFile {
+        try open(path, flags: O_RDONLY)
+    }
+
+    /// `open(2)` read-write, creating the file (mode 0644) when `create`.
+    static func openForWriting(_ path: String, create: Bool = false, truncate: Bool = false) throws -> PosixFile {
+        var flags = O_RDWR
+        if create { flags |= O_CREAT }
+        if truncate { flags |= O_TRUNC }
+        return try open(path, flags: flags)
+    }
+
+    private static func open(_ path: String, flags: Int32) throws -> PosixFile {
+        let fd = Glibc.open(path, flags | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StorageError.syscall("open", errno: errno, path: path) }
+        return PosixFile(descriptor: fd, path: path)
+    }
+
+    /// `fstat(2)` size.
+    func size() throws -> Int64 {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw StorageError.syscall("fstat", errno: errno, path: path) }
+        return Int64(info.st_size)
+    }
+
+    /// `pread(2)` up to `count` bytes at `position` into `buffer[index...]`; returns the bytes read
+    /// (fewer only at end of file).
+    func read(into buffer: inout [UInt8], at index: Int, count: Int, position: Int64) throws -> Int {
+        precondition(index + count <= buffer.count, "read of \(count) bytes at \(index) overflows a \(buffer.count)-byte buffer")
+        var done = 0
+        while done < count {
+            let n = buffer.withUnsafeMutableBytes { raw in
+                pread(descriptor, raw.baseAddress! + index + done, count - done, off_t(position) + off_t(done))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StorageError.syscall("pread", errno: errno, path: path)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    /// Reads the whole file.
+    func readAll() throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: Int(try size()))
+        let n = try read(into: &buffer, at: 0, count: buffer.count, position: 0)
+        buffer.removeLast(buffer.count - n)
+        return buffer
+    }
+
+    /// `pwrite(2)` all of `bytes` at `position`, retrying short writes.
+    func write(_ bytes: UnsafeRawBufferPointer, at position: Int64) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(position) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StorageError.syscall("pwrite", errno: errno, path: path)
+            }
+            done += n
+        }
+    }
+
+    func write(_ bytes: [UInt8], at position: Int64) throws {
+        try bytes.withUnsafeBytes { try write($0, at: position) }
+    }
+
+    /// `fdatasync(2)`.
+    func sync() throws {
+        guard fdatasync(descriptor) == 0 else { throw StorageError.syscall("fdatasync", errno: errno, path: path) }
+    }
+
+    /// `ftruncate(2)`.
+    func truncate(to size: Int64) throws {
+        guard ftruncate(descriptor, off_t(size)) == 0 else {
+            throw StorageError.syscall("ftruncate", errno: errno, path: path)
+        }
+    }
+
+    /// `fsync(2)` on a directory, so a created or renamed entry survives a crash.
+    static func syncDirectory(_ path: String) throws {
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw StorageError.syscall("open", errno: errno, path: path) }
+        defer { Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw StorageError.syscall("fsync", errno: errno, path: path) }
+    }
+}

@@ -1,0 +1,331 @@
+import Foundation
+import LogFormat
+
+/// The writer's side of a log directory: recovers it on open, then appends groups of records to
+/// the active segment (one write, one fdatasync per group), rolls segments, keeps the indexes
+/// and the commit marker.
+///
+/// Not thread-safe: owned by the `LogWriter` thread. Holds the directory's `WriterLock`.
+final class SegmentAppender: @unchecked Sendable {  // handed to the writer thread once, then used only there
+    let directory: LogDirectory
+    let options: LogWriterOptions
+    private let lock: WriterLock
+    private let commitFile: PosixFile
+
+    private var active: PosixFile
+    private(set) var activeBase: LogOffset
+    private var activeSize: Int64
+    private var activeIndex: SegmentIndex
+    private var activeHasBatches: Bool
+    /// Index files are derived data: after a failed index write we stop writing them (the next
+    /// open rebuilds them) rather than failing appends.
+    private var indexWritesHealthy = true
+
+    private(set) var nextOffset: LogOffset
+    private(set) var head: BatchHash
+    private var lastReceivedAtMs: Int64
+    private var encoder = BatchEncoder()
+    private var output: [UInt8] = []
+
+    private init(
+        directory: LogDirectory, options: LogWriterOptions, lock: WriterLock, commitFile: PosixFile,
+        active: PosixFile, activeBase: LogOffset, activeSize: Int64, activeIndex: SegmentIndex,
+        nextOffset: LogOffset, head: BatchHash, lastReceivedAtMs: Int64
+    ) {
+        self.directory = directory
+        self.options = options
+        self.lock = lock
+        self.commitFile = commitFile
+        self.active = active
+        self.activeBase = activeBase
+        self.activeSize = activeSize
+        self.activeIndex = activeIndex
+        self.activeHasBatches = activeSize > Int64(SegmentHeader.size)
+        self.nextOffset = nextOffset
+        self.head = head
+        self.lastReceivedAtMs = lastReceivedAtMs
+    }
+
+    // MARK: Recovery
+
+    /// Opens (creating if needed) the log in `directory` for writing, after recovery:
+    /// - sealed segments: indexes checked and rebuilt when inconsistent;
+    /// - the active (last) segment: scanned; a torn or corrupt tail is truncated and reported;
+    /// - the head hash, next offset and last received_at are restored; the commit marker rewritten.
+    static func open(_ directory: LogDirectory, options: LogWriterOptions) throws -> (SegmentAppender, RecoveryReport) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        } catch {
+            throw StorageError(.io, "cannot create \(directory.path): \(error)", path: directory.path)
+        }
+        let lock = try WriterLock.acquire(directory)
+        var bases = try directory.segmentBases()
+        if bases.isEmpty {
+            try createSegment(directory, base: .zero, options: options)
+            bases = [.zero]
+        }
+        var rebuilt = [LogOffset]()
+        for base in bases.dropLast() where !indexIsConsistent(directory, base: base) {
+            try rebuildIndex(directory, base: base, options: options)
+            rebuilt.append(base)
+        }
+
+        let base = bases.last!
+        let path = directory.segmentPath(base)
+        let file = try PosixFile.openForWriting(path)
+        var size = try file.size()
+        if size < Int64(SegmentHeader.size) {
+            // A crash while the segment was being created: it cannot hold a batch yet.
+            try file.truncate(to: 0)
+            try file.write(SegmentHeader(kind: options.kind, baseOffset: base, createdAtMs: options.clock()).encoded(), at: 0)
+            try file.sync()
+            size = Int64(SegmentHeader.size)
+        } else {
+            try checkHeader(file, directory: directory, base: base, kind: options.kind)
+        }
+
+        var scanner = SegmentScanner(
+            file: file, start: FilePosition(SegmentHeader.size), expectedOffset: base, limit: nil)
+        var index = SegmentIndex()
+        var last: (header: BatchHeader, hash: BatchHash)?
+        var truncation: RecoveryReport.Truncation?
+        scan: while true {
+            switch try scanner.next() {
+            case .batch(let batch):
+                index.note(batch.header, at: batch.position, intervalBytes: options.indexIntervalBytes)
+                last = (batch.header, batch.hash)
+            case .end:
+                break scan
+            case .invalid(let position, let error):
+                truncation = .init(
+                    segment: LogDirectory.fileName(base: base, suffix: ".seg"), position: position,
+                    bytes: size - position.rawValue, firstLostOffset: scanner.expectedOffset, reason: error)
+                try file.truncate(to: position.rawValue)
+                try file.sync()
+                size = position.rawValue
+                break scan
+            }
+        }
+
+        let next: LogOffset
+        let head: BatchHash
+        let lastReceivedAtMs: Int64
+        if let last {
+            (next, head, lastReceivedAtMs) = (last.header.nextOffset, last.hash, last.header.lastReceivedAtMs)
+        } else if bases.count > 1 {
+            let previous = bases[bases.count - 2]
+            guard let batch = try lastBatch(directory, base: previous) else {
+                throw StorageError.corruption(
+                    FormatError(.badSequence, "sealed segment holds no batch"),
+                    at: LogLocation(
+                        segment: LogDirectory.fileName(base: previous, suffix: ".seg"),
+                        position: FilePosition(SegmentHeader.size), offset: previous))
+            }
+            guard batch.header.nextOffset == base else {
+                throw StorageError.corruption(
+                    FormatError(.badSequence, "segment ends at offset \(batch.header.nextOffset) but the next segment starts at \(base)"),
+                    at: LogLocation(
+                        segment: LogDirectory.fileName(base: previous, suffix: ".seg"), position: batch.position,
+                        offset: batch.header.baseOffset))
+            }
+            (next, head, lastReceivedAtMs) = (base, batch.hash, batch.header.lastReceivedAtMs)
+        } else {
+            (next, head, lastReceivedAtMs) = (base, .zero, 0)
+        }
+        try index.write(to: directory, base: base)
+
+        let commitFile = try PosixFile.openForWriting(directory.commitPath, create: true)
+        let appender = SegmentAppender(
+            directory: directory, options: options, lock: lock, commitFile: commitFile, active: file,
+            activeBase: base, activeSize: size, activeIndex: index, nextOffset: next, head: head,
+            lastReceivedAtMs: lastReceivedAtMs)
+        try appender.writeCommitMarker()
+        let report = RecoveryReport(
+            segmentCount: bases.count, nextOffset: next, head: head, truncation: truncation, rebuiltIndexes: rebuilt)
+        return (appender, report)
+    }
+
+    private static func checkHeader(_ file: PosixFile, directory: LogDirectory, base: LogOffset, kind: LogKind) throws {
+        var bytes = [UInt8](repeating: 0, count: SegmentHeader.size)
+        _ = try file.read(into: &bytes, at: 0, count: bytes.count, position: 0)
+        let location = LogLocation(
+            segment: LogDirectory.fileName(base: base, suffix: ".seg"), position: FilePosition(0), offset: base)
+        let header: SegmentHeader
+        do {
+            header = try bytes.decoding(0..<bytes.count) { raw throws(FormatError) in try SegmentHeader.decode(raw) }
+        } catch {
+            throw StorageError.corruption(error, at: location)
+        }
+        guard header.baseOffset == base, header.kind == kind else {
+            throw StorageError.corruption(
+                FormatError(.badMagic, "header says base \(header.baseOffset), kind \(header.kind); file name and log say \(base), \(kind)"),
+                at: location)
+        }
+    }
+
+    private static func createSegment(_ directory: LogDirectory, base: LogOffset, options: LogWriterOptions) throws {
+        let file = try PosixFile.openForWriting(directory.segmentPath(base), create: true, truncate: true)
+        do {
+            try file.write(SegmentHeader(kind: options.kind, baseOffset: base, createdAtMs: options.clock()).encoded(), at: 0)
+            try file.sync()
+            try PosixFile.syncDirectory(directory.path)
+            try SegmentIndex().write(to: directory, base: base)
+        } catch {
+            unlink(directory.segmentPath(base))
+            throw error
+        }
+    }
+
+    /// A sealed segment's index is usable when both files decode and the last offset entry points
+    /// at a batch header with that base offset (a full check is `LogVerifier`'s job).
+    static func indexIsConsistent(_ directory: LogDirectory, base: LogOffset) -> Bool {
+        guard let index = SegmentIndex.load(from: directory, base: base), let lastEntry = index.offsetEntries.last,
+            let file = try? PosixFile.openForReading(directory.segmentPath(base))
+        else { return false }
+        var bytes = [UInt8](repeating: 0, count: BatchHeader.size)
+        guard (try? file.read(into: &bytes, at: 0, count: bytes.count, position: Int64(lastEntry.position))) == bytes.count,
+            let header = try? bytes.decoding(0..<bytes.count, { raw throws(FormatError) in try BatchHeader.decode(raw) })
+        else { return false }
+        return header.baseOffset.rawValue == lastEntry.offset
+    }
+
+    /// Rescans a sealed segment (strictly: any invalid batch is corruption) and rewrites its indexes.
+    static func rebuildIndex(_ directory: LogDirectory, base: LogOffset, options: LogWriterOptions) throws {
+        var index = SegmentIndex()
+        try forEachBatch(directory, base: base, from: FilePosition(SegmentHeader.size), offset: base) {
+            index.note($0.header, at: $0.position, intervalBytes: options.indexIntervalBytes)
+        }
+        try index.write(to: directory, base: base)
+    }
+
+    /// The last batch of a sealed segment, found from its index's last entry.
+    private static func lastBatch(_ directory: LogDirectory, base: LogOffset) throws -> ScannedBatch? {
+        let start = SegmentIndex.load(from: directory, base: base)?.position(before: LogOffset(UInt64.max))
+        var last: ScannedBatch?
+        try forEachBatch(
+            directory, base: base, from: start?.position ?? FilePosition(SegmentHeader.size), offset: start?.offset ?? base
+        ) { last = $0 }
+        return last
+    }
+
+    /// Visits every batch of a sealed segment from `position`; an invalid batch is corruption.
+    static func forEachBatch(
+        _ directory: LogDirectory, base: LogOffset, from position: FilePosition, offset: LogOffset,
+        _ visit: (ScannedBatch) throws -> Void
+    ) throws {
+        let file = try PosixFile.openForReading(directory.segmentPath(base))
+        var scanner = SegmentScanner(file: file, start: position, expectedOffset: offset, limit: nil)
+        while true {
+            switch try scanner.next() {
+            case .batch(let batch): try visit(batch)
+            case .end: return
+            case .invalid(let position, let error):
+                throw StorageError.corruption(
+                    error,
+                    at: LogLocation(
+                        segment: LogDirectory.fileName(base: base, suffix: ".seg"), position: position,
+                        offset: scanner.expectedOffset))
+            }
+        }
+    }
+
+    // MARK: Appending
+
+    /// Appends the requests' records as one group: batches of at most `batchBytesMax` raw bytes,
+    /// one write, one fdatasync (per the policy), then the indexes and the commit marker.
+    /// Returns each request's first offset; its records have consecutive offsets.
+    ///
+    /// On ENOSPC the write is rolled back (nothing partial stays) and `.diskFull` is thrown; the
+    /// appender stays usable. Any other failure throws `.writerFailed`: the caller must stop.
+    func commit(_ requests: [[AppendRecord]]) throws -> [LogOffset] {
+        if activeHasBatches && activeSize >= Int64(options.segmentBytesMax) { try roll() }
+        let receivedAt = max(options.clock(), lastReceivedAtMs)
+        output.removeAll(keepingCapacity: true)
+        var next = nextOffset
+        var hash = head
+        var batchBase = next
+        var written = [(header: BatchHeader, position: FilePosition)]()
+        var firstOffsets = [LogOffset]()
+        firstOffsets.reserveCapacity(requests.count)
+
+        func finishBatch() {
+            let start = output.count
+            let (header, batchHash) = encoder.finish(baseOffset: batchBase, previousHash: hash, appendingTo: &output)
+            written.append((header, FilePosition(activeSize + Int64(start))))
+            hash = batchHash
+            batchBase = next
+        }
+        for request in requests {
+            firstOffsets.append(next)
+            for record in request {
+                if !encoder.isEmpty && encoder.rawSize + record.encodedSize > options.batchBytesMax { finishBatch() }
+                encoder.add(record, receivedAtMs: receivedAt)
+                next = next.advanced(by: 1)
+            }
+        }
+        if !encoder.isEmpty { finishBatch() }
+        guard !written.isEmpty else { return firstOffsets }
+
+        do {
+            try active.write(output.withUnsafeBytes { $0 }, at: activeSize)
+        } catch let error as StorageError {
+            do { try active.truncate(to: activeSize) } catch { throw Self.failStop(error) }
+            throw error.code == .diskFull ? error : Self.failStop(error)
+        }
+        if options.fsync == .always {
+            do { try active.sync() } catch { throw Self.failStop(error) }
+        }
+        activeSize += Int64(output.count)
+        activeHasBatches = true
+        nextOffset = next
+        head = hash
+        lastReceivedAtMs = receivedAt
+        for batch in written { noteInIndex(batch.header, at: batch.position) }
+        do { try writeCommitMarker() } catch { throw Self.failStop(error) }
+        return firstOffsets
+    }
+
+    private func noteInIndex(_ header: BatchHeader, at position: FilePosition) {
+        guard activeIndex.note(header, at: position, intervalBytes: options.indexIntervalBytes), indexWritesHealthy else {
+            return
+        }
+        let count = activeIndex.offsetEntries.count
+        let entryPosition = Int64(IndexLayout.headerSize + (count - 1) * IndexLayout.entrySize)
+        let offsetEntry = activeIndex.offsetEntries[count - 1]
+        let timeEntry = activeIndex.timeEntries[count - 1]
+        do {
+            try PosixFile.openForWriting(directory.offsetIndexPath(activeBase))
+                .write(IndexLayout.entry(offsetEntry.offset, offsetEntry.position), at: entryPosition)
+            try PosixFile.openForWriting(directory.timeIndexPath(activeBase))
+                .write(IndexLayout.entry(timeEntry.receivedAtMs, timeEntry.offset), at: entryPosition)
+        } catch {
+            indexWritesHealthy = false
+        }
+    }
+
+    /// Seals the active segment and starts one at `nextOffset`. On failure (disk full) the new
+    /// file is removed and the active segment stays as it was.
+    private func roll() throws {
+        try Self.createSegment(directory, base: nextOffset, options: options)
+        active = try PosixFile.openForWriting(directory.segmentPath(nextOffset))
+        activeBase = nextOffset
+        activeSize = Int64(SegmentHeader.size)
+        activeIndex = SegmentIndex()
+        activeHasBatches = false
+        indexWritesHealthy = true
+        do { try writeCommitMarker() } catch { throw Self.failStop(error) }
+    }
+
+    private func writeCommitMarker() throws {
+        let marker = CommitMarker(segmentBase: activeBase, endPosition: FilePosition(activeSize), nextOffset: nextOffset)
+        try commitFile.write(marker.encoded(), at: 0)
+    }
+
+    /// After a failed fsync the file's state is unknown (LevelDB's rule): no further appends.
+    private static func failStop(_ cause: any Error) -> StorageError {
+        StorageError(
+            .writerFailed,
+            "the log writer stopped after a failed write or sync (\(cause)); restart the process: recovery will keep every acknowledged record",
+            errno: (cause as? StorageError)?.errno, path: (cause as? StorageError)?.path)
+    }
+}

@@ -1,0 +1,128 @@
+import LogFormat
+
+/// One batch as found in a segment file: its header, where it starts, and its stored bytes.
+struct ScannedBatch {
+    var header: BatchHeader
+    var position: FilePosition
+    /// The buffer holding the batch; `range` is the whole stored batch (header and body).
+    var buffer: [UInt8]
+    var range: Range<Int>
+
+    func withStoredBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
+
+    func records() throws(FormatError) -> [LogRecord] {
+        let header = self.header
+        let result = withStoredBytes { bytes -> Result<[LogRecord], FormatError> in
+            do throws(FormatError) {
+                return .success(try BatchDecoder.records(header, body: UnsafeRawBufferPointer(rebasing: bytes[BatchHeader.size...])))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    var hash: BatchHash { withStoredBytes { BatchHash.of(storedBatch: $0) } }
+}
+
+/// What the scanner found at its position.
+enum ScanStep {
+    case batch(ScannedBatch)
+    /// Clean end: the position is exactly the limit (or end of file).
+    case end
+    /// Bytes at `position` are not a valid batch: torn (truncated) or corrupt.
+    case invalid(position: FilePosition, error: FormatError)
+}
+
+/// Reads a segment's batches in order through a read-ahead buffer, checking for each batch its
+/// magic, header, CRC and that its base offset continues the previous one.
+///
+/// Never reads at or past `limit` (the committed end for readers; nil reads to end of file).
+/// Not thread-safe.
+struct SegmentScanner {
+    static let readAheadBytes = 4 << 20
+
+    private let file: PosixFile
+    private var limitPosition: Int64?
+    /// The position the scanner never reads at or past; nil reads to end of file.
+    var limit: FilePosition? {
+        get { limitPosition.map(FilePosition.init(rawValue:)) }
+        set { limitPosition = newValue?.rawValue }
+    }
+    private(set) var position: FilePosition
+    private(set) var expectedOffset: LogOffset
+    private var buffer: [UInt8] = []
+    /// File position of `buffer[0]`, and how many bytes of `buffer` are valid.
+    private var bufferStart: Int64 = 0
+    private var bufferCount = 0
+
+    init(file: PosixFile, start: FilePosition, expectedOffset: LogOffset, limit: FilePosition?) {
+        self.file = file
+        self.position = start
+        self.expectedOffset = expectedOffset
+        self.limitPosition = limit?.rawValue
+        self.bufferStart = start.rawValue
+    }
+
+    mutating func next() throws -> ScanStep {
+        if let limitPosition, position.rawValue >= limitPosition { return .end }
+        let available = try ensure(BatchHeader.size)
+        if available == 0 { return .end }
+        let offsetInBuffer = Int(position.rawValue - bufferStart)
+        let header: BatchHeader
+        do {
+            header = try buffer.decoding(offsetInBuffer..<offsetInBuffer + available) { raw throws(FormatError) in
+                try BatchHeader.decode(raw)
+            }
+        } catch {
+            return .invalid(position: position, error: error)
+        }
+        guard try ensure(header.totalSize) >= header.totalSize else {
+            return .invalid(
+                position: position,
+                error: FormatError(.truncated, "batch of \(header.totalSize) bytes is cut short by the end of the segment"))
+        }
+        let range = offsetInBuffer..<offsetInBuffer + header.totalSize
+        do {
+            try buffer.decoding(range) { raw throws(FormatError) in try BatchDecoder.verifyChecksum(header, batch: raw) }
+        } catch {
+            return .invalid(position: position, error: error)
+        }
+        guard header.baseOffset == expectedOffset else {
+            return .invalid(
+                position: position,
+                error: FormatError(.badSequence, "batch base offset \(header.baseOffset), expected \(expectedOffset)", at: 16))
+        }
+        let batch = ScannedBatch(header: header, position: position, buffer: buffer, range: range)
+        position = position.advanced(by: header.totalSize)
+        expectedOffset = header.nextOffset
+        return .batch(batch)
+    }
+
+    /// Makes `count` bytes from `position` available in the buffer if the file (and limit) has
+    /// them; returns how many are available (up to `count`). Re-reads at end of file, so a
+    /// scanner over a growing file sees what was appended since.
+    private mutating func ensure(_ count: Int) throws -> Int {
+        var wanted = count
+        if let limitPosition { wanted = min(wanted, Int(limitPosition - position.rawValue)) }
+        let start = Int(position.rawValue - bufferStart)
+        let have = bufferCount - start
+        if have >= wanted { return wanted }
+        // Move the unread bytes to the front (in place: the buffer is reused), then read ahead.
+        let capacity = max(Self.readAheadBytes, wanted)
+        if buffer.count < capacity { buffer.append(contentsOf: repeatElement(0, count: capacity - buffer.count)) }
+        if have > 0 && start > 0 {
+            buffer.withUnsafeMutableBytes { raw in
+                raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: have)
+            }
+        }
+        var toRead = buffer.count - have
+        if let limitPosition { toRead = min(toRead, Int(limitPosition - position.rawValue) - have) }
+        let n = try file.read(into: &buffer, at: have, count: toRead, position: position.rawValue + Int64(have))
+        bufferStart = position.rawValue
+        bufferCount = have + n
+        return min(wanted, bufferCount)
+    }
+}

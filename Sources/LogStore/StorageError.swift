@@ -1,0 +1,84 @@
+import Foundation
+import LogFormat
+
+/// Where in a log a data error sits: the segment file, the byte position in it, and the offset
+/// of the batch (or record) that was expected there.
+public struct LogLocation: Equatable, Sendable, CustomStringConvertible {
+    public var segment: String
+    public var position: FilePosition
+    public var offset: LogOffset
+
+    public init(segment: String, position: FilePosition, offset: LogOffset) {
+        self.segment = segment
+        self.position = position
+        self.offset = offset
+    }
+
+    public var description: String { "segment \(segment), byte \(position), offset \(offset)" }
+}
+
+/// An error from the log store: an operating error (I/O, disk full, lock held) or a data error
+/// (corruption, with its location). The message says what happened and what to do.
+public struct StorageError: Error, Sendable, CustomStringConvertible {
+    /// Stable category for programs to match on.
+    public enum Code: String, Sendable {
+        /// A syscall failed; `errno` and `path` say which.
+        case io
+        /// No space left (ENOSPC/EDQUOT). Nothing of the failed append is kept; retry when space returns.
+        case diskFull = "disk_full"
+        /// Bytes on disk do not follow the format; `location` says where.
+        case corruption
+        /// Another process holds the writer lock.
+        case locked
+        /// A previous fsync failed: the writer stopped accepting appends (fail-stop). Restart it.
+        case writerFailed = "writer_failed"
+        /// The writer was closed.
+        case closed
+        /// A request outside what the log holds (an offset past its end, a malformed argument).
+        case invalidArgument = "invalid_argument"
+    }
+
+    public var code: Code
+    public var message: String
+    public var errno: Int32?
+    public var path: String?
+    public var location: LogLocation?
+    public var formatError: FormatError?
+
+    public init(
+        _ code: Code, _ message: String, errno: Int32? = nil, path: String? = nil, location: LogLocation? = nil,
+        formatError: FormatError? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.errno = errno
+        self.path = path
+        self.location = location
+        self.formatError = formatError
+    }
+
+    public var description: String { message }
+
+    /// A failed syscall. ENOSPC and EDQUOT become `.diskFull`.
+    static func syscall(_ name: String, errno: Int32, path: String) -> StorageError {
+        let reason = String(cString: strerror(errno))
+        if errno == ENOSPC || errno == EDQUOT {
+            return StorageError(
+                .diskFull, "\(name) \(path): \(reason); free space on the log's disk and retry", errno: errno, path: path)
+        }
+        return StorageError(.io, "\(name) \(path): \(reason)", errno: errno, path: path)
+    }
+
+    static func corruption(_ error: FormatError, at location: LogLocation) -> StorageError {
+        StorageError(
+            .corruption, "corrupt log at \(location): \(error.message) [\(error.code.rawValue)]",
+            location: location, formatError: error)
+    }
+
+    static func locked(path: String, holder: String) -> StorageError {
+        StorageError(
+            .locked,
+            "the log at \(path) is locked by \(holder) (an ingress or import is writing it); stop that process or wait for it",
+            path: path)
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import LogFormat
+import LogStore
+
+extension FsyncPolicy: ExpressibleByArgument {}
+
+/// `sessionlog import FILE…`: offline bulk append of NDJSON payloads, one per line.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Append NDJSON payloads (one per line, carrying its v) to the log.",
+        discussion: """
+            Accepted lines go to the log, in order; any other line goes, with its reason, to the
+            quarantine log (<data>/rejected). Blank lines are skipped. Takes the log's writer lock:
+            refuses while an ingress or another import is writing. FILE - reads standard input and
+            appends lines as they arrive.
+            """
+    )
+
+    @OptionGroup var data: DataOptions
+
+    @Argument(help: "NDJSON files to import; - for standard input.")
+    var files: [String]
+
+    @Option(help: "Largest payload in bytes; a longer line is quarantined as too_large.")
+    var maxBody: Int = 1 << 20
+
+    @Option(help: "Roll segments at this size in bytes.")
+    var segmentBytes: Int = 256 << 20
+
+    @Option(help: "fdatasync policy: always (durable before acknowledged) or never.")
+    var fsync: FsyncPolicy = .always
+
+    @Flag(help: "Print a JSON line per input line once it is durable (offset, or quarantine offset and code).")
+    var printOffsets = false
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("name at least one file (or - for standard input)") }
+        guard maxBody > 0, maxBody <= LogWriterOptions.recordBytesMax - 4096 else {
+            throw ValidationError("--max-body must be between 1 and \(LogWriterOptions.recordBytesMax - 4096)")
+        }
+        guard segmentBytes >= 4096 else { throw ValidationError("--segment-bytes must be at least 4096") }
+    }
+
+    func run() async throws {
+        var options = LogWriterOptions(kind: .main)
+        options.segmentBytesMax = segmentBytes
+        options.fsync = fsync
+        let log = try LogWriter.open(directory: data.logPath, options: options)
+        options.kind = .quarantine
+        let quarantine: LogWriter
+        do {
+            quarantine = try LogWriter.open(directory: data.rejectedPath, options: options)
+        } catch {
+            await log.close()
+            throw error
+        }
+        for writer in [log, quarantine] where writer.recovery.truncation != nil || !writer.recovery.rebuiltIndexes.isEmpty {
+            printError("import: \(writer.directory.path): \(writer.recovery)")
+        }
+        var totals = (accepted: 0, quarantined: 0, blank: 0)
+        var output = BufferedOutput()
+        do {
+            for file in files {
+                let counts = try await importFile(file, log: log, quarantine: quarantine, output: &output)
+                totals = (totals.accepted + counts.accepted, totals.quarantined + counts.quarantined, totals.blank + counts.blank)
+            }
+        } catch {
+            output.flush()
+            await log.close()
+            await quarantine.close()
+            throw error
+        }
+        let summary = JSONText.object([
+            ("accepted", String(totals.accepted)), ("quarantined", String(totals.quarantined)),
+            ("blank_lines", String(totals.blank)), ("next_offset", log.committedEnd.next.description),
+        ])
+        await log.close()
+        await quarantine.close()
+        if printOffsets {
+            output.flush()
+            printError(summary)
+        } else {
+            output.write(summary + "\n")
+            output.flush()
+        }
+    }
+
+    private func importFile(
+        _ file: String, log: LogWriter, quarantine: LogWriter, output: inout BufferedOutput
+    ) async throws -> (accepted: Int, quarantined: Int, blank: Int) {
+        let descriptor = file == "-" ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw ValidationErrorText("cannot open \(file): \(String(cString: strerror(errno)))")
+        }
+        defer { if descriptor != STDIN_FILENO { close(descriptor) } }
+        let name = file == "-" ? "stdin" : file
+        let uid = getuid()
+        var reader = LineReader(descriptor: descriptor, path: name)
+        var counts = (accepted: 0, quarantined: 0, blank: 0)
+        while !reader.atEnd {
+            var accepted = [AppendRecord]()
+            var rejected = [AppendRecord]()
+            // (line number, index into accepted or rejected, whether rejected, reason code)
+            var verdicts = [(line: Int, index: Int, code: String?)]()
+            for line in try reader.nextLines() {
+                if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                    counts.blank += 1
+                    continue
+                }
+                let verdict: Result<UInt8, PayloadRejection> =
+                    line.bytes.count > maxBody
+                    ? .failure(PayloadRejection(code: "too_large", path: "", message: "payload of \(line.bytes.count) bytes exceeds --max-body \(maxBody)"))
+                    : PayloadGate.version(of: line.bytes)
+                switch verdict {
+                case .success(let version):
+                    verdicts.append((line.number, accepted.count, nil))
+                    accepted.append(AppendRecord(version: version, producerUID: uid, payload: Array(line.bytes)))
+                case .failure(let rejection):
+                    verdicts.append((line.number, rejected.count, rejection.code))
+                    rejected.append(
+                        QuarantineRecord.make(
+                            payload: line.bytes, rejection: rejection, source: "import:\(name):\(line.number)",
+                            producerUID: uid))
+                }
+            }
+            let rejectedRecords = rejected
+            async let quarantinedOffsets = quarantine.append(rejectedRecords)
+            let offsets = try await log.append(accepted)
+            let rejectedOffsets = try await quarantinedOffsets
+            counts.accepted += accepted.count
+            counts.quarantined += rejected.count
+            guard printOffsets else { continue }
+            for verdict in verdicts {
+                var members = [("file", JSONText.string(name)), ("line", String(verdict.line))]
+                if let code = verdict.code {
+                    members += [("quarantined", rejectedOffsets[verdict.index].description), ("code", JSONText.string(code))]
+                } else {
+                    members.append(("offset", offsets[verdict.index].description))
+                }
+                output.write(JSONText.object(members) + "\n")
+            }
+            output.flush()
+        }
+        return counts
+    }
+}

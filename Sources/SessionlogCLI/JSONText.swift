@@ -1,0 +1,35 @@
+/// Writes JSON text by hand, for the hot output paths (replay envelopes) and stable field order.
+enum JSONText {
+    /// Appends `value` as a JSON string literal (RFC 8259 escaping).
+    static func appendString(_ value: String, to out: inout [UInt8]) {
+        appendString(bytes: value.utf8, to: &out)
+    }
+
+    static func appendString(bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20: out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static func string(_ value: String) -> String {
+        var out = [UInt8]()
+        appendString(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A JSON object from already-encoded member values, in the given order.
+    static func object(_ members: [(String, String)]) -> String {
+        "{" + members.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+    }
+}

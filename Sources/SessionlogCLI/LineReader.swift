@@ -1,0 +1,57 @@
+import Foundation
+
+/// Splits a file descriptor's bytes into lines (without their `\n`), chunk by chunk, as soon as
+/// they arrive: a pipe's lines are handed over without waiting for end of file.
+/// Not thread-safe.
+struct LineReader {
+    struct Line {
+        var number: Int
+        var bytes: ArraySlice<UInt8>
+    }
+
+    private let descriptor: Int32
+    private let path: String
+    private var pending: [UInt8] = []
+    private var lineNumber = 0
+    private(set) var atEnd = false
+    static let chunkBytes = 4 << 20
+
+    init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// Reads once (blocking until some bytes or end of file) and returns the complete lines now
+    /// available; at end of file, a last line without `\n` is returned too.
+    mutating func nextLines() throws -> [Line] {
+        var chunk = [UInt8](repeating: 0, count: Self.chunkBytes)
+        var n: Int
+        repeat {
+            n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
+        } while n < 0 && errno == EINTR
+        guard n >= 0 else { throw ValidationErrorText("cannot read \(path): \(String(cString: strerror(errno)))") }
+        if n == 0 { atEnd = true }
+        pending.append(contentsOf: chunk[0..<n])
+        var lines = [Line]()
+        var start = 0
+        let bytes = pending
+        while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            lineNumber += 1
+            lines.append(Line(number: lineNumber, bytes: bytes[start..<newline]))
+            start = newline + 1
+        }
+        if atEnd && start < bytes.count {
+            lineNumber += 1
+            lines.append(Line(number: lineNumber, bytes: bytes[start...]))
+            start = bytes.count
+        }
+        pending.removeFirst(start)
+        return lines
+    }
+}
+
+/// An error whose text is shown to the user as it is.
+struct ValidationErrorText: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+
+/// The `sessionlog` executable: one command with a subcommand per job.
+@available(macOS 10.15, *)  // lets ArgumentParser pick its async entry point
+public struct SessionlogCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "sessionlog",
+        abstract: "Event-sourced log processor for web-analytics sessions.",
+        discussion: """
+            Data lives under --data (default ./data): log/ holds accepted payloads, rejected/ the
+            quarantine log. See docs/operations.md.
+            """,
+        subcommands: [ImportCommand.self, ReplayCommand.self, VerifyCommand.self, InspectCommand.self]
+    )
+
+    public init() {}
+}
+
+extension SessionlogCommand {
+    /// Parses the process arguments and runs the chosen command, exiting with its status.
+    /// (Called from main.swift, where ArgumentParser's own `main()` would pick its synchronous
+    /// overload.)
+    public static func runFromCommandLine() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

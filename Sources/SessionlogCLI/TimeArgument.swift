@@ -1,0 +1,22 @@
+import ArgumentParser
+import Foundation
+
+/// A point in time on the command line: milliseconds since the Unix epoch, or an RFC 3339
+/// date-time (`2025-06-03T10:15:00Z`, `2025-06-03T12:15:00.250+02:00`).
+struct TimeArgument: ExpressibleByArgument {
+    var milliseconds: Int64
+
+    init?(argument: String) {
+        if let value = Int64(argument) {
+            milliseconds = value
+            return
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        guard let date = formatter.date(from: argument) ?? plain.date(from: argument) else { return nil }
+        milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}

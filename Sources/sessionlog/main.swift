@@ -1,0 +1,3 @@
+import SessionlogCLI
+
+await SessionlogCommand.runFromCommandLine()
