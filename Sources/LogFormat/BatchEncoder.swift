@@ -4,9 +4,12 @@
 /// Not thread-safe: one encoder per writer. Its buffers are reused across batches.
 public struct BatchEncoder: Sendable {
     private var raw: [UInt8] = []
+    private var compressionScratch: [UInt8] = []
     private var recordCount = 0
     private var firstReceivedAtMs: Int64 = 0
     private var lastReceivedAtMs: Int64 = 0
+
+    private static let zeroHeader = [UInt8](repeating: 0, count: BatchHeader.size)
 
     public init(reservingBytes: Int = 1 << 20) {
         raw.reserveCapacity(reservingBytes)
@@ -49,8 +52,8 @@ public struct BatchEncoder: Sendable {
     ) -> (header: BatchHeader, hash: BatchHash) {
         precondition(recordCount > 0, "an empty batch cannot be written")
         let start = output.count
-        output.append(contentsOf: repeatElement(0, count: BatchHeader.size))
-        let compressed = raw.withUnsafeBytes { LZ4Block.compress($0, appendingTo: &output) }
+        output.append(contentsOf: Self.zeroHeader)
+        let compressed = raw.withUnsafeBytes { LZ4Block.compress($0, scratch: &compressionScratch, appendingTo: &output) }
         if compressed == nil { output.append(contentsOf: raw) }
         var header = BatchHeader(
             crc: 0, storedLength: output.count - start - BatchHeader.size, rawLength: raw.count,

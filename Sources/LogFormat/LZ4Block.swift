@@ -6,26 +6,25 @@ public enum LZ4Block {
     /// Largest input liblz4 accepts.
     public static let inputBytesMax = Int(LZ4_MAX_INPUT_SIZE)
 
-    /// Compresses `source` and appends the result to `destination`; returns the compressed size,
-    /// or nil when compression would not make the bytes smaller (the caller stores them raw).
-    public static func compress(_ source: UnsafeRawBufferPointer, appendingTo destination: inout [UInt8]) -> Int? {
+    /// Compresses `source` into `scratch` (grown as needed, reused across calls) and appends the
+    /// result to `destination`; returns the compressed size, or nil when compression would not make
+    /// the bytes smaller (the caller stores them raw).
+    public static func compress(
+        _ source: UnsafeRawBufferPointer, scratch: inout [UInt8], appendingTo destination: inout [UInt8]
+    ) -> Int? {
         precondition(source.count <= inputBytesMax, "LZ4 input of \(source.count) bytes exceeds \(inputBytesMax)")
         guard source.count > 0 else { return nil }
         let bound = Int(LZ4_compressBound(Int32(source.count)))
-        let start = destination.count
-        destination.append(contentsOf: repeatElement(0, count: bound))
-        let written = destination.withUnsafeMutableBytes { out -> Int32 in
-            LZ4_compress_default(
-                source.baseAddress!.assumingMemoryBound(to: CChar.self),
-                out.baseAddress!.advanced(by: start).assumingMemoryBound(to: CChar.self),
-                Int32(source.count), Int32(bound))
-        }
-        guard written > 0, Int(written) < source.count else {
-            destination.removeSubrange(start...)
-            return nil
-        }
-        destination.removeLast(bound - Int(written))
-        return Int(written)
+        if scratch.count < bound { scratch = [UInt8](repeating: 0, count: bound) }
+        let written = Int(
+            scratch.withUnsafeMutableBytes { out -> Int32 in
+                LZ4_compress_default(
+                    source.baseAddress!.assumingMemoryBound(to: CChar.self),
+                    out.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(source.count), Int32(bound))
+            })
+        guard written > 0, written < source.count else { return nil }
+        destination.append(contentsOf: scratch[0..<written])
+        return written
     }
 
     /// Decompresses exactly `rawLength` bytes from `source` into `destination` (replacing its contents).

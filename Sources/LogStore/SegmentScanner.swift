@@ -112,8 +112,11 @@ struct SegmentScanner {
         if have >= wanted { return wanted }
         // Move the unread bytes to the front (in place: the buffer is reused), then read ahead.
         let capacity = max(Self.readAheadBytes, wanted)
-        if buffer.count < capacity { buffer.append(contentsOf: repeatElement(0, count: capacity - buffer.count)) }
-        if have > 0 && start > 0 {
+        if buffer.count < capacity {
+            var grown = [UInt8](repeating: 0, count: capacity)
+            if have > 0 { grown.replaceSubrange(0..<have, with: buffer[start..<bufferCount]) }
+            buffer = grown
+        } else if have > 0 && start > 0 {
             buffer.withUnsafeMutableBytes { raw in
                 raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: have)
             }

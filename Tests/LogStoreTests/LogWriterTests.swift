@@ -1,0 +1,129 @@
+import Foundation
+import LogFormat
+import SessionlogTestKit
+import Testing
+
+@testable import LogStore
+
+@Suite struct LogWriterTests {
+    @Test func appendsReadBackInOrderAcrossSegmentRolls() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var factory = PayloadFactory(seed: 1)
+        let lines = factory.lines(600)
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 4096))
+        let offsets = try await LogFixture.append(writer, lines, chunk: 7)
+        let head = writer.committedEnd.head
+        await writer.close()
+
+        #expect(offsets == (0..<600).map { LogOffset(UInt64($0)) })
+        #expect(try LogFixture.segmentFiles(dir.path).count > 5)
+        let records = try LogFixture.readAll(dir.path)
+        #expect(records.map { String(decoding: $0.payload, as: UTF8.self) } == lines)
+        #expect(records.map(\.offset) == offsets)
+        let report = try LogVerifier.verify(directory: dir.path)
+        #expect(report.lastOffset == LogOffset(599) && report.head == head)
+    }
+
+    @Test func readingFromAnyOffsetStartsExactlyThere() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let lines = (0..<300).map { #"{"v":3,"n":\#($0)}"# }
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 2048))
+        _ = try await LogFixture.append(writer, lines, chunk: 5)
+        await writer.close()
+        for start in [0, 1, 4, 5, 77, 150, 299, 300] {
+            let records = try LogFixture.readAll(dir.path, from: LogOffset(UInt64(start)))
+            #expect(records.map(\.offset.rawValue) == (UInt64(start)..<300).map { $0 })
+        }
+    }
+
+    @Test func concurrentAppendsAreGroupedIntoFewerCommits() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options())
+        let offsets = try await withThrowingTaskGroup(of: [LogOffset].self) { group in
+            for i in 0..<400 {
+                group.addTask { try await writer.append([LogFixture.record(#"{"v":3,"i":\#(i)}"#)]) }
+            }
+            return try await group.reduce(into: [LogOffset]()) { $0 += $1 }
+        }
+        await writer.close()
+        #expect(Set(offsets) == Set((0..<400).map { LogOffset(UInt64($0)) }))
+        let batches = try LogInspector.summarize(directory: dir.path).reduce(0) { $0 + $1.batches }
+        #expect(batches < 400, "400 concurrent single-record appends should share group commits")
+        #expect(try LogVerifier.verify(directory: dir.path).records == 400)
+    }
+
+    @Test func oneCallsRecordsGetConsecutiveOffsets() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options())
+        let results = try await withThrowingTaskGroup(of: [LogOffset].self) { group in
+            for _ in 0..<20 {
+                group.addTask { try await writer.append((0..<10).map { _ in LogFixture.record("{}") }) }
+            }
+            return try await group.reduce(into: [[LogOffset]]()) { $0.append($1) }
+        }
+        await writer.close()
+        for offsets in results {
+            #expect(offsets == (0..<10).map { offsets[0].advanced(by: $0) })
+        }
+    }
+
+    @Test func receivedAtNeverDecreasesWhenTheClockStepsBack() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = SteppingClock(start: 2_000_000, step: -100)  // a clock running backwards
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(clock: { clock.read() }))
+        _ = try await LogFixture.append(writer, (0..<20).map { _ in "{}" })
+        await writer.close()
+        let times = try LogFixture.readAll(dir.path).map(\.receivedAtMs)
+        #expect(times == times.sorted())
+        _ = try LogVerifier.verify(directory: dir.path)
+    }
+
+    @Test func aSecondWriterIsRefusedNamingTheHolder() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try LogWriter.open(directory: dir.path)
+        #expect {
+            _ = try LogWriter.open(directory: dir.path)
+        } throws: { error in
+            guard let error = error as? StorageError else { return false }
+            return error.code == .locked && error.message.contains("pid \(getpid())")
+        }
+        await writer.close()
+        let again = try LogWriter.open(directory: dir.path)  // released on close
+        await again.close()
+    }
+
+    @Test func appendsAfterCloseFailClearly() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try LogWriter.open(directory: dir.path)
+        await writer.close()
+        await #expect { _ = try await writer.append([LogFixture.record("{}")]) } throws: {
+            ($0 as? StorageError)?.code == .closed
+        }
+    }
+
+    @Test func timeLookupNeverSkipsARecordAtOrAfterTheTime() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = SteppingClock(start: 1_000_000, step: 7)
+        let writer = try LogWriter.open(
+            directory: dir.path, options: LogFixture.options(segmentBytes: 1500, clock: { clock.read() }))
+        _ = try await LogFixture.append(writer, (0..<400).map { #"{"v":3,"n":\#($0)}"# }, chunk: 3)
+        await writer.close()
+        let all = try LogFixture.readAll(dir.path)
+        let reader = LogReader(directory: dir.path)
+        for probe in stride(from: all.first!.receivedAtMs - 5, through: all.last!.receivedAtMs + 5, by: 37) {
+            let start = try reader.offset(beforeTimeMs: probe)
+            let firstAtOrAfter = all.first { $0.receivedAtMs >= probe }?.offset ?? LogOffset(400)
+            #expect(start <= firstAtOrAfter)
+            #expect(all.filter { $0.offset < start }.allSatisfy { $0.receivedAtMs < probe })
+            #expect(firstAtOrAfter.rawValue - start.rawValue < 100, "the time index should land near the target")
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import LogFormat
+import SessionlogTestKit
+import Testing
+
+@testable import LogStore
+
+/// Recovery and verification against damaged files: the corruption catalogue on real files.
+@Suite struct RecoveryTests {
+    /// A one-segment log of three batches; returns the byte position where each batch ends.
+    private func threeBatchLog(_ path: String) async throws -> [Int] {
+        let writer = try LogWriter.open(directory: path, options: LogFixture.options())
+        var ends = [Int]()
+        let segment = LogDirectory(path: path).segmentPath(.zero)
+        for batch in 0..<3 {
+            _ = try await writer.append((0..<4).map { LogFixture.record(#"{"v":3,"batch":\#(batch),"i":\#($0)}"#) })
+            ends.append(try LogFixture.fileSize(segment))
+        }
+        await writer.close()
+        return ends
+    }
+
+    @Test func aTornTailIsCutAtEveryBytePositionOfTheLastBatch() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let original = dir.file("original")
+        let ends = try await threeBatchLog(original)
+        let expected = try LogFixture.readAll(original).prefix(8).map { Array($0.payload) }
+        for cut in ends[1]..<ends[2] {
+            let copy = dir.file("copy")
+            try LogFixture.copyDirectory(original, to: copy)
+            LogFixture.truncate(LogDirectory(path: copy).segmentPath(.zero), to: cut)
+            let writer = try LogWriter.open(directory: copy, options: LogFixture.options())
+            #expect(writer.recovery.nextOffset == LogOffset(8))
+            if cut > ends[1] {
+                let truncation = try #require(writer.recovery.truncation)
+                #expect(truncation.position == FilePosition(ends[1]) && truncation.bytes == Int64(cut - ends[1]))
+                #expect(truncation.firstLostOffset == LogOffset(8))
+            }
+            let next = try await writer.append([LogFixture.record(#"{"after":"recovery"}"#)])
+            await writer.close()
+            #expect(next == [LogOffset(8)])
+            let records = try LogFixture.readAll(copy)
+            #expect(records.prefix(8).map { Array($0.payload) } == expected && records.count == 9)
+            _ = try LogVerifier.verify(directory: copy)
+        }
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8]) func aFlippedByteInTheActiveSegmentCutsTheLogBeforeTheDamagedBatch(seed: Int) async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let original = dir.file("original")
+        let ends = try await threeBatchLog(original)
+        var factory = PayloadFactory(seed: UInt64(seed))
+        for _ in 0..<12 {
+            let position = SegmentHeader.size + factory.next(ends[2] - SegmentHeader.size)
+            let damagedBatch = ends.firstIndex { position < $0 }!
+            let copy = dir.file("copy")
+            try LogFixture.copyDirectory(original, to: copy)
+            try LogFixture.flipByte(LogDirectory(path: copy).segmentPath(.zero), at: position, mask: UInt8(1 << factory.next(8)))
+            #expect(throws: StorageError.self) { try LogVerifier.verify(directory: copy) }
+            let writer = try LogWriter.open(directory: copy, options: LogFixture.options())
+            await writer.close()
+            #expect(writer.recovery.nextOffset == LogOffset(UInt64(damagedBatch * 4)), "flip at byte \(position)")
+            #expect(try LogFixture.readAll(copy).count == damagedBatch * 4)
+            _ = try LogVerifier.verify(directory: copy)
+        }
+    }
+
+    @Test func verifyCatchesEveryFlippedByteOfASealedSegment() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 600))
+        _ = try await LogFixture.append(writer, (0..<40).map { #"{"v":3,"n":\#($0),"pad":"abcdefghijklmnop"}"# }, chunk: 4)
+        await writer.close()
+        let segments = try LogFixture.segmentFiles(dir.path)
+        #expect(segments.count >= 3)
+        let sealed = segments[1]
+        let sealedName = URL(fileURLWithPath: sealed).lastPathComponent
+        for position in 0..<(try LogFixture.fileSize(sealed)) {
+            try LogFixture.flipByte(sealed, at: position)
+            #expect {
+                try LogVerifier.verify(directory: dir.path)
+            } throws: { error in
+                (error as? StorageError)?.location?.segment == sealedName
+            }
+            try LogFixture.flipByte(sealed, at: position)
+        }
+        _ = try LogVerifier.verify(directory: dir.path)
+        // The writer refuses a log whose sealed segment is corrupt, naming where.
+        try LogFixture.flipByte(sealed, at: SegmentHeader.size + 20)
+        try FileManager.default.removeItem(atPath: LogDirectory(path: dir.path).offsetIndexPath(LogOffset(try LogDirectory(path: dir.path).segmentBases()[1].rawValue)))
+        #expect { _ = try LogWriter.open(directory: dir.path) } throws: { error in
+            let error = error as? StorageError
+            return error?.code == .corruption && error?.location?.segment == sealedName
+                && error?.location?.position == FilePosition(SegmentHeader.size)
+        }
+    }
+
+    @Test func expectHeadProvesHistoryUnchanged() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 1000))
+        _ = try await LogFixture.append(writer, (0..<30).map { #"{"n":\#($0)}"# }, chunk: 3)
+        await writer.close()
+        let recorded = try LogVerifier.verify(directory: dir.path)
+        writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 1000))
+        _ = try await LogFixture.append(writer, (30..<60).map { #"{"n":\#($0)}"# }, chunk: 3)
+        await writer.close()
+        _ = try LogVerifier.verify(directory: dir.path, expectHead: (recorded.lastOffset!, recorded.head))
+        #expect(throws: StorageError.self) {
+            try LogVerifier.verify(directory: dir.path, expectHead: (recorded.lastOffset!, BatchHash.zero))
+        }
+        #expect(throws: StorageError.self) {  // not a batch's last offset
+            try LogVerifier.verify(directory: dir.path, expectHead: (LogOffset(1), recorded.head))
+        }
+        #expect(throws: StorageError.self) {  // past the end
+            try LogVerifier.verify(directory: dir.path, expectHead: (LogOffset(10_000), recorded.head))
+        }
+    }
+
+    @Test func missingOrDamagedIndexesAreRebuiltAndReadersDoWithout() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let log = LogDirectory(path: dir.path)
+        var writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 800))
+        _ = try await LogFixture.append(writer, (0..<100).map { #"{"n":\#($0)}"# }, chunk: 2)
+        await writer.close()
+        let bases = try log.segmentBases()
+        try FileManager.default.removeItem(atPath: log.offsetIndexPath(bases[0]))
+        try Data(repeating: 7, count: 48).write(to: URL(fileURLWithPath: log.timeIndexPath(bases[1])))
+        #expect(throws: StorageError.self) { try LogVerifier.verify(directory: dir.path) }
+        #expect(try LogFixture.readAll(dir.path, from: LogOffset(3)).count == 97)
+        writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 800))
+        await writer.close()
+        #expect(writer.recovery.rebuiltIndexes == [bases[0], bases[1]])
+        _ = try LogVerifier.verify(directory: dir.path)
+    }
+
+    @Test func readersNeverSeeBytesPastTheCommitMarker() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options())
+        _ = try await LogFixture.append(writer, (0..<10).map { #"{"n":\#($0)}"# })
+        await writer.close()
+        // Simulate an append in progress: a complete, valid batch written but not yet committed.
+        let segment = LogDirectory(path: dir.path).segmentPath(.zero)
+        let marker = try Data(contentsOf: URL(fileURLWithPath: LogDirectory(path: dir.path).commitPath))
+        let extra = try await {
+            let scratchDir = try TemporaryDirectory()
+            defer { scratchDir.remove() }
+            let scratch = scratchDir.file("log")
+            try LogFixture.copyDirectory(dir.path, to: scratch)
+            let other = try LogWriter.open(directory: scratch, options: LogFixture.options())
+            _ = try await other.append([LogFixture.record(#"{"uncommitted":true}"#)])
+            await other.close()
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: LogDirectory(path: scratch).segmentPath(.zero)))
+            return bytes.suffix(from: try LogFixture.fileSize(segment))
+        }()
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: segment))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: extra)
+        try handle.close()
+        try marker.write(to: URL(fileURLWithPath: LogDirectory(path: dir.path).commitPath))
+
+        #expect(try LogFixture.readAll(dir.path).count == 10)
+        let report = try LogVerifier.verify(directory: dir.path)
+        #expect(report.lastOffset == LogOffset(9) && report.uncommittedBytes == Int64(extra.count))
+    }
+}
