@@ -9,7 +9,7 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
     struct Request {
         var records: [AppendRecord]
         var rawBytes: Int
-        var continuation: CheckedContinuation<[LogOffset], any Error>
+        var ticket: AppendTicket
     }
 
     private let condition = NSCondition()
@@ -32,9 +32,9 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
         condition.lock()
         defer { condition.unlock() }
         if let failure {
-            request.continuation.resume(throwing: failure)
+            request.ticket.resolve(.failure(failure))
         } else if closing {
-            request.continuation.resume(throwing: StorageError(.closed, "the log writer is closed"))
+            request.ticket.resolve(.failure(StorageError(.closed, "the log writer is closed")))
         } else {
             pending.append(request)
             pendingBytes += request.rawBytes
@@ -89,7 +89,7 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
         pending.removeAll()
         pendingBytes = 0
         condition.unlock()
-        for request in doomed { request.continuation.resume(throwing: error) }
+        for request in doomed { request.ticket.resolve(.failure(error)) }
     }
 
     func close() {

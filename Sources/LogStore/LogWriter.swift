@@ -40,26 +40,37 @@ public final class LogWriter: Sendable {
         return LogWriter(directory: logDirectory, recovery: report, queue: queue)
     }
 
-    /// Appends `records` and returns their offsets once they are durable.
+    /// Appends `records` and returns their offsets once they are durable. All of a call's records
+    /// are appended, with consecutive offsets, or none are.
     /// Throws `StorageError`: `.diskFull` (nothing appended; retry later), `.writerFailed`,
     /// `.closed`, or `.invalidArgument` for a record over `LogWriterOptions.recordBytesMax`.
     public func append(_ records: [AppendRecord]) async throws -> [LogOffset] {
-        guard !records.isEmpty else { return [] }
+        try await enqueue(records).offsets()
+    }
+
+    /// Queues `records` behind every earlier `enqueue` (their offsets follow in call order) and
+    /// returns at once; await the ticket for the outcome. Lets one task keep several appends in
+    /// flight while preserving order.
+    public func enqueue(_ records: [AppendRecord]) -> AppendTicket {
         var bytes = 0
         for record in records {
             guard record.encodedSize <= LogWriterOptions.recordBytesMax,
                 (record.idempotencyKey?.utf8.count ?? 0) <= RecordLayout.keyBytesMax
             else {
-                throw StorageError(
-                    .invalidArgument,
-                    "a record of \(record.encodedSize) bytes (key \(record.idempotencyKey?.utf8.count ?? 0)) exceeds the log's limits")
+                return AppendTicket(
+                    failed: StorageError(
+                        .invalidArgument,
+                        "a record of \(record.encodedSize) bytes (key \(record.idempotencyKey?.utf8.count ?? 0)) exceeds the log's limits"))
             }
             bytes += record.encodedSize
         }
-        let first = try await withCheckedThrowingContinuation { continuation in
-            queue.enqueue(.init(records: records, rawBytes: bytes, continuation: continuation))
+        let ticket = AppendTicket()
+        if records.isEmpty {
+            ticket.resolve(.success([]))
+        } else {
+            queue.enqueue(.init(records: records, rawBytes: bytes, ticket: ticket))
         }
-        return first
+        return ticket
     }
 
     /// Offset the next record will get, and the head hash, as of the last commit.
@@ -78,18 +89,18 @@ public final class LogWriter: Sendable {
         // The appender (files and lock) lives exactly as long as this loop.
         while let group = queue.takeGroup(bytesMax: appender.options.groupBytesMax) {
             do {
-                let firstOffsets = try appender.commit(group.map(\.records))
+                let outcomes = try appender.commit(group.map(\.records))
                 queue.committed(next: appender.nextOffset, head: appender.head)
-                for (request, first) in zip(group, firstOffsets) {
-                    request.continuation.resume(returning: (0..<request.records.count).map { first.advanced(by: $0) })
+                for (request, outcome) in zip(group, outcomes) {
+                    request.ticket.resolve(
+                        outcome.map { first in (0..<request.records.count).map { first.advanced(by: $0) } })
                 }
             } catch {
-                let storageError = error as? StorageError ?? StorageError(.io, "\(error)")
-                for request in group { request.continuation.resume(throwing: storageError) }
-                if storageError.code == .writerFailed {
-                    queue.fail(storageError)
-                    break
-                }
+                // Fail-stop: the state of the files is unknown; nothing of this group is acknowledged.
+                let storageError = error as? StorageError ?? StorageError(.writerFailed, "\(error)")
+                for request in group { request.ticket.resolve(.failure(storageError)) }
+                queue.fail(storageError)
+                break
             }
         }
         queue.markStopped()

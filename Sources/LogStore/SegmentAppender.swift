@@ -232,42 +232,87 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     // MARK: Appending
 
     /// Appends the requests' records as one group: batches of at most `batchBytesMax` raw bytes,
-    /// one write, one fdatasync (per the policy), then the indexes and the commit marker.
-    /// Returns each request's first offset; its records have consecutive offsets.
+    /// one write and one fdatasync (per the policy), then the indexes and the commit marker.
+    /// Returns each request's outcome: its first offset (its records have consecutive offsets),
+    /// or the error that kept all of its records out of the log.
     ///
-    /// On ENOSPC the write is rolled back (nothing partial stays) and `.diskFull` is thrown; the
-    /// appender stays usable. Any other failure throws `.writerFailed`: the caller must stop.
-    func commit(_ requests: [[AppendRecord]]) throws -> [LogOffset] {
-        if activeHasBatches && activeSize >= Int64(options.segmentBytesMax) { try roll() }
+    /// A segment is rolled between requests once it reaches `segmentBytesMax` (so a request never
+    /// spans two segments): the part of the group before the roll is written and synced first.
+    /// On ENOSPC the unsynced part is rolled back (nothing partial stays), its requests and later
+    /// ones get `.diskFull`, and the appender stays usable. Any other failure throws
+    /// `.writerFailed`: the caller must stop.
+    func commit(_ requests: [[AppendRecord]]) throws -> [Result<LogOffset, StorageError>] {
         let receivedAt = max(options.clock(), lastReceivedAtMs)
+        var outcomes = [Result<LogOffset, StorageError>]()
+        outcomes.reserveCapacity(requests.count)
+        var pending = PendingWrite(next: nextOffset, head: head)
         output.removeAll(keepingCapacity: true)
-        var next = nextOffset
-        var hash = head
-        var batchBase = next
-        var written = [(header: BatchHeader, position: FilePosition)]()
-        var firstOffsets = [LogOffset]()
-        firstOffsets.reserveCapacity(requests.count)
 
-        func finishBatch() {
-            let start = output.count
-            let (header, batchHash) = encoder.finish(baseOffset: batchBase, previousHash: hash, appendingTo: &output)
-            written.append((header, FilePosition(activeSize + Int64(start))))
-            hash = batchHash
-            batchBase = next
-        }
         for request in requests {
-            firstOffsets.append(next)
-            for record in request {
-                if !encoder.isEmpty && encoder.rawSize + record.encodedSize > options.batchBytesMax { finishBatch() }
-                encoder.add(record, receivedAtMs: receivedAt)
-                next = next.advanced(by: 1)
+            if activeHasBatches || !output.isEmpty || !encoder.isEmpty,
+                activeSize + Int64(output.count + encoder.rawSize) >= Int64(options.segmentBytesMax)
+            {
+                finishBatch(&pending)
+                do {
+                    try flush(&pending, receivedAt: receivedAt)
+                    try roll()
+                } catch let error as StorageError where error.code == .diskFull {
+                    let unsynced = outcomes.count - pending.committedRequests
+                    outcomes.removeLast(unsynced)
+                    return outcomes + Array(repeating: .failure(error), count: requests.count - outcomes.count)
+                }
             }
+            outcomes.append(.success(pending.next))
+            for record in request {
+                if !encoder.isEmpty && encoder.rawSize + record.encodedSize > options.batchBytesMax {
+                    finishBatch(&pending)
+                }
+                encoder.add(record, receivedAtMs: receivedAt)
+                pending.next = pending.next.advanced(by: 1)
+            }
+            pending.requestsEncoded += 1
         }
-        if !encoder.isEmpty { finishBatch() }
-        guard !written.isEmpty else { return firstOffsets }
-
+        finishBatch(&pending)
         do {
-            try active.write(output.withUnsafeBytes { $0 }, at: activeSize)
+            try flush(&pending, receivedAt: receivedAt)
+        } catch let error as StorageError where error.code == .diskFull {
+            let unsynced = outcomes.count - pending.committedRequests
+            outcomes.removeLast(unsynced)
+            return outcomes + Array(repeating: .failure(error), count: requests.count - outcomes.count)
+        }
+        return outcomes
+    }
+
+    /// Encoded but not yet written state of a group in progress.
+    private struct PendingWrite {
+        var next: LogOffset
+        var head: BatchHash
+        var batchBase: LogOffset
+        var batches: [(header: BatchHeader, outputStart: Int)] = []
+        var requestsEncoded = 0
+        var committedRequests = 0
+
+        init(next: LogOffset, head: BatchHash) {
+            self.next = next
+            self.head = head
+            self.batchBase = next
+        }
+    }
+
+    private func finishBatch(_ pending: inout PendingWrite) {
+        guard !encoder.isEmpty else { return }
+        let start = output.count
+        let (header, hash) = encoder.finish(baseOffset: pending.batchBase, previousHash: pending.head, appendingTo: &output)
+        pending.batches.append((header, start))
+        pending.head = hash
+        pending.batchBase = pending.next
+    }
+
+    /// Writes and syncs `output`, then publishes it: state, indexes, commit marker.
+    private func flush(_ pending: inout PendingWrite, receivedAt: Int64) throws {
+        guard !output.isEmpty else { return }
+        do {
+            try output.withUnsafeBytes { try active.write($0, at: activeSize) }
         } catch let error as StorageError {
             do { try active.truncate(to: activeSize) } catch { throw Self.failStop(error) }
             throw error.code == .diskFull ? error : Self.failStop(error)
@@ -275,14 +320,18 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         if options.fsync == .always {
             do { try active.sync() } catch { throw Self.failStop(error) }
         }
+        for batch in pending.batches {
+            noteInIndex(batch.header, at: FilePosition(activeSize + Int64(batch.outputStart)))
+        }
         activeSize += Int64(output.count)
         activeHasBatches = true
-        nextOffset = next
-        head = hash
+        nextOffset = pending.next
+        head = pending.head
         lastReceivedAtMs = receivedAt
-        for batch in written { noteInIndex(batch.header, at: batch.position) }
+        pending.batches.removeAll()
+        pending.committedRequests = pending.requestsEncoded
+        output.removeAll(keepingCapacity: true)
         do { try writeCommitMarker() } catch { throw Self.failStop(error) }
-        return firstOffsets
     }
 
     private func noteInIndex(_ header: BatchHeader, at position: FilePosition) {

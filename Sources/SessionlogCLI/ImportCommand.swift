@@ -87,6 +87,55 @@ struct ImportCommand: AsyncParsableCommand {
         }
     }
 
+    /// Chunks (of up to `LineReader.chunkBytes`) enqueued but not yet answered: enough to keep
+    /// the writer busy (compressing one group while the previous one syncs) with bounded memory.
+    static let chunksInFlightMax = 8
+
+    /// Raw bytes per append request. The writer still commits many requests per write and fsync,
+    /// and its batches span requests; but it rolls segments only between requests, so small
+    /// requests keep segments close to --segment-bytes.
+    static let requestBytesMax = 64 << 10
+
+    private static func requests(_ records: [AppendRecord]) -> [[AppendRecord]] {
+        var requests = [[AppendRecord]]()
+        var bytes = 0
+        for record in records {
+            if requests.isEmpty || bytes + record.encodedSize > requestBytesMax {
+                requests.append([])
+                bytes = 0
+            }
+            requests[requests.count - 1].append(record)
+            bytes += record.encodedSize
+        }
+        return requests
+    }
+
+    /// One chunk's appends and, per non-blank line, where its record went.
+    private struct PendingChunk {
+        var verdicts = [(line: Int, index: Int, code: String?)]()
+        var accepted: [AppendTicket] = []
+        var rejected: [AppendTicket] = []
+    }
+
+    /// Waits until the chunk is durable, then prints its acknowledgements when asked to.
+    private func finish(_ chunk: PendingChunk, file: String, output: inout BufferedOutput) async throws {
+        var offsets = [LogOffset]()
+        for ticket in chunk.accepted { offsets += try await ticket.offsets() }
+        var rejectedOffsets = [LogOffset]()
+        for ticket in chunk.rejected { rejectedOffsets += try await ticket.offsets() }
+        guard printOffsets else { return }
+        for verdict in chunk.verdicts {
+            var members = [("file", JSONText.string(file)), ("line", String(verdict.line))]
+            if let code = verdict.code {
+                members += [("quarantined", rejectedOffsets[verdict.index].description), ("code", JSONText.string(code))]
+            } else {
+                members.append(("offset", offsets[verdict.index].description))
+            }
+            output.write(JSONText.object(members) + "\n")
+        }
+        output.flush()
+    }
+
     private func importFile(
         _ file: String, log: LogWriter, quarantine: LogWriter, output: inout BufferedOutput
     ) async throws -> (accepted: Int, quarantined: Int, blank: Int) {
@@ -99,11 +148,16 @@ struct ImportCommand: AsyncParsableCommand {
         let uid = getuid()
         var reader = LineReader(descriptor: descriptor, path: name)
         var counts = (accepted: 0, quarantined: 0, blank: 0)
+        var inFlight = [PendingChunk]()
         while !reader.atEnd {
+            // Answer what is in flight before blocking on a pipe, so acknowledgements are prompt.
+            if !reader.hasInputReady {
+                for chunk in inFlight { try await finish(chunk, file: name, output: &output) }
+                inFlight.removeAll()
+            }
+            var chunk = PendingChunk()
             var accepted = [AppendRecord]()
             var rejected = [AppendRecord]()
-            // (line number, index into accepted or rejected, whether rejected, reason code)
-            var verdicts = [(line: Int, index: Int, code: String?)]()
             for line in try reader.nextLines() {
                 if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                     counts.blank += 1
@@ -115,34 +169,26 @@ struct ImportCommand: AsyncParsableCommand {
                     : PayloadGate.version(of: line.bytes)
                 switch verdict {
                 case .success(let version):
-                    verdicts.append((line.number, accepted.count, nil))
+                    chunk.verdicts.append((line.number, accepted.count, nil))
                     accepted.append(AppendRecord(version: version, producerUID: uid, payload: Array(line.bytes)))
                 case .failure(let rejection):
-                    verdicts.append((line.number, rejected.count, rejection.code))
+                    chunk.verdicts.append((line.number, rejected.count, rejection.code))
                     rejected.append(
                         QuarantineRecord.make(
                             payload: line.bytes, rejection: rejection, source: "import:\(name):\(line.number)",
                             producerUID: uid))
                 }
             }
-            let rejectedRecords = rejected
-            async let quarantinedOffsets = quarantine.append(rejectedRecords)
-            let offsets = try await log.append(accepted)
-            let rejectedOffsets = try await quarantinedOffsets
             counts.accepted += accepted.count
             counts.quarantined += rejected.count
-            guard printOffsets else { continue }
-            for verdict in verdicts {
-                var members = [("file", JSONText.string(name)), ("line", String(verdict.line))]
-                if let code = verdict.code {
-                    members += [("quarantined", rejectedOffsets[verdict.index].description), ("code", JSONText.string(code))]
-                } else {
-                    members.append(("offset", offsets[verdict.index].description))
-                }
-                output.write(JSONText.object(members) + "\n")
+            chunk.accepted = Self.requests(accepted).map(log.enqueue)
+            chunk.rejected = Self.requests(rejected).map(quarantine.enqueue)
+            inFlight.append(chunk)
+            if inFlight.count > Self.chunksInFlightMax {
+                try await finish(inFlight.removeFirst(), file: name, output: &output)
             }
-            output.flush()
         }
+        for chunk in inFlight { try await finish(chunk, file: name, output: &output) }
         return counts
     }
 }

@@ -14,7 +14,13 @@ struct LineReader {
     private var pending: [UInt8] = []
     private var lineNumber = 0
     private(set) var atEnd = false
-    static let chunkBytes = 4 << 20
+    static let chunkBytes = 1 << 20
+
+    /// Whether a read would return at once (always true for regular files).
+    var hasInputReady: Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) > 0
+    }
 
     init(descriptor: Int32, path: String) {
         self.descriptor = descriptor

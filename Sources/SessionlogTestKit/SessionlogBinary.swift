@@ -50,7 +50,11 @@ public final class ChildProcess: @unchecked Sendable {  // mutable output buffer
     private var stderrBytes: [UInt8] = []
     private let readers = DispatchGroup()
 
+    /// Writing to a child that was killed must fail with EPIPE, not kill the test process.
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
     public init(_ executable: String = SessionlogBinary.path, _ arguments: [String]) throws {
+        Self.ignoreBrokenPipes
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardInput = stdinPipe

@@ -17,7 +17,11 @@ import Testing
         await writer.close()
 
         #expect(offsets == (0..<600).map { LogOffset(UInt64($0)) })
-        #expect(try LogFixture.segmentFiles(dir.path).count > 5)
+        let segments = try LogFixture.segmentFiles(dir.path)
+        #expect(segments.count > 5)
+        for sealed in segments.dropLast() {  // rolled between requests: at most one request past the limit
+            #expect(try LogFixture.fileSize(sealed) < 4096 + 7 * 1200)
+        }
         let records = try LogFixture.readAll(dir.path)
         #expect(records.map { String(decoding: $0.payload, as: UTF8.self) } == lines)
         #expect(records.map(\.offset) == offsets)
@@ -53,6 +57,19 @@ import Testing
         let batches = try LogInspector.summarize(directory: dir.path).reduce(0) { $0 + $1.batches }
         #expect(batches < 400, "400 concurrent single-record appends should share group commits")
         #expect(try LogVerifier.verify(directory: dir.path).records == 400)
+    }
+
+    @Test func enqueuedAppendsKeepCallOrderAndRollInsideOneGroup() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 1024))
+        let tickets = (0..<200).map { i in writer.enqueue([LogFixture.record(#"{"v":3,"i":\#(i),"pad":"0123456789"}"#)]) }
+        var offsets = [LogOffset]()
+        for ticket in tickets { offsets += try await ticket.offsets() }
+        await writer.close()
+        #expect(offsets == (0..<200).map { LogOffset(UInt64($0)) })
+        #expect(try LogFixture.segmentFiles(dir.path).count > 3)
+        _ = try LogVerifier.verify(directory: dir.path)
     }
 
     @Test func oneCallsRecordsGetConsecutiveOffsets() async throws {

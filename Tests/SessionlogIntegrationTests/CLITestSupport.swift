@@ -1,0 +1,42 @@
+import Foundation
+import SessionlogTestKit
+import Testing
+
+/// Runs the `sessionlog` binary against a data directory.
+struct CLI {
+    let data: String
+
+    @discardableResult
+    func run(_ arguments: [String], input: [UInt8] = []) throws -> ProcessResult {
+        try ProcessRunner.run(SessionlogBinary.path, arguments + ["--data", data], input: input)
+    }
+
+    /// Runs and requires exit status 0, reporting stderr otherwise.
+    func succeed(_ arguments: [String], input: [UInt8] = [], sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> ProcessResult
+    {
+        let result = try run(arguments, input: input)
+        #expect(result.status == 0, "sessionlog \(arguments) failed: \(result.stderr)", sourceLocation: sourceLocation)
+        return result
+    }
+
+    func spawn(_ arguments: [String]) throws -> ChildProcess {
+        try ChildProcess(SessionlogBinary.path, arguments + ["--data", data])
+    }
+}
+
+func ndjson(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined().utf8) }
+
+func jsonObject(_ line: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+}
+
+/// Polls `condition` every 10 ms until it holds or `seconds` pass.
+func eventually(seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(10_000)
+    }
+    return try condition()
+}

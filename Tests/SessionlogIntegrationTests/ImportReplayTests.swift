@@ -1,0 +1,123 @@
+import Foundation
+import SessionlogTestKit
+import Testing
+
+@Suite struct ImportReplayTests {
+    @Test func importThenReplayRawIsByteIdenticalAcrossManySegmentRolls() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var factory = PayloadFactory(seed: 42)
+        var valid = [String]()
+        var all = [String]()
+        for i in 0..<6000 {
+            let line = factory.line(index: i)
+            valid.append(line)
+            all.append(line)
+            if i % 500 == 7 { all.append(#"{"v":9,"bad":true}"#) }
+            if i % 700 == 3 { all.append("not json at all") }
+        }
+        try Data(ndjson(all)).write(to: URL(fileURLWithPath: dir.file("in.ndjson")))
+        let cli = CLI(data: dir.file("data"))
+        let imported = try cli.succeed(["import", dir.file("in.ndjson"), "--segment-bytes", "65536"])
+        let summary = try jsonObject(imported.stdoutLines.last ?? "")
+        #expect(summary["accepted"] as? Int == valid.count)
+        #expect(summary["quarantined"] as? Int == all.count - valid.count)
+
+        let raw = try cli.succeed(["replay", "--raw"])
+        #expect(raw.stdout == ndjson(valid))
+        let segments = try FileManager.default.contentsOfDirectory(atPath: dir.file("data/log")).filter { $0.hasSuffix(".seg") }
+        #expect(segments.count > 10)
+
+        let envelopes = try cli.succeed(["replay", "--from-offset", "100", "--to-offset", "104"]).stdoutLines
+        #expect(envelopes.count == 5)
+        let first = try jsonObject(envelopes[0])
+        #expect(first["offset"] as? Int == 100 && first["uid"] as? Int == Int(getuid()))
+        let payload = try #require(first["payload"] as? [String: Any])
+        #expect(payload["v"] as? Int == (try jsonObject(valid[100]))["v"] as? Int)
+
+        let rejected = try cli.succeed(["replay", "--rejected"]).stdoutLines
+        #expect(rejected.count == all.count - valid.count)
+        let reason = try #require(try jsonObject(rejected[0])["reason"] as? [String: Any])
+        #expect(reason["code"] as? String == "invalid_json" || reason["code"] as? String == "invalid_value")
+
+        let verified = try jsonObject(try cli.succeed(["verify"]).stdoutText)
+        #expect(verified["last_offset"] as? Int == valid.count - 1)
+        let head = try #require(verified["head"] as? String)
+        try cli.succeed(["verify", "--expect-head", "\(valid.count - 1):\(head)"])
+
+        let inspect = try #require(try JSONSerialization.jsonObject(with: Data(try cli.succeed(["inspect", "--format", "json"]).stdout)) as? [[String: Any]])
+        let total = try #require(inspect[0]["total"] as? [String: Any])
+        #expect(total["records"] as? Int == valid.count)
+        #expect((total["compression_ratio"] as? Double ?? 0) > 2)
+    }
+
+    @Test func replaySelectsByReceivedTime() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.file("data"))
+        try cli.succeed(["import", "-"], input: ndjson((0..<50).map { #"{"v":3,"early":\#($0)}"# }))
+        usleep(30_000)
+        try cli.succeed(["import", "-"], input: ndjson((0..<40).map { #"{"v":3,"late":\#($0)}"# }))
+        let envelopes = try cli.succeed(["replay"]).stdoutLines.map(jsonObject)
+        let boundary = try #require(envelopes[50]["received_at"] as? Int)
+        #expect((envelopes[49]["received_at"] as? Int ?? .max) < boundary)
+        #expect(try cli.succeed(["replay", "--since", String(boundary)]).stdoutLines.count == 40)
+        #expect(try cli.succeed(["replay", "--until", String(boundary)]).stdoutLines.count == 50)
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let since = iso.string(from: Date(timeIntervalSince1970: Double(boundary) / 1000))
+        #expect(try cli.succeed(["replay", "--since", since, "--raw"]).stdoutLines.first == #"{"v":3,"late":0}"#)
+    }
+
+    @Test func everyCommandHasHelp() throws {
+        for command in [[], ["import"], ["replay"], ["verify"], ["inspect"]] {
+            let result = try ProcessRunner.run(SessionlogBinary.path, command + ["--help"])
+            #expect(result.status == 0 && result.stdoutText.contains("--data"), "\(command) --help")
+        }
+    }
+
+    @Test func badInputGetsAClearErrorAndANonZeroExit() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.file("missing"))
+        let replay = try cli.run(["replay"])
+        #expect(replay.status != 0 && replay.stderr.contains("no log at"))
+        let head = try cli.run(["verify", "--expect-head", "nonsense"])
+        #expect(head.status != 0 && head.stderr.contains("OFFSET:HASH"))
+        let missingFile = try cli.run(["import", dir.file("nope.ndjson")])
+        #expect(missingFile.status != 0 && missingFile.stderr.contains("cannot open"))
+    }
+
+    @Test func verifyNamesTheCorruptSegmentBytePositionAndOffset() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.file("data"))
+        var factory = PayloadFactory(seed: 3)
+        try cli.succeed(["import", "-", "--segment-bytes", "4096"], input: ndjson(factory.lines(300)))
+        let sealed = dir.file("data/log/00000000000000000000.seg")
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: sealed))
+        try handle.seek(toOffset: 200)
+        try handle.write(contentsOf: [0xFF, 0xFF])
+        try handle.close()
+        let result = try cli.run(["verify"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("segment 00000000000000000000.seg, byte 32, offset 0"), "\(result.stderr)")
+    }
+
+    @Test func importRefusesWhileAnotherWriterHoldsTheLog() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.file("data"))
+        let holder = try cli.spawn(["import", "-"])
+        let lockFile = dir.file("data/log/LOCK")
+        #expect(eventually { (try? String(contentsOfFile: lockFile, encoding: .utf8))?.contains(String(holder.pid)) == true })
+        let second = try cli.run(["import", "-"], input: ndjson([#"{"v":3}"#]))
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("locked by pid \(holder.pid)"), "\(second.stderr)")
+        holder.write(ndjson([#"{"v":1}"#]))
+        holder.closeInput()
+        #expect(holder.wait().status == 0)
+        try cli.succeed(["import", "-"], input: ndjson([#"{"v":2}"#]))
+        #expect(try cli.succeed(["replay", "--raw"]).stdoutLines == [#"{"v":1}"#, #"{"v":2}"#])
+    }
+}
