@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite, from a clean machine: system packages, build, every test target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Tools/install-deps.sh
+swift build --build-tests
+swift test --skip-build
