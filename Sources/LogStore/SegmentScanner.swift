@@ -84,7 +84,9 @@ struct SegmentScanner {
                 position: position,
                 error: FormatError(.truncated, "batch of \(header.totalSize) bytes is cut short by the end of the segment"))
         }
-        let range = offsetInBuffer..<offsetInBuffer + header.totalSize
+        // `ensure` may have moved the unread bytes to the front of the buffer: recompute.
+        let batchStart = Int(position.rawValue - bufferStart)
+        let range = batchStart..<batchStart + header.totalSize
         do {
             try buffer.decoding(range) { raw throws(FormatError) in try BatchDecoder.verifyChecksum(header, batch: raw) }
         } catch {

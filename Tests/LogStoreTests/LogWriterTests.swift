@@ -29,6 +29,23 @@ import Testing
         #expect(report.lastOffset == LogOffset(599) && report.head == head)
     }
 
+    @Test func batchesStraddlingTheReadAheadBufferAreReadWhole() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var factory = PayloadFactory(seed: 5)
+        // Incompressible payloads, so the segment outgrows the scanner's read-ahead several times.
+        let lines = (0..<160).map { i in
+            "{\"n\":\(i),\"noise\":\"" + String((0..<60_000).map { _ in Character(UnicodeScalar(UInt8(97 + factory.next(26)))) }) + "\"}"
+        }
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 64 << 20))
+        _ = try await LogFixture.append(writer, lines, chunk: 3)
+        await writer.close()
+        #expect(try LogFixture.fileSize(LogDirectory(path: dir.path).segmentPath(.zero)) > 2 * SegmentScanner.readAheadBytes)
+        #expect(try LogFixture.readAll(dir.path).map { String(decoding: $0.payload, as: UTF8.self) } == lines)
+        #expect(try LogVerifier.verify(directory: dir.path).records == lines.count)
+        #expect(try LogInspector.summarize(directory: dir.path)[0].records == lines.count)
+    }
+
     @Test func readingFromAnyOffsetStartsExactlyThere() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

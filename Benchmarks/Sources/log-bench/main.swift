@@ -1,0 +1,137 @@
+// log-bench: append and replay throughput of the log engine beside the disk's own limit.
+//
+//   log-bench TRAFFIC.ndjson WORK_DIR
+//
+// Prints one line per measurement: name, records/s, raw MB/s, and extras. Every figure in one run,
+// on the same bytes, so ratios between lines are meaningful on a noisy machine.
+import Foundation
+import LogFormat
+import LogStore
+
+let arguments = CommandLine.arguments
+guard arguments.count == 3 else {
+    FileHandle.standardError.write(Data("usage: log-bench TRAFFIC.ndjson WORK_DIR\n".utf8))
+    exit(2)
+}
+let input = try Data(contentsOf: URL(fileURLWithPath: arguments[1]))
+let workDirectory = arguments[2]
+let payloads: [[UInt8]] = input.split(separator: UInt8(ascii: "\n")).map { Array($0) }
+let rawBytes = payloads.reduce(0) { $0 + $1.count }
+let records = payloads.map { AppendRecord(version: 3, producerUID: 1000, payload: $0) }
+print(String(format: "input: %d payloads, %.1f MB, %.0f bytes average", payloads.count, Double(rawBytes) / 1e6, Double(rawBytes) / Double(payloads.count)))
+
+func now() -> Double { Date().timeIntervalSince1970 }
+
+func report(_ name: String, seconds: Double, records: Int, bytes: Int, extra: String = "") {
+    print(String(format: "%-34@ %10.0f rec/s %9.1f MB/s  %@", name as NSString, Double(records) / seconds, Double(bytes) / seconds / 1e6, extra as NSString))
+}
+
+func freshDirectory(_ name: String) -> String {
+    let path = workDirectory + "/" + name
+    try? FileManager.default.removeItem(atPath: path)
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// The disk's limit: the same raw bytes appended in chunks of `chunkBytes`, fdatasync after each.
+func plainAppendLoop(chunkBytes: Int) throws -> Double {
+    let path = freshDirectory("plain-\(chunkBytes)") + "/plain.bin"
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    precondition(fd >= 0)
+    var chunk = [UInt8]()
+    chunk.reserveCapacity(chunkBytes + 1 << 20)
+    let start = now()
+    for payload in payloads {
+        chunk += payload
+        if chunk.count >= chunkBytes {
+            precondition(write(fd, chunk, chunk.count) == chunk.count)
+            precondition(fdatasync(fd) == 0)
+            chunk.removeAll(keepingCapacity: true)
+        }
+    }
+    if !chunk.isEmpty {
+        precondition(write(fd, chunk, chunk.count) == chunk.count)
+        precondition(fdatasync(fd) == 0)
+    }
+    let seconds = now() - start
+    close(fd)
+    report("plain write+fdatasync \(chunkBytes >> 10) KiB", seconds: seconds, records: payloads.count, bytes: rawBytes)
+    return seconds
+}
+
+/// sessionlog appends: requests of `batchBytes` raw bytes, each its own batch and fdatasync
+/// (`inFlight` 1), or several requests in flight so compression overlaps the sync.
+func logAppend(batchBytes: Int, inFlight: Int) async throws -> (seconds: Double, directory: String) {
+    let directory = freshDirectory("log-\(batchBytes)-\(inFlight)")
+    var options = LogWriterOptions()
+    options.batchBytesMax = batchBytes
+    options.groupBytesMax = batchBytes * max(1, inFlight)
+    let writer = try LogWriter.open(directory: directory, options: options)
+    var requests = [[AppendRecord]]()
+    var current = [AppendRecord]()
+    var bytes = 0
+    for record in records {
+        if bytes + record.encodedSize > batchBytes && !current.isEmpty {
+            requests.append(current)
+            current = []
+            bytes = 0
+        }
+        current.append(record)
+        bytes += record.encodedSize
+    }
+    if !current.isEmpty { requests.append(current) }
+    let start = now()
+    var pending = [AppendTicket]()
+    for request in requests {
+        pending.append(writer.enqueue(request))
+        if pending.count >= inFlight { _ = try await pending.removeFirst().offsets() }
+    }
+    for ticket in pending { _ = try await ticket.offsets() }
+    let seconds = now() - start
+    await writer.close()
+    let summary = try LogInspector.summarize(directory: directory)
+    let stored = summary.reduce(Int64(0)) { $0 + $1.storedBytes }
+    let raw = summary.reduce(Int64(0)) { $0 + $1.rawBytes }
+    report(
+        "sessionlog append \(batchBytes >> 10) KiB x\(inFlight)", seconds: seconds, records: payloads.count, bytes: rawBytes,
+        extra: String(format: "ratio %.2f (raw %.1f MB -> stored %.1f MB)", Double(raw) / Double(stored), Double(raw) / 1e6, Double(stored) / 1e6))
+    return (seconds, directory)
+}
+
+/// Reads every record back through a cursor (decompress, CRC, framing) and touches each payload.
+func replay(_ directory: String) throws -> Double {
+    let start = now()
+    var cursor = LogReader(directory: directory).cursor(from: .zero)
+    var count = 0
+    var bytes = 0
+    while let batch = try cursor.nextBatch() {
+        for record in batch {
+            count += 1
+            bytes += record.payload.count
+        }
+    }
+    let seconds = now() - start
+    precondition(count == payloads.count && bytes == rawBytes, "replay read \(count) records, \(bytes) bytes")
+    report("sessionlog replay (1 core)", seconds: seconds, records: count, bytes: bytes)
+    return seconds
+}
+
+func verify(_ directory: String) throws -> Double {
+    let start = now()
+    let result = try LogVerifier.verify(directory: directory)
+    let seconds = now() - start
+    precondition(result.records == payloads.count)
+    report("sessionlog verify (1 core)", seconds: seconds, records: result.records, bytes: rawBytes, extra: "head \(result.head.hex.prefix(16))…")
+    return seconds
+}
+
+print("CRC32C hardware: \(CRC32C.isHardwareAccelerated)")
+let plain64 = try plainAppendLoop(chunkBytes: 64 << 10)
+let log64 = try await logAppend(batchBytes: 64 << 10, inFlight: 1)
+let plain1M = try plainAppendLoop(chunkBytes: 1 << 20)
+let log1M = try await logAppend(batchBytes: 1 << 20, inFlight: 1)
+let log1MPipelined = try await logAppend(batchBytes: 1 << 20, inFlight: 4)
+let replaySeconds = try replay(log1M.directory)
+let verifySeconds = try verify(log1M.directory)
+print(String(format: "ratio append/plain: 64 KiB %.2f, 1 MiB %.2f, 1 MiB x4 %.2f", plain64 / log64.seconds, plain1M / log1M.seconds, plain1M / log1MPipelined.seconds))
+print(String(format: "replay %.0f MB/s, verify %.0f MB/s of raw payload", Double(rawBytes) / replaySeconds / 1e6, Double(rawBytes) / verifySeconds / 1e6))
