@@ -51,7 +51,7 @@ def attributes(rng, site):
 def v3_session(rng, index, now):
     """Yields the cumulative V3 payloads of one session, as a producer would send them."""
     site = rng.choice(SITES)
-    sid, uid = f"s-{index:08x}", f"u-{rng.randrange(1, 200000)}"
+    sid, uid = f"s-{rng.getrandbits(64):016x}", f"u-{rng.getrandbits(40):010x}"
     attrs = attributes(rng, site)
     actions, acked, t = [], 0, now
     for number in range(1, rng.randint(1, 9) + 1):
@@ -86,7 +86,7 @@ def payload_v3(sid, uid, site, sent_at, checkpoint, attrs, actions):
 def v2_context(rng, index, now, previous):
     site = rng.choice(SITES)
     source, medium, referrer = rng.choice(SOURCES)
-    body = {"v": 2, "kind": "start", "session_id": f"s2-{index:08x}", "user_id": f"u-{rng.randrange(1, 200000)}",
+    body = {"v": 2, "kind": "start", "session_id": f"s2-{rng.getrandbits(64):016x}", "user_id": f"u-{rng.getrandbits(40):010x}",
             "site_id": site, "started_at": now, "expires_at": now + 1800000,
             "segment_id": rng.choice(["new", "returning"]), "campaign_id": f"c-{rng.randrange(1, 40)}",
             "attribution": {"original": {"utm_source": source, "utm_medium": medium, "referrer": referrer,
@@ -99,7 +99,7 @@ def v2_context(rng, index, now, previous):
 
 def v1_events(rng, index, now):
     site = rng.choice(SITES)
-    sid, uid = f"s1-{index:08x}", f"u-{rng.randrange(1, 200000)}"
+    sid, uid = f"s1-{rng.getrandbits(64):016x}", f"u-{rng.getrandbits(40):010x}"
     source, medium, referrer = rng.choice(SOURCES)
     seq = 0
     for _ in range(rng.randint(1, 4)):
@@ -111,7 +111,7 @@ def v1_events(rng, index, now):
             now += rng.randint(1000, 30000)
             ms = now % 1000
             stamp = f"2025-06-{3 + (now // 86400000) % 20:02d}T{(now // 3600000) % 24:02d}:{(now // 60000) % 60:02d}:{(now // 1000) % 60:02d}.{ms:03d}Z"
-            yield {"v": 1, "event_id": f"e-{index}-{seq}", "event_type": kind, "timestamp": stamp, "session_id": sid,
+            yield {"v": 1, "event_id": f"e-{rng.getrandbits(64):016x}", "event_type": kind, "timestamp": stamp, "session_id": sid,
                    "user_id": uid, "workspace_id": "w-1", "project_id": site, "campaign_id": f"c-{rng.randrange(1, 40)}",
                    "landing_page_id": None, "page_url": url, "referrer_url": referrer, "session_event_sequence": seq,
                    "scroll_percentage": rng.randint(0, 100) if kind == "scroll" else None,
@@ -130,31 +130,40 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--payloads", type=int, default=10000, help="number of lines to write")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--v1-share", type=float, default=0.08, help="share of sessions sent as V1 events")
-    parser.add_argument("--v2-share", type=float, default=0.07, help="share of lines that are V2 contexts")
+    parser.add_argument("--concurrent", type=int, default=2000, help="sessions live at once (their payloads interleave)")
+    parser.add_argument("--v1-share", type=float, default=0.08, help="share of new sessions sent as V1 events")
+    parser.add_argument("--v2-share", type=float, default=0.15, help="share of new sessions announced by a V2 context")
     parser.add_argument("--invalid-share", type=float, default=0.0, help="share of invalid lines")
     parser.add_argument("--start-ms", type=int, default=1762000000000)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     out = sys.stdout
-    written, index, now, previous = 0, 0, args.start_ms, None
+    live, written, index, now, previous = [], 0, 0, args.start_ms, None
     while written < args.payloads:
-        index += 1
-        now += rng.randint(10, 2000)
-        roll = rng.random()
-        if roll < args.invalid_share:
-            lines = [rng.choice(INVALID)]
-        elif roll < args.invalid_share + args.v2_share:
-            body = v2_context(rng, index, now, previous)
-            previous = body["session_id"]
-            lines = [json.dumps(body, separators=(",", ":"))]
-        elif roll < args.invalid_share + args.v2_share + args.v1_share:
-            lines = [json.dumps(e, separators=(",", ":")) for e in v1_events(rng, index, now)]
-        else:
-            lines = [json.dumps(p, separators=(",", ":")) for p in v3_session(rng, index, now)]
-        for line in lines[: args.payloads - written]:
-            out.write(line + "\n")
-        written += min(len(lines), args.payloads - written)
+        now += rng.randint(1, 40)
+        if rng.random() < args.invalid_share:
+            out.write(rng.choice(INVALID) + "\n")
+            written += 1
+            continue
+        if len(live) < args.concurrent and (not live or rng.random() < 0.2):
+            index += 1
+            if rng.random() < args.v1_share:
+                live.append(v1_events(rng, index, now))
+            else:
+                if rng.random() < args.v2_share:
+                    body = v2_context(rng, index, now, previous)
+                    previous = body["session_id"]
+                    out.write(json.dumps(body, separators=(",", ":")) + "\n")
+                    written += 1
+                live.append(v3_session(rng, index, now))
+            continue
+        source = rng.randrange(len(live))
+        try:
+            out.write(json.dumps(next(live[source]), separators=(",", ":")) + "\n")
+            written += 1
+        except StopIteration:
+            live[source] = live[-1]
+            live.pop()
 
 
 if __name__ == "__main__":

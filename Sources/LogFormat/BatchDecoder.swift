@@ -45,7 +45,8 @@ public enum BatchDecoder {
                 }
                 let length = Int(bytes.littleEndian(at: position, as: UInt32.self))
                 let delta = Int(bytes.littleEndian(at: position + 4, as: UInt32.self))
-                let receivedAt: Int64 = bytes.littleEndian(at: position + 8)
+                let receivedAtDelta: Int64 = bytes.littleEndian(at: position + 8)
+                let (receivedAt, overflow) = header.firstReceivedAtMs.addingReportingOverflow(receivedAtDelta)
                 let version = bytes[position + 16]
                 let reserved = bytes[position + 17]
                 let keyLength = Int(bytes.littleEndian(at: position + 18, as: UInt16.self))
@@ -60,7 +61,7 @@ public enum BatchDecoder {
                 guard delta == index, reserved == 0 else {
                     return FormatError(.badRecord, "record \(index) has offset delta \(delta), reserved byte \(reserved)", at: at)
                 }
-                guard receivedAt >= previousReceivedAt, receivedAt <= header.lastReceivedAtMs else {
+                guard receivedAtDelta >= 0, !overflow, receivedAt >= previousReceivedAt, receivedAt <= header.lastReceivedAtMs else {
                     return FormatError(.badSequence, "record \(index) received_at \(receivedAt) outside the batch's non-decreasing range", at: at)
                 }
                 let keyStart = position + RecordLayout.headerSize

@@ -58,7 +58,7 @@ public struct LogRecord: Sendable, Equatable {
 /// ```
 /// 0   length          u32 bytes after this field = 28 + key_length + reason_length + payload_length
 /// 4   offset_delta    u32 record offset − batch base_offset (= its index in the batch)
-/// 8   received_at     i64 ms
+/// 8   received_at     i64 ms after the batch's first_received_at (≥ 0)
 /// 16  version         u8
 /// 17  reserved        u8 = 0
 /// 18  key_length      u16 idempotency key bytes (0: none)

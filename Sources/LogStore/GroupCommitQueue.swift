@@ -1,13 +1,22 @@
 import Foundation
 import LogFormat
 
+/// What one append carries to the writer thread.
+enum AppendContent {
+    /// Records for the writer to lay out; small requests share batches (better compression).
+    case records([AppendRecord])
+    /// Bodies the caller already encoded and compressed (large requests, in parallel with the writer).
+    case bodies([EncodedBody])
+}
+
 /// The hand-off between appending tasks and the writer thread (LevelDB's `writers_` queue):
 /// callers enqueue requests; the writer takes everything pending up to a byte limit as one group.
 ///
 /// Thread-safe: all state is guarded by `condition`.
 final class GroupCommitQueue: @unchecked Sendable {  // every field below is read and written under `condition`
     struct Request {
-        var records: [AppendRecord]
+        var content: AppendContent
+        var recordCount: Int
         var rawBytes: Int
         var ticket: AppendTicket
     }

@@ -22,11 +22,18 @@ public final class LogWriter: Sendable {
     public let directory: LogDirectory
     public let recovery: RecoveryReport
     private let queue: GroupCommitQueue
+    private let batchBytesMax: Int
 
-    private init(directory: LogDirectory, recovery: RecoveryReport, queue: GroupCommitQueue) {
+    /// Requests at least this large are encoded and compressed by the calling task, so several
+    /// cores compress while the writer thread seals, writes and syncs; smaller ones are laid out
+    /// by the writer, which packs many of them into shared batches.
+    static let callerEncodesBytesMin = 32 << 10
+
+    private init(directory: LogDirectory, recovery: RecoveryReport, queue: GroupCommitQueue, batchBytesMax: Int) {
         self.directory = directory
         self.recovery = recovery
         self.queue = queue
+        self.batchBytesMax = batchBytesMax
     }
 
     /// Opens the log at `directory` (created if missing), recovering it first; see `RecoveryReport`.
@@ -37,7 +44,7 @@ public final class LogWriter: Sendable {
         let thread = Thread { Self.run(appender, queue: queue) }
         thread.name = "sessionlog.writer"
         thread.start()
-        return LogWriter(directory: logDirectory, recovery: report, queue: queue)
+        return LogWriter(directory: logDirectory, recovery: report, queue: queue, batchBytesMax: options.batchBytesMax)
     }
 
     /// Appends `records` and returns their offsets once they are durable. All of a call's records
@@ -68,7 +75,10 @@ public final class LogWriter: Sendable {
         if records.isEmpty {
             ticket.resolve(.success([]))
         } else {
-            queue.enqueue(.init(records: records, rawBytes: bytes, ticket: ticket))
+            let content: AppendContent =
+                bytes >= Self.callerEncodesBytesMin
+                ? .bodies(BatchBodyEncoder.bodies(records, bodyBytesMax: batchBytesMax)) : .records(records)
+            queue.enqueue(.init(content: content, recordCount: records.count, rawBytes: bytes, ticket: ticket))
         }
         return ticket
     }
@@ -89,11 +99,11 @@ public final class LogWriter: Sendable {
         // The appender (files and lock) lives exactly as long as this loop.
         while let group = queue.takeGroup(bytesMax: appender.options.groupBytesMax) {
             do {
-                let outcomes = try appender.commit(group.map(\.records))
+                let outcomes = try appender.commit(group.map(\.content))
                 queue.committed(next: appender.nextOffset, head: appender.head)
                 for (request, outcome) in zip(group, outcomes) {
                     request.ticket.resolve(
-                        outcome.map { first in (0..<request.records.count).map { first.advanced(by: $0) } })
+                        outcome.map { first in (0..<request.recordCount).map { first.advanced(by: $0) } })
                 }
             } catch {
                 // Fail-stop: the state of the files is unknown; nothing of this group is acknowledged.

@@ -17,6 +17,8 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     private var activeSize: Int64
     private var activeIndex: SegmentIndex
     private var activeHasBatches: Bool
+    /// The active segment's index files, opened once per segment.
+    private var indexFiles: (offsets: PosixFile, times: PosixFile)?
     /// Index files are derived data: after a failed index write we stop writing them (the next
     /// open rebuilds them) rather than failing appends.
     private var indexWritesHealthy = true
@@ -24,7 +26,7 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     private(set) var nextOffset: LogOffset
     private(set) var head: BatchHash
     private var lastReceivedAtMs: Int64
-    private var encoder = BatchEncoder()
+    private var encoder = BatchBodyEncoder()
     private var output: [UInt8] = []
 
     private init(
@@ -241,44 +243,52 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     /// On ENOSPC the unsynced part is rolled back (nothing partial stays), its requests and later
     /// ones get `.diskFull`, and the appender stays usable. Any other failure throws
     /// `.writerFailed`: the caller must stop.
-    func commit(_ requests: [[AppendRecord]]) throws -> [Result<LogOffset, StorageError>] {
-        let receivedAt = max(options.clock(), lastReceivedAtMs)
+    func commit(_ requests: [AppendContent]) throws -> [Result<LogOffset, StorageError>] {
         var outcomes = [Result<LogOffset, StorageError>]()
         outcomes.reserveCapacity(requests.count)
-        var pending = PendingWrite(next: nextOffset, head: head)
+        var pending = PendingWrite(next: nextOffset, head: head, receivedAtMs: max(options.clock(), lastReceivedAtMs))
         output.removeAll(keepingCapacity: true)
 
+        func failUnsynced(_ error: StorageError) -> [Result<LogOffset, StorageError>] {
+            outcomes.removeLast(outcomes.count - pending.committedRequests)
+            return outcomes + Array(repeating: .failure(error), count: requests.count - outcomes.count)
+        }
         for request in requests {
             if activeHasBatches || !output.isEmpty || !encoder.isEmpty,
                 activeSize + Int64(output.count + encoder.rawSize) >= Int64(options.segmentBytesMax)
             {
                 finishBatch(&pending)
                 do {
-                    try flush(&pending, receivedAt: receivedAt)
+                    try flush(&pending)
                     try roll()
                 } catch let error as StorageError where error.code == .diskFull {
-                    let unsynced = outcomes.count - pending.committedRequests
-                    outcomes.removeLast(unsynced)
-                    return outcomes + Array(repeating: .failure(error), count: requests.count - outcomes.count)
+                    return failUnsynced(error)
                 }
             }
             outcomes.append(.success(pending.next))
-            for record in request {
-                if !encoder.isEmpty && encoder.rawSize + record.encodedSize > options.batchBytesMax {
-                    finishBatch(&pending)
+            switch request {
+            case .records(let records):
+                for record in records {
+                    if !encoder.isEmpty && encoder.rawSize + record.encodedSize > options.batchBytesMax {
+                        finishBatch(&pending)
+                    }
+                    encoder.add(record)
+                    pending.next = pending.next.advanced(by: 1)
                 }
-                encoder.add(record, receivedAtMs: receivedAt)
-                pending.next = pending.next.advanced(by: 1)
+            case .bodies(let bodies):
+                finishBatch(&pending)  // records laid out earlier come first
+                for body in bodies {
+                    seal(body, &pending)
+                    pending.next = pending.next.advanced(by: body.recordCount)
+                }
             }
             pending.requestsEncoded += 1
         }
         finishBatch(&pending)
         do {
-            try flush(&pending, receivedAt: receivedAt)
+            try flush(&pending)
         } catch let error as StorageError where error.code == .diskFull {
-            let unsynced = outcomes.count - pending.committedRequests
-            outcomes.removeLast(unsynced)
-            return outcomes + Array(repeating: .failure(error), count: requests.count - outcomes.count)
+            return failUnsynced(error)
         }
         return outcomes
     }
@@ -287,29 +297,38 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     private struct PendingWrite {
         var next: LogOffset
         var head: BatchHash
+        /// Offset of the first record of the batch being laid out (or of the next body).
         var batchBase: LogOffset
+        let receivedAtMs: Int64
         var batches: [(header: BatchHeader, outputStart: Int)] = []
         var requestsEncoded = 0
         var committedRequests = 0
 
-        init(next: LogOffset, head: BatchHash) {
+        init(next: LogOffset, head: BatchHash, receivedAtMs: Int64) {
             self.next = next
             self.head = head
             self.batchBase = next
+            self.receivedAtMs = receivedAtMs
         }
     }
 
     private func finishBatch(_ pending: inout PendingWrite) {
         guard !encoder.isEmpty else { return }
+        seal(encoder.finish(), &pending)
+    }
+
+    private func seal(_ body: EncodedBody, _ pending: inout PendingWrite) {
         let start = output.count
-        let (header, hash) = encoder.finish(baseOffset: pending.batchBase, previousHash: pending.head, appendingTo: &output)
+        let (header, hash) = BatchHeader.seal(
+            body, baseOffset: pending.batchBase, receivedAtMs: pending.receivedAtMs, previousHash: pending.head,
+            appendingTo: &output)
         pending.batches.append((header, start))
         pending.head = hash
-        pending.batchBase = pending.next
+        pending.batchBase = pending.batchBase.advanced(by: body.recordCount)
     }
 
     /// Writes and syncs `output`, then publishes it: state, indexes, commit marker.
-    private func flush(_ pending: inout PendingWrite, receivedAt: Int64) throws {
+    private func flush(_ pending: inout PendingWrite) throws {
         guard !output.isEmpty else { return }
         do {
             try output.withUnsafeBytes { try active.write($0, at: activeSize) }
@@ -327,7 +346,7 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         activeHasBatches = true
         nextOffset = pending.next
         head = pending.head
-        lastReceivedAtMs = receivedAt
+        lastReceivedAtMs = pending.receivedAtMs
         pending.batches.removeAll()
         pending.committedRequests = pending.requestsEncoded
         output.removeAll(keepingCapacity: true)
@@ -343,10 +362,14 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         let offsetEntry = activeIndex.offsetEntries[count - 1]
         let timeEntry = activeIndex.timeEntries[count - 1]
         do {
-            try PosixFile.openForWriting(directory.offsetIndexPath(activeBase))
-                .write(IndexLayout.entry(offsetEntry.offset, offsetEntry.position), at: entryPosition)
-            try PosixFile.openForWriting(directory.timeIndexPath(activeBase))
-                .write(IndexLayout.entry(timeEntry.receivedAtMs, timeEntry.offset), at: entryPosition)
+            if indexFiles == nil {
+                indexFiles = (
+                    try PosixFile.openForWriting(directory.offsetIndexPath(activeBase)),
+                    try PosixFile.openForWriting(directory.timeIndexPath(activeBase))
+                )
+            }
+            try indexFiles!.offsets.write(IndexLayout.entry(offsetEntry.offset, offsetEntry.position), at: entryPosition)
+            try indexFiles!.times.write(IndexLayout.entry(timeEntry.receivedAtMs, timeEntry.offset), at: entryPosition)
         } catch {
             indexWritesHealthy = false
         }
@@ -361,6 +384,7 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         activeSize = Int64(SegmentHeader.size)
         activeIndex = SegmentIndex()
         activeHasBatches = false
+        indexFiles = nil
         indexWritesHealthy = true
         do { try writeCommitMarker() } catch { throw Self.failStop(error) }
     }

@@ -15,10 +15,11 @@ import Testing
     }
 
     private func encode(_ input: [AppendRecord], base: LogOffset = LogOffset(100)) -> ([UInt8], BatchHeader, BatchHash) {
-        var encoder = BatchEncoder()
-        for (i, record) in input.enumerated() { encoder.add(record, receivedAtMs: 1_000 + Int64(i / 3)) }
+        var encoder = BatchBodyEncoder()
+        for record in input { encoder.add(record) }
         var out = [UInt8]()
-        let (header, hash) = encoder.finish(baseOffset: base, previousHash: .zero, appendingTo: &out)
+        let (header, hash) = BatchHeader.seal(
+            encoder.finish(), baseOffset: base, receivedAtMs: 1_000, previousHash: .zero, appendingTo: &out)
         return (out, header, hash)
     }
 
@@ -42,8 +43,29 @@ import Testing
             #expect(decoded.version == original.version && decoded.producerUID == original.producerUID)
             #expect(decoded.idempotencyKey == original.idempotencyKey && decoded.rejectReason == original.rejectReason)
             #expect(Array(decoded.payload) == original.payload)
-            #expect(decoded.receivedAtMs == 1_000 + Int64(i / 3))
+            #expect(decoded.receivedAtMs == 1_000)
         }
+    }
+
+    @Test func bodiesSplitAtTheByteLimitAndKeepEveryRecord() throws {
+        let input = records(40)
+        let bodies = BatchBodyEncoder.bodies(input, bodyBytesMax: 1000)
+        #expect(bodies.count > 3)
+        #expect(bodies.reduce(0) { $0 + $1.recordCount } == 40)
+        #expect(bodies.allSatisfy { $0.recordCount == 1 || $0.rawLength <= 1000 })
+    }
+
+    @Test func aNegativeReceivedAtDeltaIsCorruption() throws {
+        var encoder = BatchBodyEncoder()
+        encoder.add(records(1)[0])
+        var body = encoder.finish()
+        var raw = [UInt8]()
+        try body.stored.withUnsafeBytes { raw = [] ; try LZ4Block.decompress($0, rawLength: body.rawLength, into: &raw) }
+        raw.storeLittleEndian(Int64(-1), at: 8)
+        body = EncodedBody(stored: raw, codec: .none, rawLength: raw.count, recordCount: 1)
+        var out = [UInt8]()
+        _ = BatchHeader.seal(body, baseOffset: .zero, receivedAtMs: 5, previousHash: .zero, appendingTo: &out)
+        #expect { try decode(out) } throws: { ($0 as? FormatError)?.code == .badSequence }
     }
 
     @Test func incompressibleBodiesAreStoredRaw() throws {
@@ -52,19 +74,39 @@ import Testing
             factory = factory &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return UInt8(truncatingIfNeeded: factory >> 33)
         }
+        var scratch = [UInt8]()
+        var compressed = [UInt8]()
+        #expect(noise.withUnsafeBytes { LZ4Block.compress($0, scratch: &scratch, appendingTo: &compressed) } == nil)
         let (bytes, header, _) = encode([AppendRecord(version: 0, producerUID: 0, payload: noise)])
-        #expect(header.codec == .none)
+        #expect(header.codec == .none || header.storedLength < header.rawLength)
         #expect(Array(try decode(bytes)[0].payload) == noise)
+        // A body stored raw (codec 0) reads back the same.
+        var encoder = BatchBodyEncoder()
+        encoder.add(AppendRecord(version: 0, producerUID: 0, payload: noise))
+        let body = encoder.finish()
+        var raw = [UInt8]()
+        if body.codec == .lz4 {
+            try body.stored.withUnsafeBytes { try LZ4Block.decompress($0, rawLength: body.rawLength, into: &raw) }
+        } else {
+            raw = body.stored
+        }
+        var out = [UInt8]()
+        let sealed = BatchHeader.seal(
+            EncodedBody(stored: raw, codec: .none, rawLength: raw.count, recordCount: 1), baseOffset: .zero,
+            receivedAtMs: 1, previousHash: .zero, appendingTo: &out)
+        #expect(sealed.header.codec == .none)
+        #expect(Array(try decode(out)[0].payload) == noise)
     }
 
     @Test func theHashChainsThroughThePreviousHashField() {
-        var encoder = BatchEncoder()
+        var encoder = BatchBodyEncoder()
         var out = [UInt8]()
-        encoder.add(records(1)[0], receivedAtMs: 1)
-        let (_, first) = encoder.finish(baseOffset: .zero, previousHash: .zero, appendingTo: &out)
+        encoder.add(records(1)[0])
+        let (_, first) = BatchHeader.seal(encoder.finish(), baseOffset: .zero, receivedAtMs: 1, previousHash: .zero, appendingTo: &out)
         let firstEnd = out.count
-        encoder.add(records(1)[0], receivedAtMs: 2)
-        let (second, _) = encoder.finish(baseOffset: LogOffset(1), previousHash: first, appendingTo: &out)
+        encoder.add(records(1)[0])
+        let (second, _) = BatchHeader.seal(
+            encoder.finish(), baseOffset: LogOffset(1), receivedAtMs: 2, previousHash: first, appendingTo: &out)
         #expect(second.previousHash == first)
         #expect(first == out.withUnsafeBytes { BatchHash.of(storedBatch: UnsafeRawBufferPointer(rebasing: $0[0..<firstEnd])) })
     }

@@ -27,10 +27,11 @@ import Testing
     }
 
     @Test func batchHeaderFieldsSitWhereTheDocumentSays() {
-        var encoder = BatchEncoder()
-        encoder.add(AppendRecord(version: 3, producerUID: 1000, idempotencyKey: "k1", payload: Array("{}".utf8)), receivedAtMs: 5)
+        var encoder = BatchBodyEncoder()
+        encoder.add(AppendRecord(version: 3, producerUID: 1000, idempotencyKey: "k1", payload: Array("{}".utf8)))
         var out = [UInt8]()
-        let (header, _) = encoder.finish(baseOffset: LogOffset(42), previousHash: .zero, appendingTo: &out)
+        let (header, _) = BatchHeader.seal(
+            encoder.finish(), baseOffset: LogOffset(42), receivedAtMs: 5, previousHash: .zero, appendingTo: &out)
         #expect(Array(out[0..<4]) == Array("SBL1".utf8))
         #expect(out.withUnsafeBytes { $0.littleEndian(at: 16, as: UInt64.self) } == 42)
         #expect(out.withUnsafeBytes { $0.littleEndian(at: 24, as: UInt32.self) } == 1)

@@ -18,7 +18,7 @@ import Testing
         }
         try Data(ndjson(all)).write(to: URL(fileURLWithPath: dir.file("in.ndjson")))
         let cli = CLI(data: dir.file("data"))
-        let imported = try cli.succeed(["import", dir.file("in.ndjson"), "--segment-bytes", "65536"])
+        let imported = try cli.succeed(["import", dir.file("in.ndjson"), "--segment-bytes", "32768"])
         let summary = try jsonObject(imported.stdoutLines.last ?? "")
         #expect(summary["accepted"] as? Int == valid.count)
         #expect(summary["quarantined"] as? Int == all.count - valid.count)

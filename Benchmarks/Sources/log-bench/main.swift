@@ -135,3 +135,23 @@ let replaySeconds = try replay(log1M.directory)
 let verifySeconds = try verify(log1M.directory)
 print(String(format: "ratio append/plain: 64 KiB %.2f, 1 MiB %.2f, 1 MiB x4 %.2f", plain64 / log64.seconds, plain1M / log1M.seconds, plain1M / log1MPipelined.seconds))
 print(String(format: "replay %.0f MB/s, verify %.0f MB/s of raw payload", Double(rawBytes) / replaySeconds / 1e6, Double(rawBytes) / verifySeconds / 1e6))
+
+/// CPU cost of building batches alone (layout, LZ4, CRC, SHA-256), without I/O.
+func encodeOnly(batchBytes: Int) {
+    var encoder = BatchBodyEncoder()
+    var output = [UInt8]()
+    var hash = BatchHash.zero
+    var offset = LogOffset.zero
+    let start = now()
+    for record in records {
+        if !encoder.isEmpty && encoder.rawSize + record.encodedSize > batchBytes {
+            output.removeAll(keepingCapacity: true)
+            let body = encoder.finish()
+            hash = BatchHeader.seal(body, baseOffset: offset, receivedAtMs: 1, previousHash: hash, appendingTo: &output).hash
+            offset = offset.advanced(by: body.recordCount)
+        }
+        encoder.add(record)
+    }
+    report("encode only \(batchBytes >> 10) KiB (1 core)", seconds: now() - start, records: payloads.count, bytes: rawBytes)
+}
+encodeOnly(batchBytes: 1 << 20)
