@@ -107,12 +107,13 @@ public final class LogWriter: Sendable {
                 }
             } catch {
                 // Fail-stop: the state of the files is unknown; nothing of this group is acknowledged.
-                let storageError = error as? StorageError ?? StorageError(.writerFailed, "\(error)")
+                let storageError = SegmentAppender.failStop(error)
                 for request in group { request.ticket.resolve(.failure(storageError)) }
                 queue.fail(storageError)
                 break
             }
         }
+        appender.close()  // the thread object may outlive this loop: release the lock now
         queue.markStopped()
     }
 }

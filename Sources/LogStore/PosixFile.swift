@@ -70,15 +70,23 @@ final class PosixFile: @unchecked Sendable {  // single owner by construction (t
 
     /// `pwrite(2)` all of `bytes` at `position`, retrying short writes.
     func write(_ bytes: UnsafeRawBufferPointer, at position: Int64) throws {
+        var count = bytes.count
+        var injected: Int32?
+        switch FaultInjection.fault(for: .write, path: path) {
+        case .fail(let errno)?: throw StorageError.syscall("pwrite", errno: errno, path: path)
+        case .tornWrite(let errno)?: (count, injected) = (bytes.count / 2, errno)
+        case nil: break
+        }
         var done = 0
-        while done < bytes.count {
-            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(position) + off_t(done))
+        while done < count {
+            let n = pwrite(descriptor, bytes.baseAddress! + done, count - done, off_t(position) + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw StorageError.syscall("pwrite", errno: errno, path: path)
             }
             done += n
         }
+        if let injected { throw StorageError.syscall("pwrite", errno: injected, path: path) }
     }
 
     func write(_ bytes: [UInt8], at position: Int64) throws {
@@ -87,11 +95,17 @@ final class PosixFile: @unchecked Sendable {  // single owner by construction (t
 
     /// `fdatasync(2)`.
     func sync() throws {
+        if case .fail(let errno)? = FaultInjection.fault(for: .sync, path: path) {
+            throw StorageError.syscall("fdatasync", errno: errno, path: path)
+        }
         guard fdatasync(descriptor) == 0 else { throw StorageError.syscall("fdatasync", errno: errno, path: path) }
     }
 
     /// `ftruncate(2)`.
     func truncate(to size: Int64) throws {
+        if case .fail(let errno)? = FaultInjection.fault(for: .truncate, path: path) {
+            throw StorageError.syscall("ftruncate", errno: errno, path: path)
+        }
         guard ftruncate(descriptor, off_t(size)) == 0 else {
             throw StorageError.syscall("ftruncate", errno: errno, path: path)
         }

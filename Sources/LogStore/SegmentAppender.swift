@@ -231,6 +231,11 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         }
     }
 
+    /// Releases the writer lock; the appender must not be used afterwards.
+    func close() {
+        lock.release()
+    }
+
     // MARK: Appending
 
     /// Appends the requests' records as one group: batches of at most `batchBytesMax` raw bytes,
@@ -395,8 +400,9 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     }
 
     /// After a failed fsync the file's state is unknown (LevelDB's rule): no further appends.
-    private static func failStop(_ cause: any Error) -> StorageError {
-        StorageError(
+    static func failStop(_ cause: any Error) -> StorageError {
+        if let error = cause as? StorageError, error.code == .writerFailed { return error }
+        return StorageError(
             .writerFailed,
             "the log writer stopped after a failed write or sync (\(cause)); restart the process: recovery will keep every acknowledged record",
             errno: (cause as? StorageError)?.errno, path: (cause as? StorageError)?.path)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The single-writer lock of a log directory: `flock(2)` on `LOCK`, which holds the owner's pid.
 ///
@@ -6,6 +7,7 @@ import Foundation
 /// stale lock never needs cleaning up. Not thread-safe; held for the writer's lifetime.
 final class WriterLock: Sendable {
     private let descriptor: Int32
+    private let released = Mutex(false)
 
     private init(descriptor: Int32) { self.descriptor = descriptor }
 
@@ -29,8 +31,16 @@ final class WriterLock: Sendable {
         return WriterLock(descriptor: fd)
     }
 
-    deinit {
+    /// Releases the lock now (idempotent); another writer may open the log as soon as this returns.
+    func release() {
+        let wasReleased = released.withLock { done in
+            defer { done = true }
+            return done
+        }
+        guard !wasReleased else { return }
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }
+
+    deinit { release() }
 }
