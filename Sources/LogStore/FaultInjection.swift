@@ -15,22 +15,22 @@ public enum InjectedFault: Sendable {
 }
 
 /// The seam for a fault-injecting file layer (TigerBeetle's simulated storage, swift-system's
-/// mocking): tests install a rule that may fail writes, syncs and truncates of real files.
-/// Without a rule (production) each check is one uncontended lock.
+/// mocking): tests install rules that may fail writes, syncs and truncates of real files under a
+/// directory of theirs. Without rules (production) each check is one uncontended lock.
 ///
-/// Thread-safe (`Mutex`).
+/// Thread-safe (`Mutex`). Rules for different directories coexist, so tests can run in parallel.
 public enum FaultInjection {
     public typealias Rule = @Sendable (FileOperation, _ path: String) -> InjectedFault?
 
-    private static let rule = Mutex<Rule?>(nil)
+    private static let rules = Mutex<[String: Rule]>([:])
 
-    /// Installs `rule` (nil removes it). Tests only.
-    public static func install(_ newRule: Rule?) {
-        rule.withLock { $0 = newRule }
+    /// Installs `rule` for files under `directory` (nil removes it). Tests only.
+    public static func install(under directory: String, _ rule: Rule?) {
+        rules.withLock { $0[directory.hasSuffix("/") ? directory : directory + "/"] = rule }
     }
 
     static func fault(for operation: FileOperation, path: String) -> InjectedFault? {
-        guard let current = rule.withLock({ $0 }) else { return nil }
-        return current(operation, path)
+        let matching = rules.withLock { rules in rules.first { path.hasPrefix($0.key) }?.value }
+        return matching?(operation, path)
     }
 }

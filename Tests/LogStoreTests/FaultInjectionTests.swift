@@ -7,8 +7,8 @@ import Testing
 @testable import LogStore
 
 /// Faults injected into real files (FaultInjection): fail-stop after a failed fsync, torn writes on
-/// a full disk, and a seeded random mix. Serialized: the injector is process-wide.
-@Suite(.serialized) struct FaultInjectionTests {
+/// a full disk, and a seeded random mix. Each test's rules apply to its own directory only.
+@Suite struct FaultInjectionTests {
     /// A rule that fires for segment files only, at most `times` times.
     private static func segmentFault(_ operation: FileOperation, _ fault: InjectedFault, times: Int = 1)
         -> FaultInjection.Rule
@@ -26,15 +26,15 @@ import Testing
 
     @Test func aFailedFsyncStopsTheWriterForGoodAndRecoveryKeepsEveryAcknowledgedRecord() async throws {
         let dir = try TemporaryDirectory()
-        defer { dir.remove(); FaultInjection.install(nil) }
+        defer { dir.remove(); FaultInjection.install(under: dir.path, nil) }
         let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options())
         let acknowledged = try await LogFixture.append(writer, (0..<10).map { #"{"n":\#($0)}"# })
-        FaultInjection.install(Self.segmentFault(.sync, .fail(errno: EIO)))
+        FaultInjection.install(under: dir.path, Self.segmentFault(.sync, .fail(errno: EIO)))
         await #expect { _ = try await writer.append([LogFixture.record("{}")]) } throws: {
             ($0 as? StorageError)?.code == .writerFailed
         }
         // Fail-stop: even with the fault gone, this writer accepts nothing more.
-        FaultInjection.install(nil)
+        FaultInjection.install(under: dir.path, nil)
         await #expect { _ = try await writer.append([LogFixture.record("{}")]) } throws: {
             ($0 as? StorageError)?.code == .writerFailed
         }
@@ -50,11 +50,11 @@ import Testing
 
     @Test func aTornWriteOnAFullDiskLeavesNothingPartialAndTheWriterGoesOn() async throws {
         let dir = try TemporaryDirectory()
-        defer { dir.remove(); FaultInjection.install(nil) }
+        defer { dir.remove(); FaultInjection.install(under: dir.path, nil) }
         let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options())
         _ = try await LogFixture.append(writer, (0..<5).map { #"{"n":\#($0)}"# })
         let size = try LogFixture.fileSize(LogDirectory(path: dir.path).segmentPath(.zero))
-        FaultInjection.install(Self.segmentFault(.write, .tornWrite(errno: ENOSPC)))
+        FaultInjection.install(under: dir.path, Self.segmentFault(.write, .tornWrite(errno: ENOSPC)))
         await #expect { _ = try await writer.append([LogFixture.record(#"{"lost":true}"#)]) } throws: {
             ($0 as? StorageError)?.code == .diskFull
         }
@@ -67,10 +67,10 @@ import Testing
 
     @Test(arguments: [11, 12, 13]) func randomFaultsNeverLoseAnAcknowledgedRecord(seed: UInt64) async throws {
         let dir = try TemporaryDirectory()
-        defer { dir.remove(); FaultInjection.install(nil) }
+        defer { dir.remove(); FaultInjection.install(under: dir.path, nil) }
         let random = Mutex(PayloadFactory(seed: seed))
         print("fault seed \(seed)")
-        FaultInjection.install { operation, path in
+        FaultInjection.install(under: dir.path) { operation, path in
             guard path.hasSuffix(".seg") || path.hasSuffix("COMMIT") else { return nil }
             return random.withLock { r -> InjectedFault? in
                 switch (operation, r.next(100)) {
@@ -93,10 +93,10 @@ import Testing
                 continue
             } catch let error as StorageError where error.code == .writerFailed {
                 await writer.close()
-                FaultInjection.install(nil)  // recovery itself runs on a healthy disk
+                FaultInjection.install(under: dir.path, nil)  // recovery itself runs on a healthy disk
                 writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 3000))
                 reopens += 1
-                FaultInjection.install { operation, path in
+                FaultInjection.install(under: dir.path) { operation, path in
                     guard path.hasSuffix(".seg") else { return nil }
                     return random.withLock { r in
                         operation == .write && r.next(100) < 6 ? .tornWrite(errno: ENOSPC)
@@ -106,7 +106,7 @@ import Testing
             }
         }
         await writer.close()
-        FaultInjection.install(nil)
+        FaultInjection.install(under: dir.path, nil)
         _ = try LogVerifier.verify(directory: dir.path)
         let records = Dictionary(uniqueKeysWithValues: try LogFixture.readAll(dir.path).map { ($0.offset, String(decoding: $0.payload, as: UTF8.self)) })
         for (offset, line) in acknowledged { #expect(records[offset] == line, "seed \(seed): offset \(offset)") }
