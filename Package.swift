@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "sessionlog", targets: ["sessionlog"]),
         .library(name: "LogFormat", targets: ["LogFormat"]),
         .library(name: "LogStore", targets: ["LogStore"]),
+        .library(name: "Payloads", targets: ["Payloads"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -31,10 +32,12 @@ let package = Package(
             ]
         ),
         .target(name: "LogStore", dependencies: ["LogFormat"]),
+        .target(name: "Payloads"),
         .target(
             name: "SessionlogCLI",
             dependencies: [
                 "LogStore",
+                "Payloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -42,6 +45,7 @@ let package = Package(
         .executableTarget(name: "sessionlog", dependencies: ["SessionlogCLI"]),
         .target(name: "SessionlogTestKit", dependencies: ["LogStore"]),
         .testTarget(name: "LogFormatTests", dependencies: ["LogFormat"]),
+        .testTarget(name: "PayloadsTests", dependencies: ["Payloads", "SessionlogTestKit"]),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "SessionlogTestKit"]),
         .testTarget(
             name: "SessionlogIntegrationTests",

@@ -1,0 +1,357 @@
+import Foundation
+
+/// A strict I-JSON (RFC 7493) parser: UTF-8 without byte-order mark, no duplicate member names, no
+/// lone surrogate escapes, numbers finite as doubles, nesting at most `depthMax` (the top level
+/// counting as 1). Errors carry the SPEC §1.4 code and the path of the offending value.
+///
+/// Stateless; safe from any thread. See docs/decisions/0002-payload-parser.md for why not simdjson.
+public enum JSONParser {
+    public static let depthMaxDefault = 32
+
+    public static func parse(_ bytes: [UInt8], depthMax: Int = depthMaxDefault) throws(PayloadError) -> JSONDocument {
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+            throw PayloadError(.invalidJSON, "a byte-order mark is not allowed (RFC 7493)")
+        }
+        if let bad = UTF8Validation.firstInvalidByte(bytes) {
+            throw PayloadError(.invalidUTF8, "byte \(bad) is not valid UTF-8")
+        }
+        var document = JSONDocument(bytes: bytes)
+        document.nodes.reserveCapacity(bytes.count / 8 + 4)
+        var state = State(depthMax: depthMax)
+        try bytes.withUnsafeBufferPointer { (buffer) throws(PayloadError) in
+            var position = 0
+            do throws(Failure) {
+                try state.skipSpace(buffer, &position)
+                try state.value(buffer, &position, depth: 1, into: &document.nodes)
+                try state.skipSpace(buffer, &position)
+            } catch let failure {
+                throw PayloadError(failure.code, path: PathComponent.render(failure.path.reversed()), failure.message)
+            }
+            guard position == buffer.count else {
+                throw PayloadError(.invalidJSON, "unexpected bytes after the JSON value at byte \(position)")
+            }
+        }
+        return document
+    }
+
+    /// An error on its way out of the recursion; each level adds its path component.
+    struct Failure: Error {
+        var code: PayloadError.Code
+        var message: String
+        var path: [PathComponent] = []
+    }
+
+    private struct State {
+        let depthMax: Int
+
+        init(depthMax: Int) { self.depthMax = depthMax }
+
+        func syntax(_ message: String, _ position: Int) -> Failure {
+            Failure(code: .invalidJSON, message: message + " at byte \(position)")
+        }
+
+        func skipSpace(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) throws(Failure) {
+            while p < b.count {
+                switch b[p] {
+                case 0x20, 0x0A, 0x0D, 0x09: p += 1
+                default: return
+                }
+            }
+        }
+
+        mutating func value(
+            _ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int, into nodes: inout [JSONDocument.Node]
+        ) throws(Failure) {
+            guard p < b.count else { throw syntax("unexpected end of input", p) }
+            switch b[p] {
+            case UInt8(ascii: "{"): try object(b, &p, depth: depth, into: &nodes)
+            case UInt8(ascii: "["): try array(b, &p, depth: depth, into: &nodes)
+            case UInt8(ascii: "\""): try string(b, &p, into: &nodes)
+            case UInt8(ascii: "t"): try literal(b, &p, "true", .bool, true, into: &nodes)
+            case UInt8(ascii: "f"): try literal(b, &p, "false", .bool, false, into: &nodes)
+            case UInt8(ascii: "n"): try literal(b, &p, "null", .null, false, into: &nodes)
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number(b, &p, into: &nodes)
+            default: throw syntax("unexpected character", p)
+            }
+        }
+
+        func literal(
+            _ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, _ word: StaticString, _ kind: JSONDocument.Kind, _ flag: Bool,
+            into nodes: inout [JSONDocument.Node]
+        ) throws(Failure) {
+            let count = word.utf8CodeUnitCount
+            guard p + count <= b.count, memcmp(b.baseAddress! + p, word.utf8Start, count) == 0 else {
+                throw syntax("invalid literal", p)
+            }
+            nodes.append(.init(kind: kind, flag: flag, start: Int32(p), length: 0, count: 0, next: Int32(nodes.count + 1), number: 0))
+            p += count
+        }
+
+        mutating func object(
+            _ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int, into nodes: inout [JSONDocument.Node]
+        ) throws(Failure) {
+            guard depth <= depthMax else {
+                throw Failure(code: .tooDeep, message: "nesting deeper than \(depthMax) levels")
+            }
+            let index = nodes.count
+            nodes.append(.init(kind: .object, flag: false, start: Int32(p), length: 0, count: 0, next: 0, number: 0))
+            p += 1
+            try skipSpace(b, &p)
+            var members: Int32 = 0
+            if p < b.count && b[p] == UInt8(ascii: "}") {
+                p += 1
+            } else {
+                while true {
+                    guard p < b.count, b[p] == UInt8(ascii: "\"") else { throw syntax("expected a member name", p) }
+                    let keyNode = nodes.count
+                    try string(b, &p, into: &nodes)
+                    try skipSpace(b, &p)
+                    guard p < b.count, b[p] == UInt8(ascii: ":") else { throw syntax("expected ':'", p) }
+                    p += 1
+                    try skipSpace(b, &p)
+                    do {
+                        try value(b, &p, depth: depth + 1, into: &nodes)
+                    } catch var failure {
+                        failure.path.append(.key(Self.key(nodes, keyNode, b)))
+                        throw failure
+                    }
+                    members += 1
+                    try skipSpace(b, &p)
+                    guard p < b.count else { throw syntax("unterminated object", p) }
+                    if b[p] == UInt8(ascii: ",") {
+                        p += 1
+                        try skipSpace(b, &p)
+                        continue
+                    }
+                    guard b[p] == UInt8(ascii: "}") else { throw syntax("expected ',' or '}'", p) }
+                    p += 1
+                    break
+                }
+            }
+            nodes[index].count = members
+            nodes[index].next = Int32(nodes.count)
+            if members > 1, let duplicate = Self.duplicateKey(nodes, object: index, b) {
+                throw Failure(code: .invalidJSON, message: "duplicate member name \"\(duplicate)\" (RFC 7493 forbids them)")
+            }
+        }
+
+        mutating func array(
+            _ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int, into nodes: inout [JSONDocument.Node]
+        ) throws(Failure) {
+            guard depth <= depthMax else {
+                throw Failure(code: .tooDeep, message: "nesting deeper than \(depthMax) levels")
+            }
+            let index = nodes.count
+            nodes.append(.init(kind: .array, flag: false, start: Int32(p), length: 0, count: 0, next: 0, number: 0))
+            p += 1
+            try skipSpace(b, &p)
+            var elements: Int32 = 0
+            if p < b.count && b[p] == UInt8(ascii: "]") {
+                p += 1
+            } else {
+                while true {
+                    do {
+                        try value(b, &p, depth: depth + 1, into: &nodes)
+                    } catch var failure {
+                        failure.path.append(.index(Int(elements)))
+                        throw failure
+                    }
+                    elements += 1
+                    try skipSpace(b, &p)
+                    guard p < b.count else { throw syntax("unterminated array", p) }
+                    if b[p] == UInt8(ascii: ",") {
+                        p += 1
+                        try skipSpace(b, &p)
+                        continue
+                    }
+                    guard b[p] == UInt8(ascii: "]") else { throw syntax("expected ',' or ']'", p) }
+                    p += 1
+                    break
+                }
+            }
+            nodes[index].count = elements
+            nodes[index].next = Int32(nodes.count)
+        }
+
+        func string(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, into nodes: inout [JSONDocument.Node]) throws(Failure) {
+            let start = p + 1
+            var i = start
+            var escaped = false
+            while true {
+                guard i < b.count else { throw syntax("unterminated string", start - 1) }
+                let c = b[i]
+                if c == UInt8(ascii: "\"") { break }
+                if c < 0x20 { throw syntax("control character in a string", i) }
+                if c == UInt8(ascii: "\\") {
+                    escaped = true
+                    guard i + 1 < b.count else { throw syntax("unterminated escape", i) }
+                    switch b[i + 1] {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                        UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        i += 2
+                    case UInt8(ascii: "u"):
+                        guard let unit = Self.hex4(b, i + 2) else { throw syntax("invalid \\u escape", i) }
+                        i += 6
+                        if unit >= 0xD800 && unit <= 0xDBFF {
+                            guard i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u"),
+                                let low = Self.hex4(b, i + 2), low >= 0xDC00 && low <= 0xDFFF
+                            else { throw syntax("lone surrogate escape \\u\(String(unit, radix: 16))", i - 6) }
+                            i += 6
+                        } else if unit >= 0xDC00 && unit <= 0xDFFF {
+                            throw syntax("lone surrogate escape \\u\(String(unit, radix: 16))", i - 6)
+                        }
+                    default:
+                        throw syntax("invalid escape", i)
+                    }
+                } else {
+                    i += 1
+                }
+            }
+            nodes.append(.init(kind: .string, flag: escaped, start: Int32(start), length: Int32(i - start), count: 0, next: Int32(nodes.count + 1), number: 0))
+            p = i + 1
+        }
+
+        func number(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, into nodes: inout [JSONDocument.Node]) throws(Failure) {
+            let start = p
+            var i = p
+            if b[i] == UInt8(ascii: "-") { i += 1 }
+            func digit(_ i: Int) -> Bool { i < b.count && b[i] >= 0x30 && b[i] <= 0x39 }
+            guard digit(i) else { throw syntax("invalid number", start) }
+            var mantissa: UInt64 = 0
+            var digits = 0
+            if b[i] == UInt8(ascii: "0") {
+                i += 1
+                guard !digit(i) else { throw syntax("leading zero in a number", start) }
+                digits = 1
+            } else {
+                while digit(i) {
+                    mantissa = mantissa &* 10 &+ UInt64(b[i] - 0x30)
+                    digits += 1
+                    i += 1
+                }
+            }
+            var simple = true
+            if i < b.count && b[i] == UInt8(ascii: ".") {
+                simple = false
+                i += 1
+                guard digit(i) else { throw syntax("digit expected after '.'", i) }
+                while digit(i) { i += 1 }
+            }
+            if i < b.count && (b[i] | 0x20) == UInt8(ascii: "e") {
+                simple = false
+                i += 1
+                if i < b.count && (b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-")) { i += 1 }
+                guard digit(i) else { throw syntax("digit expected in exponent", i) }
+                while digit(i) { i += 1 }
+            }
+            var value: Double
+            if simple && digits <= 15 {
+                value = Double(mantissa)
+                if b[start] == UInt8(ascii: "-") { value = -value }
+            } else {
+                value = Self.strtod(b, start, i)
+                guard value.isFinite else {
+                    throw Failure(code: .outOfRange, message: "number \(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)) is not a finite double")
+                }
+            }
+            nodes.append(.init(kind: .number, flag: false, start: Int32(start), length: Int32(i - start), count: 0, next: Int32(nodes.count + 1), number: value))
+            p = i
+        }
+
+        static func strtod(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double {
+            var text = [CChar](repeating: 0, count: end - start + 1)
+            for k in start..<end { text[k - start] = CChar(bitPattern: b[k]) }
+            return Foundation.strtod(text, nil)
+        }
+
+        static func hex4(_ b: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32? {
+            guard at + 4 <= b.count else { return nil }
+            var value: UInt32 = 0
+            for k in at..<at + 4 {
+                let c = b[k]
+                let v: UInt8
+                switch c {
+                case 0x30...0x39: v = c - 0x30
+                case 0x41...0x46: v = c - 0x41 + 10
+                case 0x61...0x66: v = c - 0x61 + 10
+                default: return nil
+                }
+                value = value << 4 | UInt32(v)
+            }
+            return value
+        }
+
+        static func key(_ nodes: [JSONDocument.Node], _ node: Int, _ b: UnsafeBufferPointer<UInt8>) -> String {
+            let n = nodes[node]
+            let raw = Array(UnsafeBufferPointer(rebasing: b[Int(n.start)..<Int(n.start + n.length)]))
+            return String(decoding: n.flag ? JSONParser.unescape(raw[...]) : raw, as: UTF8.self)
+        }
+
+        /// The first member name that occurs twice in the object (compared after unescaping).
+        static func duplicateKey(_ nodes: [JSONDocument.Node], object: Int, _ b: UnsafeBufferPointer<UInt8>) -> String? {
+            var keys = [Int]()
+            var child = object + 1
+            for _ in 0..<nodes[object].count {
+                keys.append(child)
+                child = Int(nodes[Int(nodes[child].next)].next)
+            }
+            if keys.count <= 16 && keys.allSatisfy({ !nodes[$0].flag }) {
+                for i in 1..<keys.count {
+                    let a = nodes[keys[i]]
+                    for j in 0..<i {
+                        let c = nodes[keys[j]]
+                        if a.length == c.length && memcmp(b.baseAddress! + Int(a.start), b.baseAddress! + Int(c.start), Int(a.length)) == 0 {
+                            return key(nodes, keys[i], b)
+                        }
+                    }
+                }
+                return nil
+            }
+            var seen = Set<String>()
+            for k in keys where !seen.insert(key(nodes, k, b)).inserted { return key(nodes, k, b) }
+            return nil
+        }
+    }
+
+    /// Decodes the escapes of a string's raw bytes (already validated by the parser).
+    static func unescape(_ raw: ArraySlice<UInt8>) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(raw.count)
+        var i = raw.startIndex
+        func hex(_ at: Int) -> UInt32 {
+            var v: UInt32 = 0
+            for k in at..<at + 4 {
+                let c = raw[k]
+                v = v << 4 | UInt32(c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10)
+            }
+            return v
+        }
+        while i < raw.endIndex {
+            let c = raw[i]
+            guard c == UInt8(ascii: "\\") else {
+                out.append(c)
+                i += 1
+                continue
+            }
+            let e = raw[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = hex(i)
+                i += 4
+                if scalar >= 0xD800 && scalar <= 0xDBFF {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (hex(i + 2) - 0xDC00)
+                    i += 6
+                }
+                out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
+            default: out.append(e)
+            }
+        }
+        return out
+    }
+}

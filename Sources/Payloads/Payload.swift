@@ -1,0 +1,119 @@
+/// Payload generations (SPEC §1); the raw value is the `v` field and the log record's version.
+public enum PayloadVersion: UInt8, Sendable, CaseIterable {
+    case v1 = 1, v2 = 2, v3 = 3
+}
+
+/// A validated, decoded payload. Optional fields that were `null` are nil; strings are as sent
+/// (trimming and blank-as-absent are the fold's business, SPEC §4.1).
+public enum Payload: Sendable, Equatable {
+    case v1(V1Event)
+    case v2(V2SessionContext)
+    case v3(V3SessionPayload)
+
+    public var version: PayloadVersion {
+        switch self {
+        case .v1: .v1
+        case .v2: .v2
+        case .v3: .v3
+        }
+    }
+}
+
+/// Landing/traffic-source fields shared by V3 `attributes` and V2 `attribution.original`/`current`.
+public struct Touch: Sendable, Equatable {
+    public var utmSource, utmMedium, utmCampaign, utmTerm, utmContent, ref, source, referrer, landingPage: String?
+    public var timestampMs: Int64?
+
+    public init() {}
+}
+
+/// Session context ids that take the first non-null value in log order (SPEC §4.1).
+public struct SessionContext: Sendable, Equatable {
+    public var segmentID, abTestID, abTestVariantID, campaignID, landingPageID: String?
+
+    public init() {}
+}
+
+/// SPEC §1.1: the whole-session payload.
+public struct V3SessionPayload: Sendable, Equatable {
+    public var sessionID, userID, siteID: String
+    public var sentAtMs: Int64
+    /// Actions the server already acknowledged before this payload; actions[i] has seq checkpoint + i.
+    public var checkpoint: Int64
+    public var touch: Touch
+    public var context: SessionContext
+    public var actions: [V3Action]
+
+    /// The checkpoint to answer (SPEC §1.1): `checkpoint` plus the longest prefix of actions that
+    /// are all final (goals always are; a pageview when `final` is true).
+    public var acknowledgedCheckpoint: Int64 {
+        checkpoint + Int64(actions.prefix { $0.isFinal }.count)
+    }
+}
+
+public enum V3Action: Sendable, Equatable {
+    case pageview(PageView)
+    case goal(Goal)
+
+    public var isFinal: Bool {
+        switch self {
+        case .pageview(let page): page.final
+        case .goal: true
+        }
+    }
+}
+
+public struct PageView: Sendable, Equatable {
+    public var pageNumber: Int
+    public var path: String
+    public var url, title: String?
+    public var enteredAtMs: Int64
+    public var durationMs: Int64
+    public var scroll: Int?
+    public var final: Bool
+}
+
+public struct Goal: Sendable, Equatable {
+    public var pageNumber: Int
+    public var name: String
+    public var atMs: Int64
+    public var value: Double
+}
+
+/// SPEC §1.2: session start or renewal.
+public struct V2SessionContext: Sendable, Equatable {
+    public enum Kind: String, Sendable { case start, renew }
+
+    public var kind: Kind
+    public var sessionID, userID, siteID: String
+    /// Set for `renew` only (ignored on `start`).
+    public var oldSessionID: String?
+    public var startedAtMs: Int64
+    public var expiresAtMs: Int64?
+    public var context: SessionContext
+    public var original: Touch?
+    public var current: Touch?
+}
+
+/// SPEC §1.3: one legacy behavioural event.
+public struct V1Event: Sendable, Equatable {
+    public enum EventType: String, Sendable, CaseIterable { case pageview, click, scroll, formSubmit = "form_submit", conversion }
+    public enum Value: Sendable, Equatable {
+        case number(Double)
+        case string(String)
+    }
+
+    public var eventID: String
+    public var eventType: EventType
+    /// `timestamp` converted to UTC milliseconds (fraction truncated to ms).
+    public var timestampMs: Int64
+    public var sessionID, userID, projectID: String
+    public var pageURL: String
+    public var referrerURL: String?
+    public var sessionEventSequence: Int64
+    public var scrollPercentage: Double?
+    public var timeOnPage: Double?
+    public var eventValue: Value?
+    public var context: SessionContext
+    public var siteID: String { projectID }
+}

@@ -1,0 +1,189 @@
+/// Limits the validator enforces beyond the schemas.
+public struct PayloadLimits: Sendable {
+    /// Largest payload in bytes (`--max-body`, default 1 MiB).
+    public var bodyBytesMax = 1 << 20
+    /// Deepest nesting; the top-level object counts as 1.
+    public var depthMax = JSONParser.depthMaxDefault
+    public static let actionsMax = 1000
+
+    public init(bodyBytesMax: Int = 1 << 20) { self.bodyBytesMax = bodyBytesMax }
+}
+
+/// Validates and decodes raw payload bytes per SPEC §1: I-JSON, the version's schema (the same
+/// rules as `Schemas/*.schema.json`), and the limits schemas cannot state. Unknown members are ignored.
+///
+/// Stateless; safe from any thread.
+///
+/// ```swift
+/// switch Result(catching: { try PayloadValidator.validate(body, route: .v3) }) { … }
+/// ```
+public enum PayloadValidator {
+    /// `route` is the version the endpoint implies; nil lets the payload's own `v` choose
+    /// (`import`, `/batch`), which then must be 1, 2 or 3.
+    public static func validate(_ bytes: [UInt8], route: PayloadVersion?, limits: PayloadLimits = PayloadLimits())
+        throws(PayloadError) -> Payload
+    {
+        guard bytes.count <= limits.bodyBytesMax else {
+            throw PayloadError(.tooLarge, "payload of \(bytes.count) bytes exceeds the limit of \(limits.bodyBytesMax)")
+        }
+        let document = try JSONParser.parse(bytes, depthMax: limits.depthMax)
+        guard document.kind(document.root) == .object else {
+            throw PayloadError(.wrongType, "a payload is a JSON object, found \(document.kind(document.root).name)")
+        }
+        let object = try ObjectReader(document, document.root, path: [])
+        let version = try self.version(object, route: route)
+        switch version {
+        case .v3: return .v3(try v3(object))
+        case .v2: return .v2(try v2(object))
+        case .v1: return .v1(try v1(object))
+        }
+    }
+
+    private static func version(_ object: ObjectReader, route: PayloadVersion?) throws(PayloadError) -> PayloadVersion {
+        guard let node = object.node("v") else {
+            if let route { return route }
+            throw PayloadError(.missingField, path: "v", "v: is required (1, 2 or 3) when the route does not imply it")
+        }
+        guard object.document.kind(node) == .number, object.document.number(node).rounded(.towardZero) == object.document.number(node)
+        else { throw PayloadError(.wrongType, path: "v", "v: expected an integer") }
+        let value = object.document.number(node)
+        if let route {
+            guard value == Double(route.rawValue) else {
+                throw PayloadError(.versionMismatch, path: "v", "v: \(ObjectReader.format(value)) does not match this route's version \(route.rawValue)")
+            }
+            return route
+        }
+        guard let version = PayloadVersion(rawValue: UInt8(exactly: value) ?? 0) else {
+            throw PayloadError(.invalidValue, path: "v", "v: must be 1, 2 or 3, not \(ObjectReader.format(value))")
+        }
+        return version
+    }
+
+    // MARK: V3
+
+    static func v3(_ o: ObjectReader) throws(PayloadError) -> V3SessionPayload {
+        let sessionID = try o.requiredID("session_id")
+        let userID = try o.requiredID("user_id")
+        let siteID = try o.requiredID("site_id")
+        let sentAt = try o.requiredTime("sent_at")
+        let checkpoint = try o.integer("checkpoint", in: 0...(ObjectReader.timeMax - 1)) ?? 0
+        let attributes = try o.object("attributes")
+        let actionsNode = try o.required("actions")
+        try o.expect(.array, actionsNode, "actions")
+        let count = o.document.count(actionsNode)
+        guard count <= PayloadLimits.actionsMax else {
+            throw PayloadError(.tooManyActions, path: "actions", "actions: \(count) items; at most \(PayloadLimits.actionsMax) per payload")
+        }
+        var actions = [V3Action]()
+        actions.reserveCapacity(count)
+        for (index, node) in o.document.elements(actionsNode).enumerated() {
+            actions.append(try action(ObjectReader(o.document, node, path: [.key("actions"), .index(index)])))
+        }
+        return V3SessionPayload(
+            sessionID: sessionID, userID: userID, siteID: siteID, sentAtMs: sentAt, checkpoint: checkpoint,
+            touch: try attributes?.touch() ?? Touch(), context: try attributes?.sessionContext() ?? SessionContext(),
+            actions: actions)
+    }
+
+    private static func action(_ a: ObjectReader) throws(PayloadError) -> V3Action {
+        let typeNode = try a.required("type")
+        try a.expect(.string, typeNode, "type")
+        let pageNumber = { () throws(PayloadError) -> Int in Int(try a.integer("page_number", required: true, in: 1...65535)!) }
+        switch a.document.string(typeNode) {
+        case "pageview":
+            let path = try a.requiredString("path", lengthMax: 2048, lengthMin: 1)
+            guard path.utf8.first == UInt8(ascii: "/") else { throw a.error(.invalidValue, "path", "must start with /") }
+            return .pageview(
+                PageView(
+                    pageNumber: try pageNumber(), path: path, url: try a.string("url", lengthMax: 8192),
+                    title: try a.string("title"), enteredAtMs: try a.requiredTime("entered_at"),
+                    durationMs: try a.integer("duration_ms", in: 0...604_800_000) ?? 0,
+                    scroll: try a.integer("scroll", in: 0...100).map { Int($0) }, final: try a.bool("final") ?? false))
+        case "goal":
+            return .goal(
+                Goal(
+                    pageNumber: try pageNumber(), name: try a.requiredString("name", lengthMax: 128, lengthMin: 1),
+                    atMs: try a.requiredTime("at"), value: try a.number("value") ?? 0))
+        case let other:
+            throw a.error(.unknownActionType, "type", "unknown action type \"\(other)\" (pageview or goal)")
+        }
+    }
+
+    // MARK: V2
+
+    static func v2(_ o: ObjectReader) throws(PayloadError) -> V2SessionContext {
+        let kindNode = try o.required("kind")
+        try o.expect(.string, kindNode, "kind")
+        guard let kind = V2SessionContext.Kind(rawValue: o.document.string(kindNode)) else {
+            throw o.error(.invalidValue, "kind", "must be start or renew")
+        }
+        let sessionID = try o.requiredID("session_id")
+        var oldSessionID: String?
+        if kind == .renew {
+            oldSessionID = try o.requiredID("old_session_id")
+            guard oldSessionID != sessionID else {
+                throw o.error(.invalidValue, "old_session_id", "a session cannot renew itself")
+            }
+        }
+        let startedAt = try o.requiredTime("started_at")
+        let expiresAt = try o.time("expires_at")
+        if let expiresAt, expiresAt < startedAt {
+            throw o.error(.outOfRange, "expires_at", "\(expiresAt) is before started_at \(startedAt)")
+        }
+        let attribution = try o.object("attribution")
+        return V2SessionContext(
+            kind: kind, sessionID: sessionID, userID: try o.requiredID("user_id"), siteID: try o.requiredID("site_id"),
+            oldSessionID: oldSessionID, startedAtMs: startedAt, expiresAtMs: expiresAt, context: try o.sessionContext(),
+            original: try attribution?.object("original")?.touch(), current: try attribution?.object("current")?.touch())
+    }
+
+    // MARK: V1
+
+    static func v1(_ o: ObjectReader) throws(PayloadError) -> V1Event {
+        let eventID = try o.requiredID("event_id")
+        let typeNode = try o.required("event_type")
+        try o.expect(.string, typeNode, "event_type")
+        guard let eventType = V1Event.EventType(rawValue: o.document.string(typeNode)) else {
+            throw o.error(.unknownEventType, "event_type", "unknown event type (pageview, click, scroll, form_submit, conversion)")
+        }
+        let timestampNode = try o.required("timestamp")
+        try o.expect(.string, timestampNode, "timestamp")
+        guard let timestamp = RFC3339.milliseconds(o.document.stringBytes(timestampNode)) else {
+            throw o.error(.invalidTimestamp, "timestamp", "expected an RFC 3339 date-time such as 2025-06-03T10:15:00.250Z")
+        }
+        var eventValue: V1Event.Value?
+        if let node = o.node("event_value") {
+            switch o.document.kind(node) {
+            case .number: eventValue = .number(o.document.number(node))
+            case .string: eventValue = .string(try o.string("event_value")!)
+            default: throw o.error(.wrongType, "event_value", "expected a string or a number")
+            }
+        }
+        if let node = o.node("metadata") {
+            switch o.document.kind(node) {
+            case .string: _ = try o.string("metadata")
+            case .object: break
+            default: throw o.error(.wrongType, "metadata", "expected a string or an object")
+            }
+        }
+        for key in ["event_value_type", "workspace_id", "attribution_id", "environment"] { _ = try o.string(key) }
+        return V1Event(
+            eventID: eventID, eventType: eventType, timestampMs: timestamp, sessionID: try o.requiredID("session_id"),
+            userID: try o.requiredID("user_id"), projectID: try o.requiredID("project_id"),
+            pageURL: try o.requiredString("page_url", lengthMax: 8192),
+            referrerURL: try o.string("referrer_url", lengthMax: 8192),
+            sessionEventSequence: try o.integer("session_event_sequence", required: true, in: 1...(ObjectReader.timeMax - 1))!,
+            scrollPercentage: try o.number("scroll_percentage", in: 0...100), timeOnPage: try o.number("time_on_page", in: 0...Double.greatestFiniteMagnitude),
+            eventValue: eventValue, context: try v1Context(o))
+    }
+
+    /// V1 has no segment_id (the bug the V3 change fixed); its other context ids are read.
+    private static func v1Context(_ o: ObjectReader) throws(PayloadError) -> SessionContext {
+        var context = SessionContext()
+        context.abTestID = try o.string("ab_test_id")
+        context.abTestVariantID = try o.string("ab_test_variant_id")
+        context.campaignID = try o.string("campaign_id")
+        context.landingPageID = try o.string("landing_page_id")
+        return context
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+@testable import Payloads
+
+/// The shared corpus (Tests/Fixtures/payloads/cases.jsonl, made by Tools/make_payload_corpus.py):
+/// every case must get exactly its expected verdict, code and path. Tools/check_schemas.py checks the
+/// same corpus against Schemas/*.schema.json, so the schemas and this validator agree.
+@Suite struct PayloadConformanceTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var route: PayloadVersion?
+        var bytes: [UInt8]
+        var expectedCode: String?
+        var expectedPath: String?
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/payloads/cases.jsonl").standardized
+        let text = try! String(contentsOf: url, encoding: .utf8)
+        return text.split(separator: "\n").map { line in
+            let object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let bytes: [UInt8] =
+                if let text = object["text"] as? String { Array(text.utf8) } else { Array(Data(base64Encoded: object["base64"] as! String)!) }
+            let expect = object["expect"] as? [String: Any]
+            return Case(
+                name: object["name"] as! String, route: (object["route"] as? Int).flatMap { PayloadVersion(rawValue: UInt8($0)) },
+                bytes: bytes, expectedCode: expect?["code"] as? String, expectedPath: expect?["path"] as? String)
+        }
+    }()
+
+    @Test func theCorpusCoversEveryErrorCodeAndVersion() {
+        #expect(Self.cases.count >= 150)
+        let codes = Set(Self.cases.compactMap(\.expectedCode))
+        let reachable = Set(PayloadError.Code.allCases.map(\.rawValue)).subtracting(["too_large", "idempotency_conflict"])
+        #expect(reachable.subtracting(codes).isEmpty, "codes without a case: \(reachable.subtracting(codes))")
+        #expect(Set(Self.cases.compactMap(\.route)) == Set(PayloadVersion.allCases))
+    }
+
+    @Test(arguments: cases) func everyCaseGetsItsVerdict(_ example: Case) {
+        do {
+            let payload = try PayloadValidator.validate(example.bytes, route: example.route)
+            #expect(example.expectedCode == nil, "accepted, but expected \(example.expectedCode ?? "") at \(example.expectedPath ?? "")")
+            if let route = example.route { #expect(payload.version == route) }
+        } catch {
+            #expect(example.expectedCode == error.code.rawValue, "\(error)")
+            #expect(example.expectedPath == error.path, "\(error)")
+        }
+    }
+}
