@@ -9,4 +9,5 @@ if ((${#missing[@]})); then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install -q jsonschema
 command -v swift >/dev/null || { echo "install-deps: Swift 6.3 is required (swift.org toolchain on PATH)" >&2; exit 1; }

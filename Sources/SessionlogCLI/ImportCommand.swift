@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LogFormat
 import LogStore
+import Payloads
 
 extension FsyncPolicy: ExpressibleByArgument {}
 
@@ -14,7 +15,8 @@ struct ImportCommand: AsyncParsableCommand {
             Accepted lines go to the log, in order; any other line goes, with its reason, to the
             quarantine log (<data>/rejected). Blank lines are skipped. Takes the log's writer lock:
             refuses while an ingress or another import is writing. FILE - reads standard input and
-            appends lines as they arrive.
+            appends lines as they arrive. Lines are validated exactly as the ingress validates
+            payloads (SPEC §1), each by the schema its own "v" names.
             """
     )
 
@@ -163,19 +165,15 @@ struct ImportCommand: AsyncParsableCommand {
                     counts.blank += 1
                     continue
                 }
-                let verdict: Result<UInt8, PayloadRejection> =
-                    line.bytes.count > maxBody
-                    ? .failure(PayloadRejection(code: "too_large", path: "", message: "payload of \(line.bytes.count) bytes exceeds --max-body \(maxBody)"))
-                    : PayloadGate.version(of: line.bytes)
-                switch verdict {
+                switch LineValidation.verdict(line.bytes, limits: PayloadLimits(bodyBytesMax: maxBody)) {
                 case .success(let version):
                     chunk.verdicts.append((line.number, accepted.count, nil))
-                    accepted.append(AppendRecord(version: version, producerUID: uid, payload: Array(line.bytes)))
-                case .failure(let rejection):
-                    chunk.verdicts.append((line.number, rejected.count, rejection.code))
+                    accepted.append(AppendRecord(version: version.rawValue, producerUID: uid, payload: Array(line.bytes)))
+                case .failure(let error):
+                    chunk.verdicts.append((line.number, rejected.count, error.code.rawValue))
                     rejected.append(
                         QuarantineRecord.make(
-                            payload: line.bytes, rejection: rejection, source: "import:\(name):\(line.number)",
+                            payload: line.bytes, rejection: error, source: "import:\(name):\(line.number)",
                             producerUID: uid))
                 }
             }

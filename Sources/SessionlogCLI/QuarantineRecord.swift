@@ -1,5 +1,6 @@
 import Crypto
 import LogFormat
+import Payloads
 
 /// Builds quarantine-log records: the payload as received (its first 64 KiB when over the size
 /// limit) and the reason as a JSON object `{"code","path","message","source"[, "length","sha256"]}`.
@@ -7,15 +8,15 @@ enum QuarantineRecord {
     static let keptBytesMax = 64 << 10
 
     static func make(
-        payload: ArraySlice<UInt8>, rejection: PayloadRejection, source: String, producerUID: UInt32,
+        payload: ArraySlice<UInt8>, rejection: PayloadError, source: String, producerUID: UInt32,
         idempotencyKey: String? = nil
     ) -> AppendRecord {
         var members: [(String, String)] = [
-            ("code", JSONText.string(rejection.code)), ("path", JSONText.string(rejection.path)),
+            ("code", JSONText.string(rejection.code.rawValue)), ("path", JSONText.string(rejection.path)),
             ("message", JSONText.string(rejection.message)), ("source", JSONText.string(source)),
         ]
         var kept = Array(payload)
-        if rejection.code == "too_large" {
+        if rejection.code == .tooLarge {
             let digest = SHA256.hash(data: kept)
             members.append(("length", String(payload.count)))
             members.append(("sha256", JSONText.string(digest.map { hexByte($0) }.joined())))

@@ -32,6 +32,11 @@ public struct PayloadFactory: Sendable {
         }
     }
 
+    /// A minimal valid V3 payload carrying `tag` in an unknown member (kept, ignored by validation).
+    public static func minimalV3(_ tag: String) -> String {
+        #"{"v":3,"session_id":"s-1","user_id":"u-1","site_id":"shop","sent_at":1762000000000,"actions":[],"tag":"\#(tag)"}"#
+    }
+
     public mutating func lines(_ count: Int, startingAt start: Int = 0) -> [String] {
         (start..<start + count).map { line(index: $0) }
     }

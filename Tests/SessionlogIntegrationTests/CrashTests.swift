@@ -59,9 +59,9 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let cli = CLI(data: dir.file("data"))
-        try cli.succeed(["import", "-"], input: ndjson([#"{"v":3,"first":true}"#]))
+        try cli.succeed(["import", "-"], input: ndjson([PayloadFactory.minimalV3("first")]))
         let follower = try cli.spawn(["replay", "--follow", "--raw"])
-        var expected = [#"{"v":3,"first":true}"#]
+        var expected = [PayloadFactory.minimalV3("first")]
         var factory = PayloadFactory(seed: 77)
         for round in 0..<6 {
             let lines = factory.lines(150, startingAt: round * 150)

@@ -37,8 +37,9 @@ import Testing
 
         let rejected = try cli.succeed(["replay", "--rejected"]).stdoutLines
         #expect(rejected.count == all.count - valid.count)
-        let reason = try #require(try jsonObject(rejected[0])["reason"] as? [String: Any])
-        #expect(reason["code"] as? String == "invalid_json" || reason["code"] as? String == "invalid_value")
+        let reasons = try rejected.map { try #require(try jsonObject($0)["reason"] as? [String: Any]) }
+        #expect(Set(reasons.compactMap { $0["code"] as? String }) == ["invalid_json", "invalid_value"])
+        #expect(reasons.allSatisfy { ($0["source"] as? String)?.hasPrefix("import:") == true })
 
         let verified = try jsonObject(try cli.succeed(["verify"]).stdoutText)
         #expect(verified["last_offset"] as? Int == valid.count - 1)
@@ -55,9 +56,9 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let cli = CLI(data: dir.file("data"))
-        try cli.succeed(["import", "-"], input: ndjson((0..<50).map { #"{"v":3,"early":\#($0)}"# }))
+        try cli.succeed(["import", "-"], input: ndjson((0..<50).map { PayloadFactory.minimalV3("early-\($0)") }))
         usleep(30_000)
-        try cli.succeed(["import", "-"], input: ndjson((0..<40).map { #"{"v":3,"late":\#($0)}"# }))
+        try cli.succeed(["import", "-"], input: ndjson((0..<40).map { PayloadFactory.minimalV3("late-\($0)") }))
         let envelopes = try cli.succeed(["replay"]).stdoutLines.map(jsonObject)
         let boundary = try #require(envelopes[50]["received_at"] as? Int)
         #expect((envelopes[49]["received_at"] as? Int ?? .max) < boundary)
@@ -66,7 +67,7 @@ import Testing
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let since = iso.string(from: Date(timeIntervalSince1970: Double(boundary) / 1000))
-        #expect(try cli.succeed(["replay", "--since", since, "--raw"]).stdoutLines.first == #"{"v":3,"late":0}"#)
+        #expect(try cli.succeed(["replay", "--since", since, "--raw"]).stdoutLines.first == PayloadFactory.minimalV3("late-0"))
     }
 
     @Test func everyCommandHasHelp() throws {
@@ -111,13 +112,49 @@ import Testing
         let holder = try cli.spawn(["import", "-"])
         let lockFile = dir.file("data/log/LOCK")
         #expect(eventually { (try? String(contentsOfFile: lockFile, encoding: .utf8))?.contains(String(holder.pid)) == true })
-        let second = try cli.run(["import", "-"], input: ndjson([#"{"v":3}"#]))
+        let second = try cli.run(["import", "-"], input: ndjson([PayloadFactory.minimalV3("refused")]))
         #expect(second.status != 0)
         #expect(second.stderr.contains("locked by pid \(holder.pid)"), "\(second.stderr)")
-        holder.write(ndjson([#"{"v":1}"#]))
+        holder.write(ndjson([PayloadFactory.minimalV3("first")]))
         holder.closeInput()
         #expect(holder.wait().status == 0)
-        try cli.succeed(["import", "-"], input: ndjson([#"{"v":2}"#]))
-        #expect(try cli.succeed(["replay", "--raw"]).stdoutLines == [#"{"v":1}"#, #"{"v":2}"#])
+        try cli.succeed(["import", "-"], input: ndjson([PayloadFactory.minimalV3("second")]))
+        #expect(try cli.succeed(["replay", "--raw"]).stdoutLines == [PayloadFactory.minimalV3("first"), PayloadFactory.minimalV3("second")])
+    }
+}
+
+@Suite struct ValidateAndQuarantineTests {
+    @Test func validateGivesOneVerdictPerLineAndFailsOnAnyInvalidOne() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.file("data"))
+        let lines = [PayloadFactory.minimalV3("a"), "", #"{"v":2,"kind":"start"}"#, "[1]", #"{"v":1,"event_id":"e"}"#]
+        let result = try cli.run(["validate", "-", "--format", "json"], input: ndjson(lines))
+        #expect(result.status == 1)
+        let verdicts = try result.stdoutLines.map(jsonObject)
+        #expect(verdicts.map { $0["line"] as? Int } == [1, 3, 4, 5])
+        #expect(verdicts[0]["ok"] as? Bool == true && verdicts[0]["v"] as? Int == 3)
+        #expect(verdicts[1]["code"] as? String == "missing_field" && verdicts[1]["path"] as? String == "session_id")
+        #expect(verdicts[2]["code"] as? String == "wrong_type" && verdicts[2]["path"] as? String == "")
+        #expect(verdicts[3]["code"] as? String == "missing_field")
+        #expect(try cli.run(["validate", "-"], input: ndjson([PayloadFactory.minimalV3("b")])).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("data")), "validate appends nothing")
+    }
+
+    @Test func importQuarantinesWithCodePathAndTheOversizedPayloadsDigest() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.file("data"))
+        let huge = #"{"v":3,"pad":""# + String(repeating: "x", count: 100_000) + #""}"#
+        let lines = [#"{"v":3,"session_id":"s","user_id":"u","site_id":"x","sent_at":1,"actions":[{"type":"pageview","page_number":0,"path":"/","entered_at":1}]}"#, huge]
+        try cli.succeed(["import", "-", "--max-body", "70000"], input: ndjson(lines))
+        let rejected = try cli.succeed(["replay", "--rejected"]).stdoutLines.map(jsonObject)
+        #expect(rejected.count == 2)
+        let first = try #require(rejected[0]["reason"] as? [String: Any])
+        #expect(first["code"] as? String == "out_of_range" && first["path"] as? String == "actions[0].page_number")
+        let second = try #require(rejected[1]["reason"] as? [String: Any])
+        #expect(second["code"] as? String == "too_large" && second["length"] as? Int == huge.utf8.count)
+        #expect((second["sha256"] as? String)?.count == 64)
+        #expect((rejected[1]["payload_text"] as? String)?.utf8.count == 64 << 10, "the first 64 KiB are kept")
     }
 }
