@@ -14,7 +14,11 @@ let package = Package(
                 .product(name: "LogStore", package: "sessionlog"),
                 .product(name: "LogFormat", package: "sessionlog"),
             ]
-        )
+        ),
+        .executableTarget(
+            name: "payload-bench",
+            dependencies: [.product(name: "Payloads", package: "sessionlog")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

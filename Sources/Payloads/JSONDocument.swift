@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed JSON text: a flat, pre-order array of nodes that point into the input bytes.
 /// An object's children alternate key, value; `next` skips a whole subtree.
 ///
@@ -57,15 +59,47 @@ public struct JSONDocument: Sendable {
         return result
     }
 
-    /// Calls `body(key, valueNode)` for each member of an object, in order.
-    func forEachMember(_ object: Int, _ body: (String, Int) throws(PayloadError) -> Void) throws(PayloadError) {
-        var child = object + 1
-        for _ in 0..<count(object) {
-            let value = Int(nodes[child].next)
-            try body(string(child), value)
-            child = Int(nodes[value].next)
-        }
+    /// One member of an object, keyed for fast comparison: its name's byte length and first
+    /// (up to) 8 bytes, then the full name only when both match.
+    struct MemberKey {
+        var length: Int32
+        var prefix: UInt64
+        var nameStart: Int32
+        var value: Int32
     }
+
+    /// The members of an object as `MemberKey`s (escaped names are decoded into `decodedNames`).
+    func memberKeys(_ object: Int) -> (keys: [MemberKey], decodedNames: [UInt8]) {
+        var keys = [MemberKey]()
+        keys.reserveCapacity(count(object))
+        var decoded = [UInt8]()
+        bytes.withUnsafeBufferPointer { base in
+            var key = object + 1
+            for _ in 0..<nodes[object].count {
+                let node = nodes[key]
+                let value = nodes[key].next
+                if node.flag {
+                    let name = JSONParser.unescape(bytes[Int(node.start)..<Int(node.start + node.length)])
+                    keys.append(MemberKey(length: Int32(name.count), prefix: Self.prefix(name), nameStart: -1 - Int32(decoded.count), value: value))
+                    decoded += name
+                } else {
+                    keys.append(MemberKey(length: node.length, prefix: Self.prefix(base.baseAddress! + Int(node.start), Int(node.length)), nameStart: node.start, value: value))
+                }
+                key = Int(nodes[Int(value)].next)
+            }
+        }
+        return (keys, decoded)
+    }
+
+    /// The first `min(8, length)` bytes as a little-endian word (zero-padded).
+    @inline(__always) static func prefix(_ p: UnsafePointer<UInt8>, _ length: Int) -> UInt64 {
+        if length >= 8 { return UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) }
+        var word: UInt64 = 0
+        for i in 0..<length { word |= UInt64(p[i]) << (8 * UInt64(i)) }
+        return word
+    }
+
+    static func prefix(_ name: [UInt8]) -> UInt64 { name.withUnsafeBufferPointer { prefix($0.baseAddress!, $0.count) } }
 
     /// The decoded value of a string node.
     func string(_ node: Int) -> String {
@@ -74,6 +108,9 @@ public struct JSONDocument: Sendable {
         if !n.flag { return String(decoding: bytes[range], as: UTF8.self) }
         return String(decoding: JSONParser.unescape(bytes[range]), as: UTF8.self)
     }
+
+    /// Bytes of a string node's raw (escaped) text: an upper bound of its code point count.
+    func rawLength(_ node: Int) -> Int { Int(nodes[node].length) }
 
     /// Unicode code points in a string node's decoded value.
     func codePointCount(_ node: Int) -> Int {

@@ -178,6 +178,17 @@ public enum JSONParser {
             var i = start
             var escaped = false
             while true {
+                // 8 bytes at a time while none is '"', '\\' or a control character (SWAR).
+                while i + 8 <= b.count {
+                    let word = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                    let quote = word ^ 0x2222_2222_2222_2222
+                    let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+                    let low = 0x0101_0101_0101_0101 as UInt64
+                    let high = 0x8080_8080_8080_8080 as UInt64
+                    let special = ((quote &- low) & ~quote | (backslash &- low) & ~backslash | (word &- 0x2020_2020_2020_2020) & ~word) & high
+                    if special != 0 { break }
+                    i += 8
+                }
                 guard i < b.count else { throw syntax("unterminated string", start - 1) }
                 let c = b[i]
                 if c == UInt8(ascii: "\"") { break }
@@ -288,27 +299,31 @@ public enum JSONParser {
         }
 
         /// The first member name that occurs twice in the object (compared after unescaping).
+        /// Walks the member chain pairwise without allocating: lengths and first-8-byte words
+        /// decide almost every pair; memcmp (or unescaping, for escaped names) the rest.
         static func duplicateKey(_ nodes: [JSONDocument.Node], object: Int, _ b: UnsafeBufferPointer<UInt8>) -> String? {
-            var keys = [Int]()
-            var child = object + 1
-            for _ in 0..<nodes[object].count {
-                keys.append(child)
-                child = Int(nodes[Int(nodes[child].next)].next)
-            }
-            if keys.count <= 16 && keys.allSatisfy({ !nodes[$0].flag }) {
-                for i in 1..<keys.count {
-                    let a = nodes[keys[i]]
-                    for j in 0..<i {
-                        let c = nodes[keys[j]]
-                        if a.length == c.length && memcmp(b.baseAddress! + Int(a.start), b.baseAddress! + Int(c.start), Int(a.length)) == 0 {
-                            return key(nodes, keys[i], b)
+            let count = Int(nodes[object].count)
+            var i = object + 1
+            for n in 0..<count {
+                let a = nodes[i]
+                if n > 0 {
+                    let aWord = JSONDocument.prefix(b.baseAddress! + Int(a.start), Int(a.length))
+                    var j = object + 1
+                    for _ in 0..<n {
+                        let c = nodes[j]
+                        if a.flag || c.flag {
+                            if key(nodes, i, b) == key(nodes, j, b) { return key(nodes, i, b) }
+                        } else if a.length == c.length
+                            && aWord == JSONDocument.prefix(b.baseAddress! + Int(c.start), Int(c.length))
+                            && (a.length <= 8 || memcmp(b.baseAddress! + Int(a.start), b.baseAddress! + Int(c.start), Int(a.length)) == 0)
+                        {
+                            return key(nodes, i, b)
                         }
+                        j = Int(nodes[Int(c.next)].next)
                     }
                 }
-                return nil
+                i = Int(nodes[Int(a.next)].next)
             }
-            var seen = Set<String>()
-            for k in keys where !seen.insert(key(nodes, k, b)).inserted { return key(nodes, k, b) }
             return nil
         }
     }

@@ -1,45 +1,60 @@
+import Foundation
+
 /// Typed access to one JSON object's members with SPEC §1 rules and error codes, for the
-/// validators. `null` counts as absent. Errors name the member's path.
+/// validators. `null` counts as absent. Errors name the member's path, built only on error.
 struct ObjectReader {
     static let timeMax: Double = 9_007_199_254_740_992  // 2^53, exclusive
     static let idBytesMax = 128
 
     let document: JSONDocument
-    let path: [PathComponent]
-    private var members: [(key: String, node: Int)] = []
+    let object: Int
+    private let keys: [JSONDocument.MemberKey]
+    private let decodedNames: [UInt8]
+    /// The object's path: `parentPath` followed by `index` when it is an array element.
+    private let parentPath: [PathComponent]
+    private let index: Int?
 
-    init(_ document: JSONDocument, _ node: Int, path: [PathComponent]) throws(PayloadError) {
+    init(_ document: JSONDocument, _ node: Int, parentPath: [PathComponent], index: Int? = nil) throws(PayloadError) {
         self.document = document
-        self.path = path
+        self.object = node
+        self.parentPath = parentPath
+        self.index = index
         guard document.kind(node) == .object else {
-            throw PayloadError(.wrongType, path: PathComponent.render(path), "expected an object, found \(document.kind(node).name)")
+            throw PayloadError(.wrongType, path: PathComponent.render(index.map { parentPath + [.index($0)] } ?? parentPath), "expected an object, found \(document.kind(node).name)")
         }
-        var members = [(key: String, node: Int)]()
-        members.reserveCapacity(document.count(node))
-        try document.forEachMember(node) { (key, value) throws(PayloadError) in members.append((key, value)) }
-        self.members = members
+        (keys, decodedNames) = document.memberKeys(node)
     }
 
-    func pathString(_ key: String) -> String { PathComponent.render(path + [.key(key)]) }
+    var path: [PathComponent] { index.map { parentPath + [.index($0)] } ?? parentPath }
 
-    func error(_ code: PayloadError.Code, _ key: String, _ message: String) -> PayloadError {
+    func pathString(_ key: StaticString) -> String { PathComponent.render(path + [.key(key.description)]) }
+
+    func error(_ code: PayloadError.Code, _ key: StaticString, _ message: String) -> PayloadError {
         PayloadError(code, path: pathString(key), "\(key): \(message)")
     }
 
     /// The member's node, nil when absent or null.
-    func node(_ key: String) -> Int? {
-        guard let member = members.first(where: { $0.key == key }), document.kind(member.node) != .null else { return nil }
-        return member.node
+    func node(_ key: StaticString) -> Int? {
+        let length = Int32(key.utf8CodeUnitCount)
+        let prefix = JSONDocument.prefix(key.utf8Start, Int(length))
+        for member in keys where member.length == length && member.prefix == prefix {
+            if length > 8 {
+                let same = member.nameStart >= 0
+                    ? document.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(member.nameStart), key.utf8Start, Int(length)) == 0 }
+                    : decodedNames.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(-1 - member.nameStart), key.utf8Start, Int(length)) == 0 }
+                guard same else { continue }
+            }
+            return document.kind(Int(member.value)) == .null ? nil : Int(member.value)
+        }
+        return nil
     }
 
-    func has(_ key: String) -> Bool { node(key) != nil }
-
-    func required(_ key: String) throws(PayloadError) -> Int {
+    func required(_ key: StaticString) throws(PayloadError) -> Int {
         guard let node = node(key) else { throw error(.missingField, key, "is required") }
         return node
     }
 
-    func expect(_ kind: JSONDocument.Kind, _ node: Int, _ key: String) throws(PayloadError) {
+    func expect(_ kind: JSONDocument.Kind, _ node: Int, _ key: StaticString) throws(PayloadError) {
         guard document.kind(node) == kind else {
             throw error(.wrongType, key, "expected \(kind.name), found \(document.kind(node).name)")
         }
@@ -47,22 +62,25 @@ struct ObjectReader {
 
     // MARK: Strings
 
-    func string(_ key: String, required: Bool = false, lengthMax: Int = 1024, lengthMin: Int = 0) throws(PayloadError) -> String? {
+    func string(_ key: StaticString, required: Bool = false, lengthMax: Int = 1024, lengthMin: Int = 0) throws(PayloadError) -> String? {
         guard let node = required ? try self.required(key) : node(key) else { return nil }
         try expect(.string, node, key)
-        let length = document.codePointCount(node)
-        guard length >= lengthMin && length <= lengthMax else {
-            throw error(.outOfRange, key, "length \(length) is outside \(lengthMin)…\(lengthMax) characters")
+        // Raw bytes bound the code point count from above, so counting is needed only past the limit.
+        if document.rawLength(node) > lengthMax || lengthMin > 0 {
+            let length = document.codePointCount(node)
+            guard length >= lengthMin && length <= lengthMax else {
+                throw error(.outOfRange, key, "length \(length) is outside \(lengthMin)…\(lengthMax) characters")
+            }
         }
         return document.string(node)
     }
 
-    func requiredString(_ key: String, lengthMax: Int = 1024, lengthMin: Int = 0) throws(PayloadError) -> String {
+    func requiredString(_ key: StaticString, lengthMax: Int = 1024, lengthMin: Int = 0) throws(PayloadError) -> String {
         try string(key, required: true, lengthMax: lengthMax, lengthMin: lengthMin)!
     }
 
     /// SPEC §1: 1–128 characters of `[A-Za-z0-9._:-]`.
-    func id(_ key: String, required: Bool = true) throws(PayloadError) -> String? {
+    func id(_ key: StaticString, required: Bool = true) throws(PayloadError) -> String? {
         guard let node = required ? try self.required(key) : node(key) else { return nil }
         try expect(.string, node, key)
         let bytes = document.stringBytes(node)
@@ -72,7 +90,7 @@ struct ObjectReader {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    func requiredID(_ key: String) throws(PayloadError) -> String { try id(key, required: true)! }
+    func requiredID(_ key: StaticString) throws(PayloadError) -> String { try id(key, required: true)! }
 
     static func isIDByte(_ c: UInt8) -> Bool {
         switch c {
@@ -86,7 +104,7 @@ struct ObjectReader {
     // MARK: Numbers
 
     /// An integer (zero fraction or exponent allowed, as JSON Schema does) within `range`.
-    func integer(_ key: String, required: Bool = false, in range: ClosedRange<Double>) throws(PayloadError) -> Int64? {
+    func integer(_ key: StaticString, required: Bool = false, in range: ClosedRange<Double>) throws(PayloadError) -> Int64? {
         guard let node = required ? try self.required(key) : node(key) else { return nil }
         try expect(.number, node, key)
         let value = document.number(node)
@@ -98,13 +116,13 @@ struct ObjectReader {
     }
 
     /// A time: integer milliseconds since the epoch, 0 < t < 2^53.
-    func time(_ key: String, required: Bool = false) throws(PayloadError) -> Int64? {
+    func time(_ key: StaticString, required: Bool = false) throws(PayloadError) -> Int64? {
         try integer(key, required: required, in: 1...(Self.timeMax - 1))
     }
 
-    func requiredTime(_ key: String) throws(PayloadError) -> Int64 { try time(key, required: true)! }
+    func requiredTime(_ key: StaticString) throws(PayloadError) -> Int64 { try time(key, required: true)! }
 
-    func number(_ key: String, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) throws(PayloadError) -> Double? {
+    func number(_ key: StaticString, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) throws(PayloadError) -> Double? {
         guard let node = node(key) else { return nil }
         try expect(.number, node, key)
         let value = document.number(node)
@@ -112,15 +130,15 @@ struct ObjectReader {
         return value
     }
 
-    func bool(_ key: String) throws(PayloadError) -> Bool? {
+    func bool(_ key: StaticString) throws(PayloadError) -> Bool? {
         guard let node = node(key) else { return nil }
         try expect(.bool, node, key)
         return document.bool(node)
     }
 
-    func object(_ key: String) throws(PayloadError) -> ObjectReader? {
+    func object(_ key: StaticString) throws(PayloadError) -> ObjectReader? {
         guard let node = node(key) else { return nil }
-        return try ObjectReader(document, node, path: path + [.key(key)])
+        return try ObjectReader(document, node, parentPath: path + [.key(key.description)])
     }
 
     static func format(_ value: Double) -> String {

@@ -30,7 +30,7 @@ public enum PayloadValidator {
         guard document.kind(document.root) == .object else {
             throw PayloadError(.wrongType, "a payload is a JSON object, found \(document.kind(document.root).name)")
         }
-        let object = try ObjectReader(document, document.root, path: [])
+        let object = try ObjectReader(document, document.root, parentPath: [])
         let version = try self.version(object, route: route)
         switch version {
         case .v3: return .v3(try v3(object))
@@ -76,8 +76,11 @@ public enum PayloadValidator {
         }
         var actions = [V3Action]()
         actions.reserveCapacity(count)
-        for (index, node) in o.document.elements(actionsNode).enumerated() {
-            actions.append(try action(ObjectReader(o.document, node, path: [.key("actions"), .index(index)])))
+        let actionsPath: [PathComponent] = [.key("actions")]
+        var node = actionsNode + 1
+        for index in 0..<count {
+            actions.append(try action(ObjectReader(o.document, node, parentPath: actionsPath, index: index)))
+            node = Int(o.document.nodes[node].next)
         }
         return V3SessionPayload(
             sessionID: sessionID, userID: userID, siteID: siteID, sentAtMs: sentAt, checkpoint: checkpoint,
@@ -166,7 +169,7 @@ public enum PayloadValidator {
             default: throw o.error(.wrongType, "metadata", "expected a string or an object")
             }
         }
-        for key in ["event_value_type", "workspace_id", "attribution_id", "environment"] { _ = try o.string(key) }
+        for key: StaticString in ["event_value_type", "workspace_id", "attribution_id", "environment"] { _ = try o.string(key) }
         return V1Event(
             eventID: eventID, eventType: eventType, timestampMs: timestamp, sessionID: try o.requiredID("session_id"),
             userID: try o.requiredID("user_id"), projectID: try o.requiredID("project_id"),

@@ -1,0 +1,18 @@
+// libFuzzer entry point for the payload validator: every input, under every route, must get a
+// verdict (a payload or a PayloadError) — never a crash, hang or sanitizer report.
+// Built and run by Tools/fuzz/run.sh.
+// Compiled into the Payloads module by run.sh (no import needed).
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzPayload(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+    let bytes = count == 0 ? [] : Array(UnsafeRawBufferPointer(start: start, count: count))
+    for route in [nil] + PayloadVersion.allCases.map(Optional.some) {
+        do {
+            let payload = try PayloadValidator.validate(bytes, route: route)
+            if case .v3(let session) = payload { precondition(session.acknowledgedCheckpoint >= session.checkpoint) }
+        } catch {
+            precondition(!error.message.isEmpty, "a rejection without a message")
+        }
+    }
+    return 0
+}
