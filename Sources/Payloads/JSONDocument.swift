@@ -70,10 +70,14 @@ public struct JSONDocument: Sendable {
 
     /// The members of an object as `MemberKey`s (escaped names are decoded into `decodedNames`).
     func memberKeys(_ object: Int) -> (keys: [MemberKey], decodedNames: [UInt8]) {
+        bytes.withUnsafeBufferPointer { memberKeys(object, base: $0) }
+    }
+
+    private func memberKeys(_ object: Int, base: UnsafeBufferPointer<UInt8>) -> (keys: [MemberKey], decodedNames: [UInt8]) {
         var keys = [MemberKey]()
         keys.reserveCapacity(count(object))
         var decoded = [UInt8]()
-        bytes.withUnsafeBufferPointer { base in
+        do {
             var key = object + 1
             for _ in 0..<nodes[object].count {
                 let node = nodes[key]

@@ -16,22 +16,30 @@ public enum JSONParser {
             throw PayloadError(.invalidUTF8, "byte \(bad) is not valid UTF-8")
         }
         var document = JSONDocument(bytes: bytes)
-        document.nodes.reserveCapacity(bytes.count / 8 + 4)
-        var state = State(depthMax: depthMax)
-        try bytes.withUnsafeBufferPointer { (buffer) throws(PayloadError) in
-            var position = 0
-            do throws(Failure) {
-                try state.skipSpace(buffer, &position)
-                try state.value(buffer, &position, depth: 1, into: &document.nodes)
-                try state.skipSpace(buffer, &position)
-            } catch let failure {
-                throw PayloadError(failure.code, path: PathComponent.render(failure.path.reversed()), failure.message)
-            }
-            guard position == buffer.count else {
-                throw PayloadError(.invalidJSON, "unexpected bytes after the JSON value at byte \(position)")
-            }
+        // The closure only calls a function that owns its state: mutating captured variables
+        // inside it would box them and check exclusivity dynamically on every node.
+        document.nodes = try bytes.withUnsafeBufferPointer { (buffer) throws(PayloadError) in
+            try parseNodes(buffer, depthMax: depthMax)
         }
         return document
+    }
+
+    private static func parseNodes(_ buffer: UnsafeBufferPointer<UInt8>, depthMax: Int) throws(PayloadError) -> [JSONDocument.Node] {
+        var nodes = [JSONDocument.Node]()
+        nodes.reserveCapacity(buffer.count / 8 + 4)
+        var state = State(depthMax: depthMax)
+        var position = 0
+        do throws(Failure) {
+            try state.skipSpace(buffer, &position)
+            try state.value(buffer, &position, depth: 1, into: &nodes)
+            try state.skipSpace(buffer, &position)
+        } catch let failure {
+            throw PayloadError(failure.code, path: PathComponent.render(failure.path.reversed()), failure.message)
+        }
+        guard position == buffer.count else {
+            throw PayloadError(.invalidJSON, "unexpected bytes after the JSON value at byte \(position)")
+        }
+        return nodes
     }
 
     /// An error on its way out of the recursion; each level adds its path component.
@@ -299,30 +307,38 @@ public enum JSONParser {
         }
 
         /// The first member name that occurs twice in the object (compared after unescaping).
-        /// Walks the member chain pairwise without allocating: lengths and first-8-byte words
-        /// decide almost every pair; memcmp (or unescaping, for escaped names) the rest.
+        /// A 64-bit mask of hashed (length, first 8 bytes) lets nearly every name pass in O(1);
+        /// only a name whose bit is already set is compared, pairwise, with the names before it.
         static func duplicateKey(_ nodes: [JSONDocument.Node], object: Int, _ b: UnsafeBufferPointer<UInt8>) -> String? {
-            let count = Int(nodes[object].count)
+            var seen: UInt64 = 0
             var i = object + 1
-            for n in 0..<count {
+            for n in 0..<Int(nodes[object].count) {
                 let a = nodes[i]
-                if n > 0 {
-                    let aWord = JSONDocument.prefix(b.baseAddress! + Int(a.start), Int(a.length))
-                    var j = object + 1
-                    for _ in 0..<n {
-                        let c = nodes[j]
-                        if a.flag || c.flag {
-                            if key(nodes, i, b) == key(nodes, j, b) { return key(nodes, i, b) }
-                        } else if a.length == c.length
-                            && aWord == JSONDocument.prefix(b.baseAddress! + Int(c.start), Int(c.length))
-                            && (a.length <= 8 || memcmp(b.baseAddress! + Int(a.start), b.baseAddress! + Int(c.start), Int(a.length)) == 0)
-                        {
-                            return key(nodes, i, b)
-                        }
-                        j = Int(nodes[Int(c.next)].next)
-                    }
+                let word = JSONDocument.prefix(b.baseAddress! + Int(a.start), Int(a.length))
+                let bit: UInt64 = a.flag ? 1 : 1 << (((word &+ UInt64(a.length)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+                if seen & bit != 0 || a.flag, n > 0, let duplicate = earlierName(equalTo: i, among: n, nodes, object, b) {
+                    return duplicate
                 }
+                seen |= bit
                 i = Int(nodes[Int(a.next)].next)
+            }
+            return nil
+        }
+
+        /// Compares member name node `i` with the first `n` names of `object`.
+        private static func earlierName(
+            equalTo i: Int, among n: Int, _ nodes: [JSONDocument.Node], _ object: Int, _ b: UnsafeBufferPointer<UInt8>
+        ) -> String? {
+            let a = nodes[i]
+            var j = object + 1
+            for _ in 0..<n {
+                let c = nodes[j]
+                if a.flag || c.flag {
+                    if key(nodes, i, b) == key(nodes, j, b) { return key(nodes, i, b) }
+                } else if a.length == c.length && memcmp(b.baseAddress! + Int(a.start), b.baseAddress! + Int(c.start), Int(a.length)) == 0 {
+                    return key(nodes, i, b)
+                }
+                j = Int(nodes[Int(c.next)].next)
             }
             return nil
         }
