@@ -6,9 +6,12 @@ import Synchronization
 ///
 /// Thread-safe (`Mutex`). `offsets()` may be awaited once or many times, before or after resolution.
 public final class AppendTicket: Sendable {
+    public typealias Outcome = Result<[LogOffset], StorageError>
+    private typealias Waiter = @Sendable (Outcome) -> Void
+
     private enum State {
-        case pending([CheckedContinuation<[LogOffset], any Error>])
-        case resolved(Result<[LogOffset], StorageError>)
+        case pending([Waiter])
+        case resolved(Outcome)
     }
 
     private let state = Mutex<State>(.pending([]))
@@ -22,28 +25,34 @@ public final class AppendTicket: Sendable {
     /// The records' offsets once durable; throws the `StorageError` that failed them.
     public func offsets() async throws -> [LogOffset] {
         try await withCheckedThrowingContinuation { continuation in
-            let resolved = state.withLock { state -> Result<[LogOffset], StorageError>? in
-                switch state {
-                case .pending(var waiters):
-                    waiters.append(continuation)
-                    state = .pending(waiters)
-                    return nil
-                case .resolved(let result):
-                    return result
-                }
-            }
-            if let resolved { continuation.resume(with: resolved.mapError { $0 as any Error }) }
+            whenResolved { continuation.resume(with: $0.mapError { $0 as any Error }) }
         }
     }
 
-    func resolve(_ result: Result<[LogOffset], StorageError>) {
-        let waiters = state.withLock { state -> [CheckedContinuation<[LogOffset], any Error>] in
+    /// Calls `callback` with the outcome: at once if resolved, else on the writer thread when it
+    /// is. For event-loop code (the ingress) that must not block and need not create a task.
+    public func whenResolved(_ callback: @escaping @Sendable (Outcome) -> Void) {
+        let resolved = state.withLock { state -> Outcome? in
+            switch state {
+            case .pending(var waiters):
+                waiters.append(callback)
+                state = .pending(waiters)
+                return nil
+            case .resolved(let result):
+                return result
+            }
+        }
+        if let resolved { callback(resolved) }
+    }
+
+    func resolve(_ result: Outcome) {
+        let waiters = state.withLock { state -> [Waiter] in
             guard case .pending(let waiters) = state else {
                 preconditionFailure("an append ticket is resolved exactly once")
             }
             state = .resolved(result)
             return waiters
         }
-        for waiter in waiters { waiter.resume(with: result.mapError { $0 as any Error }) }
+        for waiter in waiters { waiter(result) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ingress
 import Foundation
 import LogFormat
 import LogStore

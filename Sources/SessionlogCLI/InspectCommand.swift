@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LogFormat
 import LogStore
+import Payloads
 
 /// `sessionlog inspect`: segments, record counts, bytes, compression ratio and time ranges.
 struct InspectCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LogFormat
 import LogStore
+import Payloads
 
 /// `sessionlog replay`: the log's records as NDJSON envelopes, or raw payload lines.
 struct ReplayCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import LogFormat
 import LogStore
+import Payloads
 
 /// `sessionlog verify`: CRCs, record framing, indexes and the hash chain; prints the head.
 struct VerifyCommand: AsyncParsableCommand {

@@ -1,11 +1,12 @@
-/// Writes JSON text by hand, for the hot output paths (replay envelopes) and stable field order.
-enum JSONText {
+/// Writes JSON text by hand, for hot output paths (replay envelopes, ingress answers) and a stable
+/// member order. Stateless.
+public enum JSONText {
     /// Appends `value` as a JSON string literal (RFC 8259 escaping).
-    static func appendString(_ value: String, to out: inout [UInt8]) {
+    public static func appendString(_ value: String, to out: inout [UInt8]) {
         appendString(bytes: value.utf8, to: &out)
     }
 
-    static func appendString(bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
+    public static func appendString(bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
         let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         for byte in bytes {
@@ -22,14 +23,14 @@ enum JSONText {
         out.append(UInt8(ascii: "\""))
     }
 
-    static func string(_ value: String) -> String {
+    public static func string(_ value: String) -> String {
         var out = [UInt8]()
         appendString(value, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// A JSON object from already-encoded member values, in the given order.
-    static func object(_ members: [(String, String)]) -> String {
+    public static func object(_ members: [(String, String)]) -> String {
         "{" + members.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
 }

@@ -1,0 +1,54 @@
+import LogFormat
+import LogStore
+import NIOHTTP1
+import Payloads
+
+/// An HTTP answer of the ingress: status, JSON body and extra headers (SPEC §1.4, §2).
+struct IngressAnswer {
+    var status: HTTPResponseStatus
+    var body: String
+    var headers: [(String, String)] = []
+
+    /// 200 `{"offset":N}`, with `"checkpoint":C` for V3.
+    static func accepted(offset: LogOffset, checkpoint: Int64?) -> IngressAnswer {
+        var members = [("offset", offset.description)]
+        if let checkpoint { members.append(("checkpoint", String(checkpoint))) }
+        return IngressAnswer(status: .ok, body: JSONText.object(members))
+    }
+
+    /// 400 (413 for `too_large`) with the error and where the payload went in the quarantine log.
+    static func rejected(_ error: PayloadError, quarantined: LogOffset) -> IngressAnswer {
+        IngressAnswer(
+            status: error.code == .tooLarge ? .payloadTooLarge : .badRequest,
+            body: JSONText.object([
+                ("error", errorObject(error.code.rawValue, error.message, error.path)),
+                ("quarantined", quarantined.description),
+            ]))
+    }
+
+    /// 503 when the log cannot take the record now (disk full, stopped writer); nothing was kept.
+    static func unavailable(_ error: StorageError) -> IngressAnswer {
+        IngressAnswer(
+            status: .serviceUnavailable, body: JSONText.object([("error", errorObject("unavailable", error.message, ""))]),
+            headers: [("Retry-After", "1")])
+    }
+
+    static func notFound(_ uri: String) -> IngressAnswer {
+        IngressAnswer(
+            status: .notFound,
+            body: JSONText.object([("error", errorObject("not_found", "no route \(uri); routes: POST /v3/session, POST /v2/session, POST /v1/events, GET /health", ""))]))
+    }
+
+    static func methodNotAllowed(_ method: HTTPMethod, _ uri: String, allow: String) -> IngressAnswer {
+        IngressAnswer(
+            status: .methodNotAllowed,
+            body: JSONText.object([("error", errorObject("method_not_allowed", "\(method) is not allowed on \(uri)", ""))]),
+            headers: [("Allow", allow)])
+    }
+
+    static let health = IngressAnswer(status: .ok, body: #"{"status":"ok"}"#)
+
+    private static func errorObject(_ code: String, _ message: String, _ path: String) -> String {
+        JSONText.object([("code", JSONText.string(code)), ("message", JSONText.string(message)), ("path", JSONText.string(path))])
+    }
+}

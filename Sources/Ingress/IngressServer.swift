@@ -1,0 +1,67 @@
+import Foundation
+import LogStore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// `sessionlog ingress`: HTTP/1.1 over a Unix domain socket in front of the log (SPEC §2).
+///
+/// Opens both logs for writing (taking their locks, recovering them), binds the socket (mode
+/// 0660), serves until `stop()` (SIGTERM/SIGINT in the CLI), then stops accepting, finishes the
+/// requests in flight, commits what is pending and closes the logs.
+public final class IngressServer: Sendable {
+    private let services: IngressServices
+    private let group: MultiThreadedEventLoopGroup
+    private let stopped = ManagedCounter()
+
+    public init(configuration: IngressConfiguration) throws {
+        var options = configuration.writer
+        options.kind = .main
+        let log = try LogWriter.open(directory: configuration.logPath, options: options)
+        options.kind = .quarantine
+        let quarantine: LogWriter
+        do {
+            quarantine = try LogWriter.open(directory: configuration.rejectedPath, options: options)
+        } catch {
+            let semaphore = DispatchSemaphore(value: 0)
+            Task { await log.close(); semaphore.signal() }
+            semaphore.wait()
+            throw error
+        }
+        services = IngressServices(configuration: configuration, log: log, quarantine: quarantine)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+    }
+
+    public var recoveryReports: [RecoveryReport] { [services.log.recovery, services.quarantine.recovery] }
+
+    /// Serves until `stop()`; returns after the graceful shutdown.
+    public func run(onListening: @Sendable () -> Void = {}) async throws {
+        let services = self.services
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(IngressHandler(services: services))
+                }
+            }
+        let path = services.configuration.socketPath
+        let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        chmod(path, 0o660)
+        onListening()
+        while stopped.current == 0 { try? await Task.sleep(for: .milliseconds(20)) }
+        // Stop accepting, then let in-flight requests finish (bounded), then sync and close.
+        try? await channel.close()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while services.inFlight.current > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        await services.log.close()
+        await services.quarantine.close()
+        try? await group.shutdownGracefully()
+        unlink(path)
+    }
+
+    /// Asks `run()` to shut down gracefully. Safe from any thread (a signal handler's queue).
+    public func stop() { stopped.add(1) }
+}

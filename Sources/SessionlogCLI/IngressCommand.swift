@@ -1,0 +1,73 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Ingress
+import LogStore
+
+/// `sessionlog ingress`: the daemon producers talk to.
+struct IngressCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingress",
+        abstract: "Serve HTTP/1.1 on a Unix socket: validate payloads and append them durably.",
+        discussion: """
+            Routes: POST /v3/session, POST /v2/session, POST /v1/events, GET /health. An answer is
+            sent only after the record is written and fdatasync'd (group commit). Invalid payloads
+            get 400 (413 over --max-body) and go to the quarantine log. SIGTERM or SIGINT: stop
+            accepting, finish requests in flight, sync, exit 0.
+              curl --unix-socket data/ingress.sock -d @payload.json http://localhost/v3/session
+            """
+    )
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Socket path (default: <data>/ingress.sock).")
+    var socket: String?
+
+    @Option(help: "Largest payload in bytes.")
+    var maxBody: Int = 1 << 20
+
+    @Option(help: "fdatasync policy: always (durable before answered) or never.")
+    var fsync: FsyncPolicy = .always
+
+    @Option(help: "Roll segments at this size in bytes.")
+    var segmentBytes: Int = 256 << 20
+
+    @Option(help: "Allow only peers with this uid (repeatable; with --allow-gid, either matches).")
+    var allowUid: [UInt32] = []
+
+    @Option(help: "Allow only peers with this gid (repeatable).")
+    var allowGid: [UInt32] = []
+
+    func validate() throws {
+        guard maxBody > 0, maxBody <= LogWriterOptions.recordBytesMax - 4096 else {
+            throw ValidationError("--max-body must be between 1 and \(LogWriterOptions.recordBytesMax - 4096)")
+        }
+        guard segmentBytes >= 4096 else { throw ValidationError("--segment-bytes must be at least 4096") }
+    }
+
+    func run() async throws {
+        var configuration = IngressConfiguration(
+            socketPath: socket ?? data.directory + "/ingress.sock", logPath: data.logPath, rejectedPath: data.rejectedPath)
+        configuration.bodyBytesMax = maxBody
+        configuration.allowedUIDs = Set(allowUid)
+        configuration.allowedGIDs = Set(allowGid)
+        configuration.writer.fsync = fsync
+        configuration.writer.segmentBytesMax = segmentBytes
+        try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+        let server = try IngressServer(configuration: configuration)
+        for report in server.recoveryReports where report.truncation != nil || !report.rebuiltIndexes.isEmpty {
+            printError("ingress: \(report)")
+        }
+        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { server.stop() }
+            source.resume()
+            return source
+        }
+        let socketPath = configuration.socketPath
+        try await server.run { printError("ingress: listening on \(socketPath)") }
+        signals.forEach { $0.cancel() }
+        printError("ingress: stopped cleanly")
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// A minimal HTTP/1.1 client over a Unix domain socket, for tests against the real ingress:
+/// sends raw request bytes (so tests can pipeline) and reads Content-Length-framed responses.
+/// Not thread-safe: one client per task.
+public final class UnixHTTPClient {
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: String
+    }
+
+    private let descriptor: Int32
+    private var pending: [UInt8] = []
+
+    public init(socketPath: String) throws {
+        descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in socketPath.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let code = errno
+            close(descriptor)
+            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+        }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(descriptor) }
+
+    /// The bytes of one request.
+    public static func request(_ method: String, _ path: String, body: String = "", headers: [String: String] = [:]) -> [UInt8] {
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(body.utf8.count)\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        return Array((text + "\r\n" + body).utf8)
+    }
+
+    public func send(_ bytes: [UInt8]) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + done, $0.count - done, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            done += n
+        }
+    }
+
+    /// Sends one request and reads its response.
+    public func call(_ method: String, _ path: String, body: String = "", headers: [String: String] = [:]) throws -> Response {
+        send(Self.request(method, path, body: body, headers: headers))
+        return try readResponse()
+    }
+
+    /// Reads the next response; throws when the server closes the connection first.
+    public func readResponse() throws -> Response {
+        while true {
+            if let end = headerEnd() {
+                let head = String(decoding: pending[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
+                let status = Int(head[0].split(separator: " ")[1]) ?? 0
+                var headers = [String: String]()
+                for line in head.dropFirst() {
+                    let parts = line.split(separator: ":", maxSplits: 1)
+                    if parts.count == 2 { headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces) }
+                }
+                let length = Int(headers["content-length"] ?? "0") ?? 0
+                if pending.count >= end + 4 + length {
+                    let body = String(decoding: pending[(end + 4)..<(end + 4 + length)], as: UTF8.self)
+                    pending.removeFirst(end + 4 + length)
+                    return Response(status: status, headers: headers, body: body)
+                }
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = recv(descriptor, &chunk, chunk.count, 0)
+            guard n > 0 else { throw POSIXError(.ECONNRESET) }
+            pending += chunk[0..<n]
+        }
+    }
+
+    private func headerEnd() -> Int? {
+        guard pending.count >= 4 else { return nil }
+        for i in 0...(pending.count - 4) where pending[i] == 13 && pending[i + 1] == 10 && pending[i + 2] == 13 && pending[i + 3] == 10 {
+            return i
+        }
+        return nil
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import SessionlogTestKit
+import Testing
+
+/// The real `sessionlog ingress` binary over its real Unix socket.
+@Suite struct IngressTests {
+    /// Starts an ingress on a fresh data directory and waits until it listens.
+    final class Running {
+        let dir: TemporaryDirectory
+        let cli: CLI
+        let process: ChildProcess
+        var socket: String { dir.file("data/ingress.sock") }
+
+        init(_ arguments: [String] = []) throws {
+            dir = try TemporaryDirectory()
+            cli = CLI(data: dir.file("data"))
+            process = try cli.spawn(["ingress"] + arguments)
+            let socket = dir.file("data/ingress.sock")
+            guard eventually(seconds: 20, { (try? UnixHTTPClient(socketPath: socket)) != nil }) else {
+                process.kill()
+                throw POSIXError(.ETIMEDOUT)
+            }
+        }
+
+        func client() throws -> UnixHTTPClient { try UnixHTTPClient(socketPath: socket) }
+
+        /// SIGTERM; returns the exit status.
+        func stop() -> ProcessResult {
+            process.kill(SIGTERM)
+            return process.wait()
+        }
+
+        deinit { dir.remove() }
+    }
+
+    static let v3 = #"{"v":3,"session_id":"s-1","user_id":"u-1","site_id":"shop","sent_at":1762000065000,"checkpoint":2,"actions":[{"type":"pageview","page_number":3,"path":"/cart","entered_at":1762000050000,"final":true},{"type":"goal","page_number":3,"name":"add_to_cart","at":1762000060000},{"type":"pageview","page_number":4,"path":"/checkout","entered_at":1762000063000}]}"#
+    static let v2 = #"{"v":2,"kind":"start","session_id":"s-2","user_id":"u-1","site_id":"shop","started_at":1762000000000}"#
+    static let v1 = #"{"v":1,"event_id":"e-1","event_type":"pageview","timestamp":"2025-06-03T10:15:00.250Z","session_id":"s-0","user_id":"u-7","project_id":"shop","page_url":"https://shop.example/","session_event_sequence":1}"#
+
+    @Test func everyRouteAnswersAndTheLogHoldsTheExactBytes() throws {
+        let ingress = try Running()
+        let client = try ingress.client()
+        let health = try client.call("GET", "/health")
+        #expect(health.status == 200 && health.body == #"{"status":"ok"}"#)
+        let third = try client.call("POST", "/v3/session", body: Self.v3)
+        #expect(third.status == 200 && third.body == #"{"offset":0,"checkpoint":4}"#)
+        #expect(try client.call("POST", "/v2/session", body: Self.v2).body == #"{"offset":1}"#)
+        #expect(try client.call("POST", "/v1/events", body: Self.v1).body == #"{"offset":2}"#)
+        #expect(try client.call("POST", "/v9/nothing", body: "{}").status == 404)
+        let wrongMethod = try client.call("GET", "/v3/session")
+        #expect(wrongMethod.status == 405 && wrongMethod.headers["allow"] == "POST")
+        #expect(ingress.stop().status == 0)
+        #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines == [Self.v3, Self.v2, Self.v1])
+        let envelope = try jsonObject(try ingress.cli.succeed(["replay", "--to-offset", "0"]).stdoutLines[0])
+        #expect(envelope["uid"] as? Int == Int(getuid()) && envelope["v"] as? Int == 3)
+        #expect(!FileManager.default.fileExists(atPath: ingress.socket), "the socket is removed on a clean stop")
+    }
+
+    @Test func invalidPayloadsGet400AndAreQuarantinedWithTheirReason() throws {
+        let ingress = try Running(["--max-body", "70000"])
+        let client = try ingress.client()
+        let invalid = try client.call("POST", "/v3/session", body: #"{"v":3,"session_id":"s","user_id":"u","site_id":"x","sent_at":1,"actions":[{"type":"pageview","page_number":0,"path":"/","entered_at":1}]}"#)
+        #expect(invalid.status == 400)
+        let answer = try jsonObject(invalid.body)
+        let error = try #require(answer["error"] as? [String: Any])
+        #expect(error["code"] as? String == "out_of_range" && error["path"] as? String == "actions[0].page_number")
+        #expect(answer["quarantined"] as? Int == 0)
+        let mismatch = try jsonObject(try client.call("POST", "/v2/session", body: Self.v3).body)
+        #expect((mismatch["error"] as? [String: Any])?["code"] as? String == "version_mismatch" && mismatch["quarantined"] as? Int == 1)
+        let huge = #"{"v":3,"pad":""# + String(repeating: "x", count: 200_000) + #""}"#
+        let tooLarge = try client.call("POST", "/v3/session", body: huge)
+        #expect(tooLarge.status == 413)
+        #expect(try client.call("POST", "/v3/session", body: Self.v3).status == 200, "the connection stays usable")
+        #expect(ingress.stop().status == 0)
+        let rejected = try ingress.cli.succeed(["replay", "--rejected"]).stdoutLines.map(jsonObject)
+        #expect(rejected.count == 3)
+        let reason = try #require(rejected[2]["reason"] as? [String: Any])
+        #expect(reason["code"] as? String == "too_large" && reason["length"] as? Int == huge.utf8.count)
+        #expect(reason["sha256"] as? String == Self.sha256Hex(huge))
+        #expect((rejected[2]["payload_text"] as? String)?.utf8.count == 64 << 10)
+        #expect(rejected.allSatisfy { $0["uid"] as? Int == Int(getuid()) })
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let ingress = try Running()
+        let client = try ingress.client()
+        client.send(
+            UnixHTTPClient.request("POST", "/v1/events", body: Self.v1) + UnixHTTPClient.request("POST", "/v3/session", body: #"{"v":3}"#)
+                + UnixHTTPClient.request("POST", "/v2/session", body: Self.v2) + UnixHTTPClient.request("GET", "/health"))
+        let answers = try (0..<4).map { _ in try client.readResponse() }
+        #expect(answers.map(\.status) == [200, 400, 200, 200])
+        #expect(answers[0].body == #"{"offset":0}"# && answers[2].body == #"{"offset":1}"#)
+        #expect(ingress.stop().status == 0)
+    }
+
+    @Test func concurrentProducersAreAllDurableAndOffsetsAreDense() async throws {
+        let ingress = try Running()
+        let socket = ingress.socket
+        let offsets = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for producer in 0..<8 {
+                group.addTask {
+                    let client = try UnixHTTPClient(socketPath: socket)
+                    return try (0..<40).map { i in
+                        let body = Self.v2.replacingOccurrences(of: "s-2", with: "s-\(producer)-\(i)")
+                        let answer = try client.call("POST", "/v2/session", body: body)
+                        return try #require(try jsonObject(answer.body)["offset"] as? Int)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0 += $1 }
+        }
+        #expect(offsets.sorted() == Array(0..<320))
+        #expect(ingress.stop().status == 0)
+        #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines.count == 320)
+        try ingress.cli.succeed(["verify"])
+    }
+
+    @Test func aPeerOutsideTheAllowListIsRefused() throws {
+        let ingress = try Running(["--allow-uid", String(getuid() &+ 4242)])
+        let client = try ingress.client()
+        #expect(throws: (any Error).self) { try client.call("GET", "/health") }
+        #expect(ingress.stop().status == 0)
+        let allowed = try Running(["--allow-uid", String(getuid())])
+        #expect(try allowed.client().call("GET", "/health").status == 200)
+        #expect(allowed.stop().status == 0)
+    }
+
+    static func sha256Hex(_ text: String) -> String {
+        let result = try? ProcessRunner.run("/usr/bin/sha256sum", [], input: Array(text.utf8))
+        return String(result?.stdoutText.prefix(64) ?? "")
+    }
+}
