@@ -4,7 +4,7 @@ import NIOHTTP1
 import Payloads
 
 /// An HTTP answer of the ingress: status, JSON body and extra headers (SPEC §1.4, §2).
-struct IngressAnswer {
+struct IngressAnswer: Sendable {
     var status: HTTPResponseStatus
     var body: String
     var headers: [(String, String)] = []
@@ -19,7 +19,7 @@ struct IngressAnswer {
     /// 400 (413 for `too_large`) with the error and where the payload went in the quarantine log.
     static func rejected(_ error: PayloadError, quarantined: LogOffset) -> IngressAnswer {
         IngressAnswer(
-            status: error.code == .tooLarge ? .payloadTooLarge : .badRequest,
+            status: error.code == .tooLarge ? .payloadTooLarge : error.code == .idempotencyConflict ? .conflict : .badRequest,
             body: JSONText.object([
                 ("error", errorObject(error.code.rawValue, error.message, error.path)),
                 ("quarantined", quarantined.description),

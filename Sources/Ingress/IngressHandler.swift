@@ -11,12 +11,14 @@ final class IngressServices: Sendable {
     let configuration: IngressConfiguration
     let log: LogWriter
     let quarantine: LogWriter
+    let idempotency: IdempotencyWindow
     let inFlight = ManagedCounter()
 
-    init(configuration: IngressConfiguration, log: LogWriter, quarantine: LogWriter) {
+    init(configuration: IngressConfiguration, log: LogWriter, quarantine: LogWriter, idempotency: IdempotencyWindow) {
         self.configuration = configuration
         self.log = log
         self.quarantine = quarantine
+        self.idempotency = idempotency
     }
 }
 
@@ -114,41 +116,81 @@ final class IngressHandler: ChannelInboundHandler {
             return quarantine(record, error, head, context)
         }
         let bytes = body
+        let uid = peerUID
+        let payload: Payload
         do throws(PayloadError) {
-            let payload = try PayloadValidator.validate(bytes, route: route, limits: services.configuration.payloadLimits)
-            let checkpoint: Int64? = if case .v3(let session) = payload { session.acknowledgedCheckpoint } else { nil }
-            let ticket = services.log.enqueue([
-                AppendRecord(version: route.rawValue, producerUID: peerUID, idempotencyKey: key, payload: bytes)
-            ])
-            whenDurable(ticket, head, context) { offsets in .accepted(offset: offsets[0], checkpoint: checkpoint) }
+            payload = try PayloadValidator.validate(bytes, route: route, limits: services.configuration.payloadLimits)
         } catch {
-            let record = QuarantineRecord.make(
-                payload: bytes[...], rejection: error, source: source, producerUID: peerUID, idempotencyKey: key)
-            quarantine(record, error, head, context)
+            // A rejected payload does not claim its idempotency key.
+            let record = QuarantineRecord.make(payload: bytes[...], rejection: error, source: source, producerUID: uid, idempotencyKey: key)
+            return quarantine(record, error, head, context)
+        }
+        let checkpoint: Int64? = if case .v3(let session) = payload { session.acknowledgedCheckpoint } else { nil }
+        let record = AppendRecord(version: route.rawValue, producerUID: uid, idempotencyKey: key, payload: bytes)
+        guard let key else { return append(record, checkpoint: checkpoint, key: nil, head, context) }
+        let loop = onThisLoop(context)
+        services.idempotency.claim(key: key, version: route.rawValue, digest: QuarantineRecord.sha256(bytes)) { claim in
+            loop { handler, context in
+                switch claim {
+                case .claimed:
+                    handler.append(record, checkpoint: checkpoint, key: key, head, context)
+                case .replay(let offset, let checkpoint):
+                    handler.answer(.accepted(offset: offset, checkpoint: checkpoint), head, context)
+                case .conflict:
+                    let error = PayloadError(.idempotencyConflict, "Idempotency-Key \"\(key)\" was already used with another route or payload")
+                    let rejected = QuarantineRecord.make(payload: bytes[...], rejection: error, source: source, producerUID: uid, idempotencyKey: key)
+                    handler.quarantine(rejected, error, head, context)
+                }
+            }
+        }
+    }
+
+    /// Appends an accepted payload and answers once it is durable; settles its idempotency key.
+    private func append(_ record: AppendRecord, checkpoint: Int64?, key: String?, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        let services = self.services
+        whenDurable(services.log.enqueue([record]), head, context) { outcome in
+            switch outcome {
+            case .success(let offsets):
+                if let key {
+                    let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+                    services.idempotency.complete(key: key, offset: offsets[0], checkpoint: checkpoint, receivedAtMs: now)
+                }
+                return .accepted(offset: offsets[0], checkpoint: checkpoint)
+            case .failure(let error):
+                if let key { services.idempotency.release(key: key) }
+                return .unavailable(error)
+            }
         }
     }
 
     private func quarantine(_ record: AppendRecord, _ error: PayloadError, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
-        whenDurable(services.quarantine.enqueue([record]), head, context) { offsets in
-            .rejected(error, quarantined: offsets[0])
+        whenDurable(services.quarantine.enqueue([record]), head, context) { outcome in
+            switch outcome {
+            case .success(let offsets): .rejected(error, quarantined: offsets[0])
+            case .failure(let error): .unavailable(error)
+            }
         }
+    }
+
+    /// A function that runs a body with this handler and context on this channel's event loop,
+    /// from any thread (writer thread callbacks, another connection's loop).
+    private func onThisLoop(
+        _ context: ChannelHandlerContext
+    ) -> @Sendable (@escaping @Sendable (IngressHandler, ChannelHandlerContext) -> Void) -> Void {
+        let eventLoop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: eventLoop)  // created here, on the loop
+        return { body in eventLoop.execute { body(bound.value.0, bound.value.1) } }
     }
 
     /// Answers on the event loop once the ticket resolves (on the writer thread).
     private func whenDurable(
         _ ticket: AppendTicket, _ head: HTTPRequestHead, _ context: ChannelHandlerContext,
-        _ success: @escaping @Sendable ([LogOffset]) -> IngressAnswer
+        _ decide: @escaping @Sendable (AppendTicket.Outcome) -> IngressAnswer
     ) {
-        let eventLoop = context.eventLoop
-        let bound = NIOLoopBound((self, context), eventLoop: eventLoop)
+        let loop = onThisLoop(context)
         ticket.whenResolved { outcome in
-            eventLoop.execute {
-                let (handler, context) = bound.value
-                switch outcome {
-                case .success(let offsets): handler.answer(success(offsets), head, context)
-                case .failure(let error): handler.answer(.unavailable(error), head, context)
-                }
-            }
+            let answer = decide(outcome)
+            loop { handler, context in handler.answer(answer, head, context) }
         }
     }
 

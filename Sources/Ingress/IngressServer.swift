@@ -28,7 +28,9 @@ public final class IngressServer: Sendable {
             semaphore.wait()
             throw error
         }
-        services = IngressServices(configuration: configuration, log: log, quarantine: quarantine)
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let window = try IdempotencyWindow.rebuild(from: configuration.logPath, nowMs: now, limits: configuration.payloadLimits)
+        services = IngressServices(configuration: configuration, log: log, quarantine: quarantine, idempotency: window)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
     }
 

@@ -42,8 +42,10 @@ public enum QuarantineRecord {
     }
 
     public static func sha256Hex(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { hexByte($0) }.joined()
+        sha256(bytes).map { hexByte($0) }.joined()
     }
+
+    static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 
     static func hexByte(_ byte: UInt8) -> String {
         let digits = String(byte, radix: 16)

@@ -130,3 +130,60 @@ import Testing
         return String(result?.stdoutText.prefix(64) ?? "")
     }
 }
+
+@Suite struct IdempotencyTests {
+    typealias Running = IngressTests.Running
+
+    @Test func aRetryGetsTheOriginalAnswerAndAppendsNothing() throws {
+        let ingress = try Running()
+        let client = try ingress.client()
+        let first = try client.call("POST", "/v3/session", body: IngressTests.v3, headers: ["Idempotency-Key": "k-1"])
+        #expect(first.status == 200)
+        _ = try client.call("POST", "/v2/session", body: IngressTests.v2)
+        let retry = try client.call("POST", "/v3/session", body: IngressTests.v3, headers: ["Idempotency-Key": "k-1"])
+        #expect(retry.status == 200 && retry.body == first.body)
+        // Another route, or other bytes, under the same key: 409, quarantined.
+        let otherBytes = try client.call("POST", "/v3/session", body: IngressTests.v3 + " ", headers: ["Idempotency-Key": "k-1"])
+        #expect(otherBytes.status == 409)
+        let conflict = try jsonObject(otherBytes.body)
+        #expect((conflict["error"] as? [String: Any])?["code"] as? String == "idempotency_conflict" && conflict["quarantined"] as? Int == 0)
+        #expect(try client.call("POST", "/v2/session", body: IngressTests.v2, headers: ["Idempotency-Key": "k-1"]).status == 409)
+        // A rejected payload does not claim its key.
+        #expect(try client.call("POST", "/v1/events", body: "{}", headers: ["Idempotency-Key": "k-2"]).status == 400)
+        #expect(try client.call("POST", "/v1/events", body: IngressTests.v1, headers: ["Idempotency-Key": "k-2"]).status == 200)
+        #expect(ingress.stop().status == 0)
+        #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines == [IngressTests.v3, IngressTests.v2, IngressTests.v1])
+        let keys = try ingress.cli.succeed(["replay"]).stdoutLines.map { try jsonObject($0)["idempotency_key"] as? String }
+        #expect(keys == ["k-1", nil, "k-2"])
+    }
+
+    @Test func theWindowSurvivesARestart() throws {
+        let ingress = try Running()
+        let answer = try ingress.client().call("POST", "/v3/session", body: IngressTests.v3, headers: ["Idempotency-Key": "restart-1"])
+        #expect(ingress.stop().status == 0)
+        let restarted = try ingress.cli.spawn(["ingress"])
+        defer { restarted.kill(SIGTERM); _ = restarted.wait() }
+        #expect(eventually { (try? UnixHTTPClient(socketPath: ingress.socket)) != nil })
+        let client = try UnixHTTPClient(socketPath: ingress.socket)
+        let retry = try client.call("POST", "/v3/session", body: IngressTests.v3, headers: ["Idempotency-Key": "restart-1"])
+        #expect(retry.status == 200 && retry.body == answer.body, "byte-identical answer, checkpoint included")
+        #expect(try client.call("POST", "/v2/session", body: IngressTests.v2, headers: ["Idempotency-Key": "restart-1"]).status == 409)
+        #expect(try client.call("POST", "/v2/session", body: IngressTests.v2).body == #"{"offset":1}"#, "the retry appended nothing")
+    }
+
+    @Test func concurrentRetriesAppendOnce() async throws {
+        let ingress = try Running()
+        let socket = ingress.socket
+        let answers = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    try UnixHTTPClient(socketPath: socket).call("POST", "/v2/session", body: IngressTests.v2, headers: ["Idempotency-Key": "same"]).body
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(Set(answers) == [#"{"offset":0}"#])
+        #expect(ingress.stop().status == 0)
+        #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines.count == 1)
+    }
+}
