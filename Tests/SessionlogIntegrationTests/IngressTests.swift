@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SessionlogTestKit
 import Testing
 
@@ -185,5 +186,50 @@ import Testing
         #expect(Set(answers) == [#"{"offset":0}"#])
         #expect(ingress.stop().status == 0)
         #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines.count == 1)
+    }
+}
+
+/// SIGKILL of the ingress under load, repeatedly: what was answered 200 is in the log exactly once.
+@Suite(.serialized) struct IngressCrashTests {
+    @Test func everyAcknowledgedPayloadSurvivesKill9UnderLoadExactlyOnce() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.file("data"))
+        let socket = dir.file("data/ingress.sock")
+        var acknowledged = [Int: String]()  // offset → body
+        var random = PayloadFactory(seed: 99)
+        for round in 0..<20 {
+            let ingress = try cli.spawn(["ingress"])
+            #expect(eventually { (try? UnixHTTPClient(socketPath: socket)) != nil }, "round \(round): ingress did not start")
+            let results = Mutex<[(Int, String)]>([])
+            let producers = (0..<4).map { producer in
+                Thread {
+                    guard let client = try? UnixHTTPClient(socketPath: socket) else { return }
+                    for i in 0..<10_000 {
+                        let body = IngressTests.v2.replacingOccurrences(of: "s-2", with: "s-\(round)-\(producer)-\(i)")
+                        guard let answer = try? client.call("POST", "/v2/session", body: body), answer.status == 200,
+                            let offset = (try? jsonObject(answer.body))?["offset"] as? Int
+                        else { return }
+                        results.withLock { $0.append((offset, body)) }
+                    }
+                }
+            }
+            producers.forEach { $0.start() }
+            usleep(UInt32(50_000 + random.next(250_000)))
+            ingress.kill(SIGKILL)
+            _ = ingress.wait()
+            while producers.contains(where: { $0.isExecuting }) { usleep(5_000) }
+            for (offset, body) in results.withLock({ $0 }) {
+                #expect(acknowledged[offset] == nil, "offset \(offset) acknowledged twice")
+                acknowledged[offset] = body
+            }
+            // Recovery happens when the next writer opens the log; replay what it holds now.
+            try cli.succeed(["import", "-"], input: [])
+            let lines = try cli.succeed(["replay", "--raw"]).stdoutLines
+            for (offset, body) in acknowledged { #expect(offset < lines.count && lines[offset] == body, "round \(round): offset \(offset)") }
+            #expect(Set(lines).count == lines.count, "round \(round): a payload appears twice")
+            try cli.succeed(["verify"])
+        }
+        #expect(acknowledged.count > 500, "only \(acknowledged.count) payloads were acknowledged")
     }
 }
