@@ -8,6 +8,12 @@ struct IngressAnswer: Sendable {
     var status: HTTPResponseStatus
     var body: String
     var headers: [(String, String)] = []
+    var contentType = "application/json"
+
+    /// This answer as a `/batch` result line: the body with `"status":N` added.
+    var withStatus: String {
+        String(body.dropLast()) + (body.hasSuffix("{}") ? "" : ",") + "\"status\":\(status.code)}"
+    }
 
     /// 200 `{"offset":N}`, with `"checkpoint":C` for V3.
     static func accepted(offset: LogOffset, checkpoint: Int64?) -> IngressAnswer {
@@ -44,6 +50,13 @@ struct IngressAnswer: Sendable {
             status: .methodNotAllowed,
             body: JSONText.object([("error", errorObject("method_not_allowed", "\(method) is not allowed on \(uri)", ""))]),
             headers: [("Allow", allow)])
+    }
+
+    init(status: HTTPResponseStatus, body: String, headers: [(String, String)] = [], contentType: String = "application/json") {
+        self.status = status
+        self.body = body
+        self.headers = headers
+        self.contentType = contentType
     }
 
     static let health = IngressAnswer(status: .ok, body: #"{"status":"ok"}"#)

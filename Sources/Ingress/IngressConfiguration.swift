@@ -8,6 +8,8 @@ public struct IngressConfiguration: Sendable {
     public var rejectedPath: String
     /// Largest accepted body (`--max-body`); larger bodies get 413 and are quarantined in part.
     public var bodyBytesMax = 1 << 20
+    /// Largest `/batch` body (its lines are each limited to `bodyBytesMax`).
+    public var batchBytesMax = 16 << 20
     /// Peers allowed by SO_PEERCRED; empty lists allow everyone who can open the socket (mode 0660).
     public var allowedUIDs: Set<UInt32> = []
     public var allowedGIDs: Set<UInt32> = []

@@ -38,6 +38,7 @@ final class IngressHandler: ChannelInboundHandler {
     private var body: [UInt8] = []
     private var bodyLength = 0
     private var oversizedHasher: SHA256?
+    private var bodyLimit = 0
 
     init(services: IngressServices) {
         self.services = services
@@ -64,13 +65,14 @@ final class IngressHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             head = requestHead
+            bodyLimit = requestHead.uri.hasPrefix("/batch") ? services.configuration.batchBytesMax : services.configuration.bodyBytesMax
             body.removeAll(keepingCapacity: true)
             bodyLength = 0
             oversizedHasher = nil
         case .body(var buffer):
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
             bodyLength += bytes.count
-            if oversizedHasher == nil && bodyLength > services.configuration.bodyBytesMax {
+            if oversizedHasher == nil && bodyLength > bodyLimit {
                 var hasher = SHA256()
                 hasher.update(data: body)
                 oversizedHasher = hasher
@@ -99,75 +101,120 @@ final class IngressHandler: ChannelInboundHandler {
         case "/v3/session": route = .v3
         case "/v2/session": route = .v2
         case "/v1/events": route = .v1
+        case "/batch": route = nil
         case "/health":
             guard head.method == .GET else { return answer(.methodNotAllowed(head.method, path, allow: "GET"), head, context) }
             return answer(.health, head, context)
         default:
             return answer(.notFound(head.uri), head, context)
         }
-        guard head.method == .POST, let route else { return answer(.methodNotAllowed(head.method, path, allow: "POST"), head, context) }
-        let key = head.headers.first(name: "Idempotency-Key")
+        guard head.method == .POST else { return answer(.methodNotAllowed(head.method, path, allow: "POST"), head, context) }
+        let loop = onThisLoop(context)
         let source = "ingress:\(path)"
+        let key = head.headers.first(name: "Idempotency-Key")
         if let hasher = oversizedHasher {
-            let error = PayloadError(.tooLarge, "payload of \(bodyLength) bytes exceeds --max-body \(services.configuration.bodyBytesMax)")
+            let limit = route == nil ? services.configuration.batchBytesMax : services.configuration.bodyBytesMax
+            let error = PayloadError(.tooLarge, "body of \(bodyLength) bytes exceeds the limit of \(limit)")
             let record = QuarantineRecord.oversized(
                 prefix: body, length: bodyLength, sha256: hasher.finalize().map { QuarantineRecord.hexByte($0) }.joined(),
                 rejection: error, source: source, producerUID: peerUID, idempotencyKey: key)
-            return quarantine(record, error, head, context)
+            return Self.quarantine(record, error, services) { answer in loop { $0.answer(answer, head, $1) } }
         }
-        let bytes = body
-        let uid = peerUID
+        guard let route else { return batch(head, source: source, loop) }
+        let item = Item(bytes: body, route: route, key: key, source: source, uid: peerUID)
+        Self.process(item, services) { answer in loop { $0.answer(answer, head, $1) } }
+    }
+
+    /// One payload to validate and append.
+    struct Item: Sendable {
+        var bytes: [UInt8]
+        /// nil for a `/batch` line: its own `v` chooses, and its `idempotency_key` member is its key.
+        var route: PayloadVersion?
+        var key: String?
+        var source: String
+        var uid: UInt32
+    }
+
+    /// Validates and appends one payload, then calls `done` (from any thread) with its answer once
+    /// it is durable or rejected: the single routes and every `/batch` line go through here.
+    static func process(_ item: Item, _ services: IngressServices, done: @escaping @Sendable (IngressAnswer) -> Void) {
         let payload: Payload
+        var key = item.key
         do throws(PayloadError) {
-            payload = try PayloadValidator.validate(bytes, route: route, limits: services.configuration.payloadLimits)
+            let limits = services.configuration.payloadLimits
+            if let route = item.route {
+                payload = try PayloadValidator.validate(item.bytes, route: route, limits: limits)
+            } else {
+                (payload, key) = try PayloadValidator.validateBatchLine(item.bytes, limits: limits)
+            }
         } catch {
             // A rejected payload does not claim its idempotency key.
-            let record = QuarantineRecord.make(payload: bytes[...], rejection: error, source: source, producerUID: uid, idempotencyKey: key)
-            return quarantine(record, error, head, context)
+            let record = QuarantineRecord.make(payload: item.bytes[...], rejection: error, source: item.source, producerUID: item.uid, idempotencyKey: key)
+            return quarantine(record, error, services, done: done)
         }
         let checkpoint: Int64? = if case .v3(let session) = payload { session.acknowledgedCheckpoint } else { nil }
-        let record = AppendRecord(version: route.rawValue, producerUID: uid, idempotencyKey: key, payload: bytes)
-        guard let key else { return append(record, checkpoint: checkpoint, key: nil, head, context) }
-        let loop = onThisLoop(context)
-        services.idempotency.claim(key: key, version: route.rawValue, digest: QuarantineRecord.sha256(bytes)) { claim in
-            loop { handler, context in
-                switch claim {
-                case .claimed:
-                    handler.append(record, checkpoint: checkpoint, key: key, head, context)
-                case .replay(let offset, let checkpoint):
-                    handler.answer(.accepted(offset: offset, checkpoint: checkpoint), head, context)
-                case .conflict:
-                    let error = PayloadError(.idempotencyConflict, "Idempotency-Key \"\(key)\" was already used with another route or payload")
-                    let rejected = QuarantineRecord.make(payload: bytes[...], rejection: error, source: source, producerUID: uid, idempotencyKey: key)
-                    handler.quarantine(rejected, error, head, context)
-                }
+        let record = AppendRecord(version: payload.version.rawValue, producerUID: item.uid, idempotencyKey: key, payload: item.bytes)
+        guard let key else { return append(record, checkpoint: checkpoint, key: nil, services, done: done) }
+        services.idempotency.claim(key: key, version: payload.version.rawValue, digest: QuarantineRecord.sha256(item.bytes)) { claim in
+            switch claim {
+            case .claimed:
+                append(record, checkpoint: checkpoint, key: key, services, done: done)
+            case .replay(let offset, let checkpoint):
+                done(.accepted(offset: offset, checkpoint: checkpoint))
+            case .conflict:
+                let error = PayloadError(.idempotencyConflict, "idempotency key \"\(key)\" was already used with another route or payload")
+                let rejected = QuarantineRecord.make(payload: item.bytes[...], rejection: error, source: item.source, producerUID: item.uid, idempotencyKey: key)
+                quarantine(rejected, error, services, done: done)
             }
         }
     }
 
-    /// Appends an accepted payload and answers once it is durable; settles its idempotency key.
-    private func append(_ record: AppendRecord, checkpoint: Int64?, key: String?, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
-        let services = self.services
-        whenDurable(services.log.enqueue([record]), head, context) { outcome in
+    /// Appends an accepted payload; settles its idempotency key once the outcome is known.
+    private static func append(
+        _ record: AppendRecord, checkpoint: Int64?, key: String?, _ services: IngressServices,
+        done: @escaping @Sendable (IngressAnswer) -> Void
+    ) {
+        services.log.enqueue([record]).whenResolved { outcome in
             switch outcome {
             case .success(let offsets):
                 if let key {
                     let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
                     services.idempotency.complete(key: key, offset: offsets[0], checkpoint: checkpoint, receivedAtMs: now)
                 }
-                return .accepted(offset: offsets[0], checkpoint: checkpoint)
+                done(.accepted(offset: offsets[0], checkpoint: checkpoint))
             case .failure(let error):
                 if let key { services.idempotency.release(key: key) }
-                return .unavailable(error)
+                done(.unavailable(error))
             }
         }
     }
 
-    private func quarantine(_ record: AppendRecord, _ error: PayloadError, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
-        whenDurable(services.quarantine.enqueue([record]), head, context) { outcome in
+    private static func quarantine(
+        _ record: AppendRecord, _ error: PayloadError, _ services: IngressServices, done: @escaping @Sendable (IngressAnswer) -> Void
+    ) {
+        services.quarantine.enqueue([record]).whenResolved { outcome in
             switch outcome {
-            case .success(let offsets): .rejected(error, quarantined: offsets[0])
-            case .failure(let error): .unavailable(error)
+            case .success(let offsets): done(.rejected(error, quarantined: offsets[0]))
+            case .failure(let error): done(.unavailable(error))
+            }
+        }
+    }
+
+    /// `/batch`: every NDJSON line is processed like a single request; the answer is NDJSON, one
+    /// line per input line in order (the single answer with its `"status"`), sent once every line
+    /// is durable or rejected. A final empty line (after the last newline) is not a payload.
+    private func batch(_ head: HTTPRequestHead, source: String, _ loop: @escaping @Sendable (@escaping @Sendable (IngressHandler, ChannelHandlerContext) -> Void) -> Void) {
+        var lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        guard !lines.isEmpty else {
+            return loop { $0.answer(IngressAnswer(status: .ok, body: "", contentType: "application/x-ndjson"), head, $1) }
+        }
+        let results = BatchResults(count: lines.count)
+        for (index, line) in lines.enumerated() {
+            let item = Item(bytes: line, route: nil, key: nil, source: "\(source):\(index + 1)", uid: peerUID)
+            Self.process(item, services) { answer in
+                guard let body = results.set(index, answer.withStatus) else { return }
+                loop { $0.answer(IngressAnswer(status: .ok, body: body, contentType: "application/x-ndjson"), head, $1) }
             }
         }
     }
@@ -182,21 +229,9 @@ final class IngressHandler: ChannelInboundHandler {
         return { body in eventLoop.execute { body(bound.value.0, bound.value.1) } }
     }
 
-    /// Answers on the event loop once the ticket resolves (on the writer thread).
-    private func whenDurable(
-        _ ticket: AppendTicket, _ head: HTTPRequestHead, _ context: ChannelHandlerContext,
-        _ decide: @escaping @Sendable (AppendTicket.Outcome) -> IngressAnswer
-    ) {
-        let loop = onThisLoop(context)
-        ticket.whenResolved { outcome in
-            let answer = decide(outcome)
-            loop { handler, context in handler.answer(answer, head, context) }
-        }
-    }
-
     private func answer(_ answer: IngressAnswer, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Type", value: answer.contentType)
         headers.add(name: "Content-Length", value: String(answer.body.utf8.count))
         for (name, value) in answer.headers { headers.add(name: name, value: value) }
         let keepAlive = head.isKeepAlive

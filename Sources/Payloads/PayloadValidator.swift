@@ -23,6 +23,21 @@ public enum PayloadValidator {
     public static func validate(_ bytes: [UInt8], route: PayloadVersion?, limits: PayloadLimits = PayloadLimits())
         throws(PayloadError) -> Payload
     {
+        return try decode(bytes, route: route, limits: limits).payload
+    }
+
+    /// A `/batch` line: validated by its own `v`, with its optional top-level `idempotency_key`
+    /// (a string of 1–1024 characters).
+    public static func validateBatchLine(_ bytes: [UInt8], limits: PayloadLimits = PayloadLimits())
+        throws(PayloadError) -> (payload: Payload, idempotencyKey: String?)
+    {
+        let (payload, object) = try decode(bytes, route: nil, limits: limits)
+        return (payload, try object.string("idempotency_key", lengthMax: 1024, lengthMin: 1))
+    }
+
+    private static func decode(_ bytes: [UInt8], route: PayloadVersion?, limits: PayloadLimits) throws(PayloadError)
+        -> (payload: Payload, object: ObjectReader)
+    {
         guard bytes.count <= limits.bodyBytesMax else {
             throw PayloadError(.tooLarge, "payload of \(bytes.count) bytes exceeds the limit of \(limits.bodyBytesMax)")
         }
@@ -31,11 +46,10 @@ public enum PayloadValidator {
             throw PayloadError(.wrongType, "a payload is a JSON object, found \(document.kind(document.root).name)")
         }
         let object = try ObjectReader(document, document.root, parentPath: [])
-        let version = try self.version(object, route: route)
-        switch version {
-        case .v3: return .v3(try v3(object))
-        case .v2: return .v2(try v2(object))
-        case .v1: return .v1(try v1(object))
+        switch try self.version(object, route: route) {
+        case .v3: return (.v3(try v3(object)), object)
+        case .v2: return (.v2(try v2(object)), object)
+        case .v1: return (.v1(try v1(object)), object)
         }
     }
 

@@ -233,3 +233,31 @@ import Testing
         #expect(acknowledged.count > 500, "only \(acknowledged.count) payloads were acknowledged")
     }
 }
+
+@Suite struct BatchRouteTests {
+    @Test func aBatchAnswersOneLinePerPayloadInOrder() throws {
+        let ingress = try IngressTests.Running()
+        let client = try ingress.client()
+        let keyed = IngressTests.v1.replacingOccurrences(of: #""v":1,"#, with: #""v":1,"idempotency_key":"line-key","#)
+        let lines = [IngressTests.v3, #"{"v":3}"#, keyed, "", IngressTests.v2, #"{"v":7}"#]
+        let answer = try client.call("POST", "/batch", body: lines.joined(separator: "\n") + "\n")
+        #expect(answer.status == 200 && answer.headers["content-type"] == "application/x-ndjson")
+        let results = try answer.body.split(separator: "\n").map { try jsonObject(String($0)) }
+        #expect(results.count == 6)
+        #expect(results.map { $0["status"] as? Int } == [200, 400, 200, 400, 200, 400])
+        #expect(results[0]["offset"] as? Int == 0 && results[0]["checkpoint"] as? Int == 4)
+        #expect(results[2]["offset"] as? Int == 1 && results[4]["offset"] as? Int == 2)
+        #expect((results[5]["error"] as? [String: Any])?["code"] as? String == "invalid_value")
+        #expect(results.compactMap { $0["quarantined"] as? Int }.sorted() == [0, 1, 2])
+        // Retrying the keyed line replays its answer; its key also guards the single routes.
+        let retry = try client.call("POST", "/batch", body: keyed)
+        #expect(retry.body == #"{"offset":1,"status":200}"# + "\n")
+        #expect(try client.call("POST", "/v1/events", body: keyed, headers: ["Idempotency-Key": "line-key"]).body == #"{"offset":1}"#)
+        #expect(ingress.stop().status == 0)
+        #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines == [IngressTests.v3, keyed, IngressTests.v2])
+        let sources = try ingress.cli.succeed(["replay", "--rejected"]).stdoutLines.map {
+            try #require(try jsonObject($0)["reason"] as? [String: Any])["source"] as? String
+        }
+        #expect(sources == ["ingress:/batch:2", "ingress:/batch:4", "ingress:/batch:6"])
+    }
+}
