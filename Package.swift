@@ -55,7 +55,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "sessionlog", dependencies: ["SessionlogCLI"]),
-        .target(name: "SessionlogTestKit", dependencies: ["LogStore"]),
+        .target(name: "SessionlogTestKit", dependencies: ["LogStore", "Ingress"]),
         .testTarget(name: "LogFormatTests", dependencies: ["LogFormat"]),
         .testTarget(name: "PayloadsTests", dependencies: ["Payloads", "SessionlogTestKit"]),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "SessionlogTestKit"]),

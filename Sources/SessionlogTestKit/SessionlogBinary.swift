@@ -1,4 +1,5 @@
 import Foundation
+@_exported import Ingress
 
 /// Locates the built `sessionlog` executable beside the test bundle (or `$SESSIONLOG_BIN`).
 public enum SessionlogBinary {

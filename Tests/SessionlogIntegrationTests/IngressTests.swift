@@ -261,3 +261,83 @@ import Testing
         #expect(sources == ["ingress:/batch:2", "ingress:/batch:4", "ingress:/batch:6"])
     }
 }
+
+/// Disk full on a real, size-limited tmpfs under the running ingress.
+@Suite(.serialized) struct IngressDiskFullTests {
+    @Test func aFullDiskAnswers503AndTheIngressRecoversWithoutRestart() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let data = dir.file("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let mount = try ProcessRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", data])
+        try #require(mount.status == 0, "mounting a tmpfs needs root: \(mount.stderr)")
+        defer { _ = try? ProcessRunner.run("/bin/umount", ["-l", data]) }
+        try Data(repeating: 1, count: 1 << 20).write(to: URL(fileURLWithPath: data + "/filler"))
+
+        let cli = CLI(data: data)
+        let ingress = try cli.spawn(["ingress"])
+        let socket = data + "/ingress.sock"
+        try #require(eventually { (try? UnixHTTPClient(socketPath: socket)) != nil })
+        let client = try UnixHTTPClient(socketPath: socket)
+        var random = PayloadFactory(seed: 3)
+        func payload() -> String {
+            let noise = (0..<30_000).map { _ in String(random.next(36), radix: 36) }.joined()
+            return IngressTests.v2.replacingOccurrences(of: #""v":2,"#, with: #""v":2,"noise":"\#(noise)","#)
+        }
+        var acknowledged = [Int: String]()
+        var full: UnixHTTPClient.Response?
+        for _ in 0..<200 {
+            let body = payload()
+            let answer = try client.call("POST", "/v2/session", body: body)
+            if answer.status == 503 {
+                full = answer
+                break
+            }
+            #expect(answer.status == 200)
+            acknowledged[try #require(try jsonObject(answer.body)["offset"] as? Int)] = body
+        }
+        let unavailable = try #require(full, "the disk never filled")
+        #expect(unavailable.headers["retry-after"] == "1")
+        #expect((try jsonObject(unavailable.body)["error"] as? [String: Any])?["code"] as? String == "unavailable")
+        #expect(acknowledged.count > 3)
+
+        try FileManager.default.removeItem(atPath: data + "/filler")
+        let after = payload()
+        let recovered = try client.call("POST", "/v2/session", body: after)
+        #expect(recovered.status == 200, "appends succeed again once space returns, without a restart")
+        acknowledged[try #require(try jsonObject(recovered.body)["offset"] as? Int)] = after
+
+        ingress.kill(SIGTERM)
+        #expect(ingress.wait().status == 0)
+        let lines = try cli.succeed(["replay", "--raw"]).stdoutLines
+        #expect(lines.count == acknowledged.count)
+        for (offset, body) in acknowledged { #expect(lines[offset] == body) }
+        try cli.succeed(["verify"])
+    }
+}
+
+@Suite struct SendCommandTests {
+    @Test func sendPostsEveryLineAndSummarizesTheAnswers() throws {
+        let ingress = try IngressTests.Running()
+        var factory = PayloadFactory(seed: 8)
+        let valid = factory.lines(700)
+        let lines = valid + [#"{"v":3}"#, "nonsense", #"{"v":1,"event_id":"e"}"#]
+        let file = ingress.dir.file("traffic.ndjson")
+        try Data(ndjson(lines)).write(to: URL(fileURLWithPath: file))
+        let result = try ingress.cli.succeed(["send", file, "--connections", "3", "--batch-lines", "64"])
+        let summary = try jsonObject(result.stdoutLines.last ?? "")
+        #expect(summary["lines"] as? Int == lines.count && summary["accepted"] as? Int == valid.count)
+        #expect(summary["rejected"] as? Int == 3 && summary["unanswered"] as? Int == 0)
+        #expect((summary["rejected_by_code"] as? [String: Int]) == ["missing_field": 2, "invalid_json": 1])
+        #expect(ingress.stop().status == 0)
+        #expect(Set(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines) == Set(valid))
+    }
+
+    @Test func sendWithoutAnIngressFailsClearly() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let result = try CLI(data: dir.path).run(["send", "-"], input: ndjson([PayloadFactory.minimalV3("x")]))
+        #expect(result.status == 1)
+        #expect(result.stdoutText.contains("is the ingress running?"))
+    }
+}

@@ -1,8 +1,8 @@
 import Foundation
 
-/// A minimal HTTP/1.1 client over a Unix domain socket, for tests against the real ingress:
-/// sends raw request bytes (so tests can pipeline) and reads Content-Length-framed responses.
-/// Not thread-safe: one client per task.
+/// A minimal blocking HTTP/1.1 client over a Unix domain socket, for `sessionlog send` and the
+/// tests: sends raw request bytes (so callers can pipeline) and reads Content-Length-framed
+/// responses (10 s receive timeout). Not thread-safe: one client per thread.
 public final class UnixHTTPClient {
     public struct Response: Sendable {
         public var status: Int
