@@ -10,6 +10,13 @@ public struct IngressConfiguration: Sendable {
     public var bodyBytesMax = 1 << 20
     /// Largest `/batch` body (its lines are each limited to `bodyBytesMax`).
     public var batchBytesMax = 16 << 20
+    /// A connection must complete each request (headers and body) within this time of its
+    /// previous answer or of connecting, else it is closed: slow-loris clients and idle
+    /// keep-alive connections cannot hold the server.
+    public var requestTimeoutMs: Int64 = 30_000
+    /// Connections beyond this are closed at once. With one request in flight per connection
+    /// (pipelined ones wait unread), memory is bounded by about connections × body limit.
+    public var connectionsMax = 256
     /// Peers allowed by SO_PEERCRED; empty lists allow everyone who can open the socket (mode 0660).
     public var allowedUIDs: Set<UInt32> = []
     public var allowedGIDs: Set<UInt32> = []

@@ -13,6 +13,7 @@ final class IngressServices: Sendable {
     let quarantine: LogWriter
     let idempotency: IdempotencyWindow
     let inFlight = ManagedCounter()
+    let connections = ManagedCounter()
 
     init(configuration: IngressConfiguration, log: LogWriter, quarantine: LogWriter, idempotency: IdempotencyWindow) {
         self.configuration = configuration
@@ -39,6 +40,8 @@ final class IngressHandler: ChannelInboundHandler {
     private var bodyLength = 0
     private var oversizedHasher: SHA256?
     private var bodyLimit = 0
+    private var requestDeadline: Scheduled<Void>?
+    private var counted = false
 
     init(services: IngressServices) {
         self.services = services
@@ -58,7 +61,32 @@ final class IngressHandler: ChannelInboundHandler {
                 return
             }
         }
+        services.connections.add(1)
+        counted = true
+        guard services.connections.current <= configuration.connectionsMax else {
+            context.close(promise: nil)
+            return
+        }
+        armRequestDeadline(context)
         context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        requestDeadline?.cancel()
+        if counted {
+            services.connections.add(-1)
+            counted = false
+        }
+        context.fireChannelInactive()
+    }
+
+    /// Closes the connection unless the next request completes in time (see `requestTimeoutMs`).
+    private func armRequestDeadline(_ context: ChannelHandlerContext) {
+        requestDeadline?.cancel()
+        let channel = context.channel
+        requestDeadline = context.eventLoop.scheduleTask(in: .milliseconds(services.configuration.requestTimeoutMs)) {
+            channel.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -89,6 +117,8 @@ final class IngressHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             self.head = nil
+            requestDeadline?.cancel()
+            requestDeadline = nil
             services.inFlight.add(1)
             handle(head, context: context)
         }
@@ -243,5 +273,6 @@ final class IngressHandler: ChannelInboundHandler {
             services.inFlight.add(-1)
             if !keepAlive { context.close(promise: nil) }
         }
+        if keepAlive { armRequestDeadline(context) }
     }
 }

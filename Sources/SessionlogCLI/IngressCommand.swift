@@ -32,6 +32,12 @@ struct IngressCommand: AsyncParsableCommand {
     @Option(help: "Roll segments at this size in bytes.")
     var segmentBytes: Int = 256 << 20
 
+    @Option(help: "Close a connection whose next request is not complete within this many ms.")
+    var requestTimeoutMs: Int64 = 30_000
+
+    @Option(help: "Close connections beyond this many.")
+    var maxConnections: Int = 256
+
     @Option(help: "Allow only peers with this uid (repeatable; with --allow-gid, either matches).")
     var allowUid: [UInt32] = []
 
@@ -43,12 +49,16 @@ struct IngressCommand: AsyncParsableCommand {
             throw ValidationError("--max-body must be between 1 and \(LogWriterOptions.recordBytesMax - 4096)")
         }
         guard segmentBytes >= 4096 else { throw ValidationError("--segment-bytes must be at least 4096") }
+        guard requestTimeoutMs >= 10 else { throw ValidationError("--request-timeout-ms must be at least 10") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
     }
 
     func run() async throws {
         var configuration = IngressConfiguration(
             socketPath: socket ?? data.directory + "/ingress.sock", logPath: data.logPath, rejectedPath: data.rejectedPath)
         configuration.bodyBytesMax = maxBody
+        configuration.requestTimeoutMs = requestTimeoutMs
+        configuration.connectionsMax = maxConnections
         configuration.allowedUIDs = Set(allowUid)
         configuration.allowedGIDs = Set(allowGid)
         configuration.writer.fsync = fsync

@@ -341,3 +341,27 @@ import Testing
         #expect(result.stdoutText.contains("is the ingress running?"))
     }
 }
+
+@Suite struct IngressLimitTests {
+    @Test func aSlowLorisClientIsDisconnectedAndOthersAreServed() throws {
+        let ingress = try IngressTests.Running(["--request-timeout-ms", "300"])
+        let slow = try ingress.client()
+        slow.send(Array("POST /v2/session HTTP/1.1\r\nHost: x\r\nContent-Le".utf8))  // never finishes
+        let started = Date()
+        #expect(throws: (any Error).self) { try slow.readResponse() }
+        #expect(Date().timeIntervalSince(started) < 5, "closed by the request deadline, not the client's timeout")
+        // An idle keep-alive connection is closed the same way; a prompt one is served.
+        #expect(try ingress.client().call("GET", "/health").status == 200)
+        #expect(ingress.stop().status == 0)
+    }
+
+    @Test func connectionsBeyondTheLimitAreClosed() throws {
+        let ingress = try IngressTests.Running(["--max-connections", "2"])
+        let first = try ingress.client()
+        let second = try ingress.client()
+        #expect(try first.call("GET", "/health").status == 200 && second.call("GET", "/health").status == 200)
+        let third = try ingress.client()
+        #expect(throws: (any Error).self) { try third.call("GET", "/health") }
+        #expect(ingress.stop().status == 0)
+    }
+}
