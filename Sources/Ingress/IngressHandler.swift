@@ -14,6 +14,7 @@ final class IngressServices: Sendable {
     let idempotency: IdempotencyWindow
     let inFlight = ManagedCounter()
     let connections = ManagedCounter()
+    let metrics = IngressMetrics()
 
     init(configuration: IngressConfiguration, log: LogWriter, quarantine: LogWriter, idempotency: IdempotencyWindow) {
         self.configuration = configuration
@@ -135,6 +136,12 @@ final class IngressHandler: ChannelInboundHandler {
         case "/health":
             guard head.method == .GET else { return answer(.methodNotAllowed(head.method, path, allow: "GET"), head, context) }
             return answer(.health, head, context)
+        case "/metrics":
+            guard head.method == .GET else { return answer(.methodNotAllowed(head.method, path, allow: "GET"), head, context) }
+            let text = services.metrics.render(
+                log: services.log, quarantine: services.quarantine, inFlight: services.inFlight.current - 1,
+                connections: services.connections.current)
+            return answer(IngressAnswer(status: .ok, body: text, contentType: "text/plain; version=0.0.4"), head, context)
         default:
             return answer(.notFound(head.uri), head, context)
         }
@@ -222,6 +229,7 @@ final class IngressHandler: ChannelInboundHandler {
     private static func quarantine(
         _ record: AppendRecord, _ error: PayloadError, _ services: IngressServices, done: @escaping @Sendable (IngressAnswer) -> Void
     ) {
+        services.metrics.rejected(error.code.rawValue)
         services.quarantine.enqueue([record]).whenResolved { outcome in
             switch outcome {
             case .success(let offsets): done(.rejected(error, quarantined: offsets[0]))
@@ -260,6 +268,10 @@ final class IngressHandler: ChannelInboundHandler {
     }
 
     private func answer(_ answer: IngressAnswer, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        let route = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        services.metrics.answered(
+            route: ["/v3/session", "/v2/session", "/v1/events", "/batch", "/health", "/metrics"].contains(route) ? route : "other",
+            status: answer.status.code)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: answer.contentType)
         headers.add(name: "Content-Length", value: String(answer.body.utf8.count))

@@ -21,6 +21,8 @@ import LogFormat
 public final class LogWriter: Sendable {
     public let directory: LogDirectory
     public let recovery: RecoveryReport
+    /// Appends, bytes, group sizes and fsync latency (for `/metrics`).
+    public let metrics: WriterMetrics
     private let queue: GroupCommitQueue
     private let batchBytesMax: Int
 
@@ -29,9 +31,12 @@ public final class LogWriter: Sendable {
     /// by the writer, which packs many of them into shared batches.
     static let callerEncodesBytesMin = 32 << 10
 
-    private init(directory: LogDirectory, recovery: RecoveryReport, queue: GroupCommitQueue, batchBytesMax: Int) {
+    private init(
+        directory: LogDirectory, recovery: RecoveryReport, queue: GroupCommitQueue, batchBytesMax: Int, metrics: WriterMetrics
+    ) {
         self.directory = directory
         self.recovery = recovery
+        self.metrics = metrics
         self.queue = queue
         self.batchBytesMax = batchBytesMax
     }
@@ -41,10 +46,12 @@ public final class LogWriter: Sendable {
         let logDirectory = LogDirectory(path: directory)
         let (appender, report) = try SegmentAppender.open(logDirectory, options: options)
         let queue = GroupCommitQueue(next: report.nextOffset, head: report.head)
-        let thread = Thread { Self.run(appender, queue: queue) }
+        let metrics = WriterMetrics()
+        let thread = Thread { Self.run(appender, queue: queue, metrics: metrics) }
         thread.name = "sessionlog.writer"
         thread.start()
-        return LogWriter(directory: logDirectory, recovery: report, queue: queue, batchBytesMax: options.batchBytesMax)
+        return LogWriter(
+            directory: logDirectory, recovery: report, queue: queue, batchBytesMax: options.batchBytesMax, metrics: metrics)
     }
 
     /// Appends `records` and returns their offsets once they are durable. All of a call's records
@@ -95,12 +102,22 @@ public final class LogWriter: Sendable {
         await queue.waitUntilStopped()
     }
 
-    private static func run(_ appender: SegmentAppender, queue: GroupCommitQueue) {
+    private static func run(_ appender: SegmentAppender, queue: GroupCommitQueue, metrics: WriterMetrics) {
         // The appender (files and lock) lives exactly as long as this loop.
         while let group = queue.takeGroup(bytesMax: appender.options.groupBytesMax) {
             do {
                 let outcomes = try appender.commit(group.map(\.content))
                 queue.committed(next: appender.nextOffset, head: appender.head)
+                var records = 0
+                var bytes = 0
+                for (request, outcome) in zip(group, outcomes) {
+                    if case .success = outcome {
+                        records += request.recordCount
+                        bytes += request.rawBytes
+                    }
+                }
+                if records > 0 { metrics.committed(records: records, rawBytes: bytes, fsyncSeconds: appender.lastSyncSeconds) }
+                metrics.failed(requests: outcomes.count { if case .failure = $0 { true } else { false } })
                 for (request, outcome) in zip(group, outcomes) {
                     request.ticket.resolve(
                         outcome.map { first in (0..<request.recordCount).map { first.advanced(by: $0) } })

@@ -27,6 +27,8 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     private(set) var head: BatchHash
     private var lastReceivedAtMs: Int64
     private var encoder = BatchBodyEncoder()
+    /// Total fdatasync time of the last `commit` (nil without a sync), for metrics.
+    private(set) var lastSyncSeconds: Double?
     private var output: [UInt8] = []
 
     private init(
@@ -249,6 +251,7 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     /// ones get `.diskFull`, and the appender stays usable. Any other failure throws
     /// `.writerFailed`: the caller must stop.
     func commit(_ requests: [AppendContent]) throws -> [Result<LogOffset, StorageError>] {
+        lastSyncSeconds = nil
         var outcomes = [Result<LogOffset, StorageError>]()
         outcomes.reserveCapacity(requests.count)
         var pending = PendingWrite(next: nextOffset, head: head, receivedAtMs: max(options.clock(), lastReceivedAtMs))
@@ -342,7 +345,10 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
             throw error.code == .diskFull ? error : Self.failStop(error)
         }
         if options.fsync == .always {
+            let started = ContinuousClock.now
             do { try active.sync() } catch { throw Self.failStop(error) }
+            let elapsed = ContinuousClock.now - started
+            lastSyncSeconds = (lastSyncSeconds ?? 0) + Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
         for batch in pending.batches {
             noteInIndex(batch.header, at: FilePosition(activeSize + Int64(batch.outputStart)))

@@ -365,3 +365,27 @@ import Testing
         #expect(ingress.stop().status == 0)
     }
 }
+
+@Suite struct MetricsTests {
+    @Test func metricsCountAppendsRejectsGroupsAndFsyncs() throws {
+        let ingress = try IngressTests.Running()
+        let client = try ingress.client()
+        _ = try client.call("POST", "/v3/session", body: IngressTests.v3)
+        _ = try client.call("POST", "/v2/session", body: IngressTests.v2)
+        _ = try client.call("POST", "/v1/events", body: "{}")
+        _ = try client.call("POST", "/batch", body: IngressTests.v2.replacingOccurrences(of: "s-2", with: "s-9") + "\n[]\n")
+        let metrics = try client.call("GET", "/metrics")
+        #expect(metrics.status == 200 && metrics.headers["content-type"]?.hasPrefix("text/plain") == true)
+        let lines = Set(metrics.body.split(separator: "\n").map(String.init))
+        #expect(lines.contains(#"sessionlog_appended_records_total{log="main"} 3"#))
+        #expect(lines.contains(#"sessionlog_appended_records_total{log="quarantine"} 2"#))
+        #expect(lines.contains(#"sessionlog_rejects_total{code="missing_field"} 1"#))
+        #expect(lines.contains(#"sessionlog_rejects_total{code="wrong_type"} 1"#))
+        #expect(lines.contains(#"sessionlog_requests_total{route="/v3/session",status="200"} 1"#))
+        #expect(lines.contains(#"sessionlog_requests_total{route="/v1/events",status="400"} 1"#))
+        #expect(lines.contains(where: { $0.hasPrefix(#"sessionlog_fsync_seconds_count{log="main"} "#) && !$0.hasSuffix(" 0") }))
+        #expect(lines.contains(#"sessionlog_group_commit_records_bucket{log="main",le="+Inf"} 3"#))
+        #expect(lines.contains(#"sessionlog_queued_bytes{log="main"} 0"#))
+        #expect(ingress.stop().status == 0)
+    }
+}
