@@ -9,17 +9,17 @@ import Payloads
 /// The ingress's shared, thread-safe parts: the two writers and the in-flight request count.
 final class IngressServices: Sendable {
     let configuration: IngressConfiguration
-    let log: LogWriter
-    let quarantine: LogWriter
+    let logs: DataLogs
+    var log: LogWriter { logs.main }
+    var quarantine: LogWriter { logs.quarantine }
     let idempotency: IdempotencyWindow
     let inFlight = ManagedCounter()
     let connections = ManagedCounter()
     let metrics = IngressMetrics()
 
-    init(configuration: IngressConfiguration, log: LogWriter, quarantine: LogWriter, idempotency: IdempotencyWindow) {
+    init(configuration: IngressConfiguration, logs: DataLogs, idempotency: IdempotencyWindow) {
         self.configuration = configuration
-        self.log = log
-        self.quarantine = quarantine
+        self.logs = logs
         self.idempotency = idempotency
     }
 }

@@ -15,26 +15,22 @@ public final class IngressServer: Sendable {
     private let stopped = ManagedCounter()
 
     public init(configuration: IngressConfiguration) throws {
-        var options = configuration.writer
-        options.kind = .main
-        let log = try LogWriter.open(directory: configuration.logPath, options: options)
-        options.kind = .quarantine
-        let quarantine: LogWriter
+        let logs = try DataLogs.open(logPath: configuration.logPath, rejectedPath: configuration.rejectedPath, options: configuration.writer)
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let window: IdempotencyWindow
         do {
-            quarantine = try LogWriter.open(directory: configuration.rejectedPath, options: options)
+            window = try IdempotencyWindow.rebuild(from: configuration.logPath, nowMs: now, limits: configuration.payloadLimits)
         } catch {
-            let semaphore = DispatchSemaphore(value: 0)
-            Task { await log.close(); semaphore.signal() }
-            semaphore.wait()
+            logs.main.closeBlocking()
+            logs.quarantine.closeBlocking()
             throw error
         }
-        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-        let window = try IdempotencyWindow.rebuild(from: configuration.logPath, nowMs: now, limits: configuration.payloadLimits)
-        services = IngressServices(configuration: configuration, log: log, quarantine: quarantine, idempotency: window)
+        services = IngressServices(configuration: configuration, logs: logs, idempotency: window)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
     }
 
-    public var recoveryReports: [RecoveryReport] { [services.log.recovery, services.quarantine.recovery] }
+    /// Recoveries worth telling the operator about.
+    public var notableRecoveries: [String] { services.logs.notableRecoveries }
 
     /// Serves until `stop()`; returns after the graceful shutdown.
     public func run(onListening: @Sendable () -> Void = {}) async throws {
@@ -58,8 +54,7 @@ public final class IngressServer: Sendable {
         while services.inFlight.current > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
-        await services.log.close()
-        await services.quarantine.close()
+        await services.logs.close()
         try? await group.shutdownGracefully()
         unlink(path)
     }

@@ -112,10 +112,17 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
     func markStopped() {
         condition.lock()
         stopped = true
+        condition.broadcast()
         let waiters = stopWaiters
         stopWaiters.removeAll()
         condition.unlock()
         for waiter in waiters { waiter.resume() }
+    }
+
+    func waitUntilStoppedBlocking() {
+        condition.lock()
+        while !stopped { condition.wait() }
+        condition.unlock()
     }
 
     func waitUntilStopped() async {

@@ -102,6 +102,12 @@ public final class LogWriter: Sendable {
         await queue.waitUntilStopped()
     }
 
+    /// `close()` for synchronous contexts (error paths of initializers); blocks the caller.
+    public func closeBlocking() {
+        queue.close()
+        queue.waitUntilStoppedBlocking()
+    }
+
     private static func run(_ appender: SegmentAppender, queue: GroupCommitQueue, metrics: WriterMetrics) {
         // The appender (files and lock) lives exactly as long as this loop.
         while let group = queue.takeGroup(bytesMax: appender.options.groupBytesMax) {

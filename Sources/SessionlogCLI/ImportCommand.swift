@@ -47,21 +47,12 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var options = LogWriterOptions(kind: .main)
+        var options = LogWriterOptions()
         options.segmentBytesMax = segmentBytes
         options.fsync = fsync
-        let log = try LogWriter.open(directory: data.logPath, options: options)
-        options.kind = .quarantine
-        let quarantine: LogWriter
-        do {
-            quarantine = try LogWriter.open(directory: data.rejectedPath, options: options)
-        } catch {
-            await log.close()
-            throw error
-        }
-        for writer in [log, quarantine] where writer.recovery.truncation != nil || !writer.recovery.rebuiltIndexes.isEmpty {
-            printError("import: \(writer.directory.path): \(writer.recovery)")
-        }
+        let logs = try DataLogs.open(logPath: data.logPath, rejectedPath: data.rejectedPath, options: options)
+        let (log, quarantine) = (logs.main, logs.quarantine)
+        for report in logs.notableRecoveries { printError("import: \(report)") }
         var totals = (accepted: 0, quarantined: 0, blank: 0)
         var output = BufferedOutput()
         do {
@@ -71,16 +62,14 @@ struct ImportCommand: AsyncParsableCommand {
             }
         } catch {
             output.flush()
-            await log.close()
-            await quarantine.close()
+            await logs.close()
             throw error
         }
         let summary = JSONText.object([
             ("accepted", String(totals.accepted)), ("quarantined", String(totals.quarantined)),
             ("blank_lines", String(totals.blank)), ("next_offset", log.committedEnd.next.description),
         ])
-        await log.close()
-        await quarantine.close()
+        await logs.close()
         if printOffsets {
             output.flush()
             printError(summary)
@@ -142,14 +131,15 @@ struct ImportCommand: AsyncParsableCommand {
     private func importFile(
         _ file: String, log: LogWriter, quarantine: LogWriter, output: inout BufferedOutput
     ) async throws -> (accepted: Int, quarantined: Int, blank: Int) {
-        let descriptor = file == "-" ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw ValidationErrorText("cannot open \(file): \(String(cString: strerror(errno)))")
+        try await LineReader.withInput(file) { reader, name in
+            try await importLines(&reader, name: name, log: log, quarantine: quarantine, output: &output)
         }
-        defer { if descriptor != STDIN_FILENO { close(descriptor) } }
-        let name = file == "-" ? "stdin" : file
+    }
+
+    private func importLines(
+        _ reader: inout LineReader, name: String, log: LogWriter, quarantine: LogWriter, output: inout BufferedOutput
+    ) async throws -> (accepted: Int, quarantined: Int, blank: Int) {
         let uid = getuid()
-        var reader = LineReader(descriptor: descriptor, path: name)
         var counts = (accepted: 0, quarantined: 0, blank: 0)
         var inFlight = [PendingChunk]()
         while !reader.atEnd {
@@ -162,7 +152,7 @@ struct ImportCommand: AsyncParsableCommand {
             var accepted = [AppendRecord]()
             var rejected = [AppendRecord]()
             for line in try reader.nextLines() {
-                if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                if line.isBlank {
                     counts.blank += 1
                     continue
                 }

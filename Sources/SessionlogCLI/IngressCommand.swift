@@ -65,9 +65,7 @@ struct IngressCommand: AsyncParsableCommand {
         configuration.writer.segmentBytesMax = segmentBytes
         try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
         let server = try IngressServer(configuration: configuration)
-        for report in server.recoveryReports where report.truncation != nil || !report.rebuiltIndexes.isEmpty {
-            printError("ingress: \(report)")
-        }
+        for report in server.notableRecoveries { printError("ingress: \(report)") }
         let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

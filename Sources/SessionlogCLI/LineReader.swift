@@ -7,6 +7,9 @@ struct LineReader {
     struct Line {
         var number: Int
         var bytes: ArraySlice<UInt8>
+
+        /// Empty or only spaces, tabs and CRs: not a payload.
+        var isBlank: Bool { bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D } }
     }
 
     private let descriptor: Int32
@@ -60,4 +63,17 @@ struct LineReader {
 struct ValidationErrorText: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+extension LineReader {
+    /// Opens `file` (`-` is standard input) and calls `body` with a reader over it, closing the
+    /// file afterwards; errors name the file.
+    static func withInput<R>(_ file: String, _ body: (inout LineReader, _ name: String) async throws -> R) async throws -> R {
+        let descriptor = file == "-" ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ValidationErrorText("cannot open \(file): \(String(cString: strerror(errno)))") }
+        defer { if descriptor != STDIN_FILENO { close(descriptor) } }
+        let name = file == "-" ? "stdin" : file
+        var reader = LineReader(descriptor: descriptor, path: name)
+        return try await body(&reader, name)
+    }
 }

@@ -40,12 +40,10 @@ struct SendCommand: AsyncParsableCommand {
         let socketPath = socket ?? data.directory + "/ingress.sock"
         var lines = [[UInt8]]()
         for file in files {
-            let descriptor = file == "-" ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw ValidationErrorText("cannot open \(file): \(String(cString: strerror(errno)))") }
-            defer { if descriptor != STDIN_FILENO { close(descriptor) } }
-            var reader = LineReader(descriptor: descriptor, path: file)
-            while !reader.atEnd {
-                lines += try reader.nextLines().map { Array($0.bytes) }.filter { !$0.isEmpty }
+            lines += try await LineReader.withInput(file) { reader, _ in
+                var lines = [[UInt8]]()
+                while !reader.atEnd { lines += try reader.nextLines().map { Array($0.bytes) }.filter { !$0.isEmpty } }
+                return lines
             }
         }
         let total = lines.count

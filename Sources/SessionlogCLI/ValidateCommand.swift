@@ -36,15 +36,13 @@ struct ValidateCommand: AsyncParsableCommand {
         var output = BufferedOutput()
         var invalid = 0
         for file in files {
-            let descriptor = file == "-" ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw ValidationErrorText("cannot open \(file): \(String(cString: strerror(errno)))") }
-            defer { if descriptor != STDIN_FILENO { close(descriptor) } }
-            var reader = LineReader(descriptor: descriptor, path: file)
-            while !reader.atEnd {
-                for line in try reader.nextLines() where !line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                    let verdict = LineValidation.verdict(line.bytes, limits: PayloadLimits(bodyBytesMax: maxBody))
-                    if case .failure = verdict { invalid += 1 }
-                    output.write(render(verdict, line: line.number, file: files.count > 1 ? file : nil) + "\n")
+            try await LineReader.withInput(file) { reader, _ in
+                while !reader.atEnd {
+                    for line in try reader.nextLines() where !line.isBlank {
+                        let verdict = LineValidation.verdict(line.bytes, limits: PayloadLimits(bodyBytesMax: maxBody))
+                        if case .failure = verdict { invalid += 1 }
+                        output.write(render(verdict, line: line.number, file: files.count > 1 ? file : nil) + "\n")
+                    }
                 }
             }
         }
