@@ -16,6 +16,8 @@ final class IngressServices: Sendable {
     let inFlight = ManagedCounter()
     let connections = ManagedCounter()
     let metrics = IngressMetrics()
+    /// Set on SIGTERM: new requests get 503 and every answer closes its connection.
+    let draining = ManagedCounter()
 
     init(configuration: IngressConfiguration, logs: DataLogs, idempotency: IdempotencyWindow) {
         self.configuration = configuration
@@ -146,6 +148,9 @@ final class IngressHandler: ChannelInboundHandler {
             return answer(.notFound(head.uri), head, context)
         }
         guard head.method == .POST else { return answer(.methodNotAllowed(head.method, path, allow: "POST"), head, context) }
+        guard services.draining.current == 0 else {
+            return answer(.unavailable(StorageError(.closed, "the ingress is shutting down; retry on a new connection")), head, context)
+        }
         let loop = onThisLoop(context)
         let source = "ingress:\(path)"
         let key = head.headers.first(name: "Idempotency-Key")
@@ -276,7 +281,7 @@ final class IngressHandler: ChannelInboundHandler {
         headers.add(name: "Content-Type", value: answer.contentType)
         headers.add(name: "Content-Length", value: String(answer.body.utf8.count))
         for (name, value) in answer.headers { headers.add(name: name, value: value) }
-        let keepAlive = head.isKeepAlive
+        let keepAlive = head.isKeepAlive && services.draining.current == 0
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: answer.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: answer.body)))), promise: nil)

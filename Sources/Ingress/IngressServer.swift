@@ -48,7 +48,8 @@ public final class IngressServer: Sendable {
         chmod(path, 0o660)
         onListening()
         while stopped.current == 0 { try? await Task.sleep(for: .milliseconds(20)) }
-        // Stop accepting, then let in-flight requests finish (bounded), then sync and close.
+        // Stop accepting and refuse new requests, let in-flight ones finish (bounded), then sync and close.
+        services.draining.add(1)
         try? await channel.close()
         let deadline = ContinuousClock.now + .seconds(10)
         while services.inFlight.current > 0 && ContinuousClock.now < deadline {

@@ -389,3 +389,39 @@ import Testing
         #expect(ingress.stop().status == 0)
     }
 }
+
+@Suite struct IngressShutdownTests {
+    @Test func sigtermUnderLoadFinishesInFlightRequestsAndLosesNothing() throws {
+        let ingress = try IngressTests.Running()
+        let socket = ingress.socket
+        let acknowledged = Mutex<[Int: String]>([:])
+        let refused = Mutex(0)
+        let producers = (0..<4).map { producer in
+            Thread {
+                guard let client = try? UnixHTTPClient(socketPath: socket) else { return }
+                for i in 0..<100_000 {
+                    let body = IngressTests.v2.replacingOccurrences(of: "s-2", with: "s-\(producer)-\(i)")
+                    guard let answer = try? client.call("POST", "/v2/session", body: body) else { return }
+                    if answer.status == 503 {
+                        refused.withLock { $0 += 1 }
+                        return
+                    }
+                    guard let offset = (try? jsonObject(answer.body))?["offset"] as? Int else { return }
+                    acknowledged.withLock { $0[offset] = body }
+                }
+            }
+        }
+        producers.forEach { $0.start() }
+        usleep(300_000)
+        let result = ingress.stop()
+        while !producers.allSatisfy(\.isFinished) { usleep(5_000) }
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("stopped cleanly"))
+        let lines = try ingress.cli.succeed(["replay", "--raw"]).stdoutLines
+        let acked = acknowledged.withLock { $0 }
+        #expect(acked.count > 50)
+        #expect(lines.count == acked.count, "every appended record was answered, and every answered one is there")
+        for (offset, body) in acked { #expect(lines[offset] == body) }
+        try ingress.cli.succeed(["verify"])
+    }
+}
