@@ -432,3 +432,18 @@ import Testing
         try ingress.cli.succeed(["verify"])
     }
 }
+
+@Suite struct LoadGeneratorTests {
+    /// Tools/loadgen.py against the real ingress: producer behaviour (checkpoint trimming, identical
+    /// retries, 400 for invalid payloads) holds under concurrent load.
+    @Test func theLoadGeneratorRunsCleanAgainstTheIngress() throws {
+        let ingress = try IngressTests.Running()
+        let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tools/loadgen.py").standardized.path
+        let result = try ProcessRunner.run("/usr/bin/env", ["python3", tool, "--socket", ingress.socket, "--connections", "4", "--duration", "1"])
+        #expect(result.status == 0, "\(result.stdoutText) \(result.stderr)")
+        let summary = try jsonObject(result.stdoutLines.first ?? "{}")
+        #expect((summary["requests"] as? Int ?? 0) > 100 && summary["violations"] as? Int == 0)
+        #expect(ingress.stop().status == 0)
+        try ingress.cli.succeed(["verify"])
+    }
+}
