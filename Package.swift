@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "LogFormat", targets: ["LogFormat"]),
         .library(name: "LogStore", targets: ["LogStore"]),
         .library(name: "Payloads", targets: ["Payloads"]),
+        .library(name: "Ingress", targets: ["Ingress"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

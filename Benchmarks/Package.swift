@@ -16,6 +16,10 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "ingress-bench",
+            dependencies: [.product(name: "Ingress", package: "sessionlog")]
+        ),
+        .executableTarget(
             name: "payload-bench",
             dependencies: [.product(name: "Payloads", package: "sessionlog")]
         ),
