@@ -21,8 +21,8 @@ public struct IngressConfiguration: Sendable {
     public var allowedUIDs: Set<UInt32> = []
     public var allowedGIDs: Set<UInt32> = []
     public var writer = LogWriterOptions()
-    /// Event-loop threads.
-    public var threads = System.coreCountForIngress
+    /// Event-loop threads: one per core, at most 4 (the writer thread does the disk work).
+    public var threads = max(1, min(4, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     public init(socketPath: String, logPath: String, rejectedPath: String) {
         self.socketPath = socketPath
@@ -31,10 +31,6 @@ public struct IngressConfiguration: Sendable {
     }
 
     var payloadLimits: PayloadLimits { PayloadLimits(bodyBytesMax: bodyBytesMax) }
-}
-
-public enum System {
-    public static var coreCountForIngress: Int { max(1, min(4, sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }
 
 #if canImport(Glibc)

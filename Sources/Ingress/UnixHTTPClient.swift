@@ -4,6 +4,7 @@ import Foundation
 /// tests: sends raw request bytes (so callers can pipeline) and reads Content-Length-framed
 /// responses (10 s receive timeout). Not thread-safe: one client per thread.
 public final class UnixHTTPClient {
+    /// A response: status code, lower-cased header names, body as text.
     public struct Response: Sendable {
         public var status: Int
         public var headers: [String: String]

@@ -26,6 +26,7 @@ public final class WriterMetrics: Sendable {
         }
     }
 
+    /// The counters at one moment.
     public struct Snapshot: Sendable {
         public var records = 0
         public var rawBytes = 0

@@ -6,6 +6,7 @@ import Foundation
 /// Produced by `JSONParser`, which guarantees I-JSON (RFC 7493): valid UTF-8, no duplicate member
 /// names, no lone surrogates, finite numbers. Not thread-safe to mutate; immutable once parsed.
 public struct JSONDocument: Sendable {
+    /// The JSON type of a node.
     public enum Kind: UInt8, Sendable {
         case null, bool, number, string, array, object
 

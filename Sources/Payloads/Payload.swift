@@ -51,6 +51,7 @@ public struct V3SessionPayload: Sendable, Equatable {
     }
 }
 
+/// One item of a V3 payload's `actions`; its sequence number is the payload's checkpoint + index.
 public enum V3Action: Sendable, Equatable {
     case pageview(PageView)
     case goal(Goal)
@@ -63,6 +64,7 @@ public enum V3Action: Sendable, Equatable {
     }
 }
 
+/// A V3 pageview: replaces the page `(session_id, page_number)` whole (SPEC §4.1).
 public struct PageView: Sendable, Equatable {
     public var pageNumber: Int
     public var path: String
@@ -73,6 +75,7 @@ public struct PageView: Sendable, Equatable {
     public var final: Bool
 }
 
+/// A V3 goal; its dedup token is `s:<seq>` (SPEC §4.1).
 public struct Goal: Sendable, Equatable {
     public var pageNumber: Int
     public var name: String
@@ -82,6 +85,7 @@ public struct Goal: Sendable, Equatable {
 
 /// SPEC §1.2: session start or renewal.
 public struct V2SessionContext: Sendable, Equatable {
+    /// A new session, or the renewal of `oldSessionID` (which keeps its attribution).
     public enum Kind: String, Sendable { case start, renew }
 
     public var kind: Kind
@@ -97,7 +101,9 @@ public struct V2SessionContext: Sendable, Equatable {
 
 /// SPEC §1.3: one legacy behavioural event.
 public struct V1Event: Sendable, Equatable {
+    /// The V1 event types; any other is `unknown_event_type`.
     public enum EventType: String, Sendable, CaseIterable { case pageview, click, scroll, formSubmit = "form_submit", conversion }
+    /// `event_value` as sent: a JSON number or a string.
     public enum Value: Sendable, Equatable {
         case number(Double)
         case string(String)
