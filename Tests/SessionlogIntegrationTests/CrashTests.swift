@@ -25,6 +25,8 @@ import Testing
                 }
             }
             feeder.start()
+            // Kill at a random moment after the round's first acknowledgement (however loaded the machine is).
+            #expect(eventually(seconds: 30) { writer.stdoutSoFar.contains(UInt8(ascii: "\n")) }, "round \(round): nothing acknowledged")
             usleep(UInt32(killAfterMs * 1000))
             writer.kill(SIGKILL)
             let result = writer.wait()
@@ -50,7 +52,7 @@ import Testing
             #expect(records.keys.sorted() == Array(0..<UInt64(records.count)), "offsets stay dense")
             try cli.succeed(["verify"])
         }
-        #expect(acknowledged.count > 1000, "the crash loop should acknowledge a substantial number of records")
+        #expect(acknowledged.count >= 24, "every round acknowledges records before its kill")
     }
 }
 
