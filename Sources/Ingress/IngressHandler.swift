@@ -2,6 +2,7 @@ import Foundation
 import Crypto
 import LogFormat
 import LogStore
+import Logging
 import NIOCore
 import NIOHTTP1
 import Payloads
@@ -18,11 +19,34 @@ final class IngressServices: Sendable {
     let metrics = IngressMetrics()
     /// Set on SIGTERM: new requests get 503 and every answer closes its connection.
     let draining = ManagedCounter()
+    let logger: Logger
+    /// 1 while appends fail for lack of space: the transitions are logged, not every 503.
+    private let diskFull = ManagedCounter()
 
-    init(configuration: IngressConfiguration, logs: DataLogs, idempotency: IdempotencyWindow) {
+    init(configuration: IngressConfiguration, logs: DataLogs, idempotency: IdempotencyWindow, logger: Logger) {
         self.configuration = configuration
         self.logs = logs
         self.idempotency = idempotency
+        self.logger = logger
+    }
+
+    /// Logs a change of the log's health: disk full (503 until space returns), space back, or a
+    /// stopped writer.
+    func noteAppend(_ outcome: AppendTicket.Outcome, log: String) {
+        switch outcome {
+        case .success:
+            if diskFull.current > 0 {
+                diskFull.add(-diskFull.current)
+                logger.info("disk has space again; appends succeed", metadata: ["log.name": "\(log)"])
+            }
+        case .failure(let error) where error.code == .diskFull:
+            if diskFull.current == 0 {
+                diskFull.add(1)
+                logger.info("disk full: answering 503 with Retry-After until space returns", metadata: ["log.name": "\(log)", "error.path": "\(error.path ?? "")"])
+            }
+        case .failure(let error):
+            logger.error("log writer stopped: answering 503; restart the ingress", metadata: ["log.name": "\(log)", "error.message": "\(error.message)"])
+        }
     }
 }
 
@@ -217,6 +241,7 @@ final class IngressHandler: ChannelInboundHandler {
         done: @escaping @Sendable (IngressAnswer) -> Void
     ) {
         services.log.enqueue([record]).whenResolved { outcome in
+            services.noteAppend(outcome, log: "main")
             switch outcome {
             case .success(let offsets):
                 if let key {
@@ -236,6 +261,7 @@ final class IngressHandler: ChannelInboundHandler {
     ) {
         services.metrics.rejected(error.code.rawValue)
         services.quarantine.enqueue([record]).whenResolved { outcome in
+            services.noteAppend(outcome, log: "quarantine")
             switch outcome {
             case .success(let offsets): done(.rejected(error, quarantined: offsets[0]))
             case .failure(let error): done(.unavailable(error))

@@ -1,5 +1,6 @@
 import Foundation
 import LogStore
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -14,7 +15,7 @@ public final class IngressServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let stopped = ManagedCounter()
 
-    public init(configuration: IngressConfiguration) throws {
+    public init(configuration: IngressConfiguration, logger: Logger = Logger(label: "sessionlog.ingress")) throws {
         let logs = try DataLogs.open(logPath: configuration.logPath, rejectedPath: configuration.rejectedPath, options: configuration.writer)
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         let window: IdempotencyWindow
@@ -25,7 +26,14 @@ public final class IngressServer: Sendable {
             logs.quarantine.closeBlocking()
             throw error
         }
-        services = IngressServices(configuration: configuration, logs: logs, idempotency: window)
+        services = IngressServices(configuration: configuration, logs: logs, idempotency: window, logger: logger)
+        for recovery in logs.notableRecoveries { logger.info("recovered", metadata: ["recovery": "\(recovery)"]) }
+        logger.info(
+            "opened the logs",
+            metadata: [
+                "log.next_offset": "\(logs.main.committedEnd.next)", "rejected.next_offset": "\(logs.quarantine.committedEnd.next)",
+                "idempotency.keys": "\(window.count)",
+            ])
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
     }
 
@@ -46,10 +54,12 @@ public final class IngressServer: Sendable {
         let path = services.configuration.socketPath
         let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         chmod(path, 0o660)
+        services.logger.info("listening", metadata: ["socket.path": "\(path)", "event_loops": "\(services.configuration.threads)"])
         onListening()
         while stopped.current == 0 { try? await Task.sleep(for: .milliseconds(20)) }
         // Stop accepting and refuse new requests, let in-flight ones finish (bounded), then sync and close.
         services.draining.add(1)
+        services.logger.info("draining: no new requests", metadata: ["requests.in_flight": "\(services.inFlight.current)"])
         try? await channel.close()
         let deadline = ContinuousClock.now + .seconds(10)
         while services.inFlight.current > 0 && ContinuousClock.now < deadline {
@@ -58,6 +68,7 @@ public final class IngressServer: Sendable {
         await services.logs.close()
         try? await group.shutdownGracefully()
         unlink(path)
+        services.logger.info("stopped", metadata: ["log.next_offset": "\(services.log.committedEnd.next)"])
     }
 
     /// Asks `run()` to shut down gracefully. Safe from any thread (a signal handler's queue).

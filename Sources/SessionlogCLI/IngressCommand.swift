@@ -3,8 +3,11 @@ import Dispatch
 import Foundation
 import Ingress
 import LogStore
+import Logging
 
 /// `sessionlog ingress`: the daemon producers talk to.
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
 struct IngressCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingress",
@@ -38,6 +41,9 @@ struct IngressCommand: AsyncParsableCommand {
     @Option(help: "Close connections beyond this many.")
     var maxConnections: Int = 256
 
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
     @Option(help: "Allow only peers with this uid (repeatable; with --allow-gid, either matches).")
     var allowUid: [UInt32] = []
 
@@ -64,8 +70,9 @@ struct IngressCommand: AsyncParsableCommand {
         configuration.writer.fsync = fsync
         configuration.writer.segmentBytesMax = segmentBytes
         try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
-        let server = try IngressServer(configuration: configuration)
-        for report in server.notableRecoveries { printError("ingress: \(report)") }
+        var logger = Logger(label: "sessionlog.ingress") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = logLevel
+        let server = try IngressServer(configuration: configuration, logger: logger)
         let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -73,9 +80,7 @@ struct IngressCommand: AsyncParsableCommand {
             source.resume()
             return source
         }
-        let socketPath = configuration.socketPath
-        try await server.run { printError("ingress: listening on \(socketPath)") }
+        try await server.run()
         signals.forEach { $0.cancel() }
-        printError("ingress: stopped cleanly")
     }
 }

@@ -309,7 +309,10 @@ import Testing
         acknowledged[try #require(try jsonObject(recovered.body)["offset"] as? Int)] = after
 
         ingress.kill(SIGTERM)
-        #expect(ingress.wait().status == 0)
+        let stopped = ingress.wait()
+        #expect(stopped.status == 0)
+        #expect(stopped.stderr.contains("disk full") && stopped.stderr.contains("space again"), "both transitions are logged once")
+        #expect(stopped.stderr.components(separatedBy: "disk full").count == 2)
         let lines = try cli.succeed(["replay", "--raw"]).stdoutLines
         #expect(lines.count == acknowledged.count)
         for (offset, body) in acknowledged { #expect(lines[offset] == body) }
@@ -425,7 +428,7 @@ import Testing
         let result = ingress.stop()
         while !producers.allSatisfy(\.isFinished) { usleep(5_000) }
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("stopped cleanly"))
+        #expect(result.stderr.contains("draining") && result.stderr.contains("stopped"))
         let lines = try ingress.cli.succeed(["replay", "--raw"]).stdoutLines
         let acked = acknowledged.withLock { $0 }
         #expect(!acked.isEmpty)
