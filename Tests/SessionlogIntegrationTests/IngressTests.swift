@@ -452,3 +452,36 @@ import Testing
         try ingress.cli.succeed(["verify"])
     }
 }
+
+/// SO_PEERCRED with a real second user (`nobody`, via setpriv; needs root, as CI has).
+@Suite(.serialized) struct PeerCredentialTests {
+    /// Runs curl as uid/gid 65534 against the socket; returns curl's result.
+    static func curlAsNobody(_ socket: String, _ arguments: [String]) throws -> ProcessResult {
+        try ProcessRunner.run(
+            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/curl", "-s", "--unix-socket", socket] + arguments)
+    }
+
+    static func openToOthers(_ ingress: IngressTests.Running) {
+        // What an operator does to let another user's producers in: reachable directories and a
+        // socket their group can write (here: everyone, for the test).
+        for path in [ingress.dir.path, ingress.dir.file("data")] { chmod(path, 0o755) }
+        chmod(ingress.socket, 0o666)
+    }
+
+    @Test func anotherUserIsRefusedUnlessAllowedAndItsUidIsRecorded() throws {
+        let refusing = try IngressTests.Running(["--allow-uid", "0"])
+        Self.openToOthers(refusing)
+        let refused = try Self.curlAsNobody(refusing.socket, ["http://localhost/health"])
+        #expect(refused.status != 0 && refused.stdout.isEmpty, "closed unanswered (curl: \(refused.status))")
+        #expect(try refusing.client().call("GET", "/health").status == 200, "root is allowed")
+        #expect(refusing.stop().status == 0)
+
+        let allowing = try IngressTests.Running(["--allow-uid", "65534"])
+        Self.openToOthers(allowing)
+        let accepted = try Self.curlAsNobody(allowing.socket, ["-d", IngressTests.v2, "http://localhost/v2/session"])
+        #expect(accepted.status == 0 && accepted.stdoutText == #"{"offset":0}"#, "\(accepted.stdoutText) \(accepted.stderr)")
+        #expect(allowing.stop().status == 0)
+        let envelope = try jsonObject(try allowing.cli.succeed(["replay"]).stdoutLines[0])
+        #expect(envelope["uid"] as? Int == 65534, "the peer's uid is stored with the record")
+    }
+}
