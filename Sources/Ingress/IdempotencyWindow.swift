@@ -137,7 +137,6 @@ final class IdempotencyWindow: Sendable {
     static func rebuild(from logPath: String, nowMs: Int64, limits: PayloadLimits) throws -> IdempotencyWindow {
         let window = IdempotencyWindow()
         let reader = LogReader(directory: logPath)
-        let end = try reader.committedEnd()
         var start = try reader.offset(beforeTimeMs: nowMs - retentionMs)
         var step = 1_000_000
         while true {
@@ -161,7 +160,6 @@ final class IdempotencyWindow: Sendable {
             }
             start = LogOffset(start.rawValue > UInt64(step) ? start.rawValue - UInt64(step) : 0)
             step *= 2
-            _ = end
         }
     }
 }

@@ -48,18 +48,6 @@ public struct JSONDocument: Sendable {
     func bool(_ node: Int) -> Bool { nodes[node].flag }
     func count(_ node: Int) -> Int { Int(nodes[node].count) }
 
-    /// Children of an array, in order.
-    func elements(_ array: Int) -> [Int] {
-        var result = [Int]()
-        result.reserveCapacity(count(array))
-        var child = array + 1
-        for _ in 0..<count(array) {
-            result.append(child)
-            child = Int(nodes[child].next)
-        }
-        return result
-    }
-
     /// One member of an object, keyed for fast comparison: its name's byte length and first
     /// (up to) 8 bytes, then the full name only when both match.
     struct MemberKey {
