@@ -18,10 +18,10 @@ final class IngressServices: Sendable {
     let connections = ManagedCounter()
     let metrics = IngressMetrics()
     /// Set on SIGTERM: new requests get 503 and every answer closes its connection.
-    let draining = ManagedCounter()
+    let draining = ManagedFlag()
     let logger: Logger
     /// 1 while appends fail for lack of space: the transitions are logged, not every 503.
-    private let diskFull = ManagedCounter()
+    private let diskFull = ManagedFlag()
 
     init(configuration: IngressConfiguration, logs: DataLogs, idempotency: IdempotencyWindow, logger: Logger) {
         self.configuration = configuration
@@ -35,13 +35,11 @@ final class IngressServices: Sendable {
     func noteAppend(_ outcome: AppendTicket.Outcome, log: String) {
         switch outcome {
         case .success:
-            if diskFull.current > 0 {
-                diskFull.add(-diskFull.current)
+            if diskFull.isSet && diskFull.change(to: false) {
                 logger.info("disk has space again; appends succeed", metadata: ["log.name": "\(log)"])
             }
         case .failure(let error) where error.code == .diskFull:
-            if diskFull.current == 0 {
-                diskFull.add(1)
+            if diskFull.change(to: true) {
                 logger.info("disk full: answering 503 with Retry-After until space returns", metadata: ["log.name": "\(log)", "error.path": "\(error.path ?? "")"])
             }
         case .failure(let error):
@@ -172,7 +170,7 @@ final class IngressHandler: ChannelInboundHandler {
             return answer(.notFound(head.uri), head, context)
         }
         guard head.method == .POST else { return answer(.methodNotAllowed(head.method, path, allow: "POST"), head, context) }
-        guard services.draining.current == 0 else {
+        guard !services.draining.isSet else {
             return answer(.unavailable(StorageError(.closed, "the ingress is shutting down; retry on a new connection")), head, context)
         }
         let loop = onThisLoop(context)
@@ -182,7 +180,7 @@ final class IngressHandler: ChannelInboundHandler {
             let limit = route == nil ? services.configuration.batchBytesMax : services.configuration.bodyBytesMax
             let error = PayloadError(.tooLarge, "body of \(bodyLength) bytes exceeds the limit of \(limit)")
             let record = QuarantineRecord.oversized(
-                prefix: body, length: bodyLength, sha256: hasher.finalize().map { QuarantineRecord.hexByte($0) }.joined(),
+                prefix: body, length: bodyLength, sha256: QuarantineRecord.hex(hasher.finalize()),
                 rejection: error, source: source, producerUID: peerUID, idempotencyKey: key)
             return Self.quarantine(record, error, services) { answer in loop { $0.answer(answer, head, $1) } }
         }
@@ -307,7 +305,7 @@ final class IngressHandler: ChannelInboundHandler {
         headers.add(name: "Content-Type", value: answer.contentType)
         headers.add(name: "Content-Length", value: String(answer.body.utf8.count))
         for (name, value) in answer.headers { headers.add(name: name, value: value) }
-        let keepAlive = head.isKeepAlive && services.draining.current == 0
+        let keepAlive = head.isKeepAlive && !services.draining.isSet
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: answer.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: answer.body)))), promise: nil)

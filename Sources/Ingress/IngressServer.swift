@@ -13,7 +13,7 @@ import NIOPosix
 public final class IngressServer: Sendable {
     private let services: IngressServices
     private let group: MultiThreadedEventLoopGroup
-    private let stopped = ManagedCounter()
+    private let stopped = ManagedFlag()
 
     public init(configuration: IngressConfiguration, logger: Logger = Logger(label: "sessionlog.ingress")) throws {
         let logs = try DataLogs.open(logPath: configuration.logPath, rejectedPath: configuration.rejectedPath, options: configuration.writer)
@@ -22,8 +22,7 @@ public final class IngressServer: Sendable {
         do {
             window = try IdempotencyWindow.rebuild(from: configuration.logPath, nowMs: now, limits: configuration.payloadLimits)
         } catch {
-            logs.main.closeBlocking()
-            logs.quarantine.closeBlocking()
+            logs.closeBlocking()
             throw error
         }
         services = IngressServices(configuration: configuration, logs: logs, idempotency: window, logger: logger)
@@ -56,9 +55,9 @@ public final class IngressServer: Sendable {
         chmod(path, 0o660)
         services.logger.info("listening", metadata: ["socket.path": "\(path)", "event_loops": "\(services.configuration.threads)"])
         onListening()
-        while stopped.current == 0 { try? await Task.sleep(for: .milliseconds(20)) }
+        while !stopped.isSet { try? await Task.sleep(for: .milliseconds(20)) }
         // Stop accepting and refuse new requests, let in-flight ones finish (bounded), then sync and close.
-        services.draining.add(1)
+        services.draining.change(to: true)
         services.logger.info("draining: no new requests", metadata: ["requests.in_flight": "\(services.inFlight.current)"])
         try? await channel.close()
         let deadline = ContinuousClock.now + .seconds(10)
@@ -72,5 +71,5 @@ public final class IngressServer: Sendable {
     }
 
     /// Asks `run()` to shut down gracefully. Safe from any thread (a signal handler's queue).
-    public func stop() { stopped.add(1) }
+    public func stop() { stopped.change(to: true) }
 }

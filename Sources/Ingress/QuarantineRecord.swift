@@ -11,19 +11,12 @@ public enum QuarantineRecord {
         payload: ArraySlice<UInt8>, rejection: PayloadError, source: String, producerUID: UInt32,
         idempotencyKey: String? = nil
     ) -> AppendRecord {
-        var members: [(String, String)] = [
-            ("code", JSONText.string(rejection.code.rawValue)), ("path", JSONText.string(rejection.path)),
-            ("message", JSONText.string(rejection.message)), ("source", JSONText.string(source)),
-        ]
-        var kept = Array(payload)
-        if rejection.code == .tooLarge {
-            members.append(("length", String(payload.count)))
-            members.append(("sha256", JSONText.string(sha256Hex(kept))))
-            kept = Array(payload.prefix(keptBytesMax))
+        guard rejection.code == .tooLarge else {
+            return record(Array(payload), rejection, source: source, oversized: nil, producerUID: producerUID, idempotencyKey: idempotencyKey)
         }
-        return AppendRecord(
-            version: 0, producerUID: producerUID, idempotencyKey: idempotencyKey,
-            rejectReason: JSONText.object(members), payload: kept)
+        return oversized(
+            prefix: Array(payload.prefix(keptBytesMax)), length: payload.count, sha256: hex(sha256(Array(payload))),
+            rejection: rejection, source: source, producerUID: producerUID, idempotencyKey: idempotencyKey)
     }
 
     /// An oversized payload that was streamed rather than held: its kept prefix, length and digest.
@@ -31,24 +24,34 @@ public enum QuarantineRecord {
         prefix: [UInt8], length: Int, sha256: String, rejection: PayloadError, source: String, producerUID: UInt32,
         idempotencyKey: String? = nil
     ) -> AppendRecord {
-        let members: [(String, String)] = [
-            ("code", JSONText.string(rejection.code.rawValue)), ("path", JSONText.string(rejection.path)),
-            ("message", JSONText.string(rejection.message)), ("source", JSONText.string(source)),
-            ("length", String(length)), ("sha256", JSONText.string(sha256)),
-        ]
-        return AppendRecord(
-            version: 0, producerUID: producerUID, idempotencyKey: idempotencyKey, rejectReason: JSONText.object(members),
-            payload: Array(prefix.prefix(keptBytesMax)))
+        record(
+            Array(prefix.prefix(keptBytesMax)), rejection, source: source, oversized: (length, sha256), producerUID: producerUID,
+            idempotencyKey: idempotencyKey)
     }
 
-    public static func sha256Hex(_ bytes: [UInt8]) -> String {
-        sha256(bytes).map { hexByte($0) }.joined()
+    private static func record(
+        _ kept: [UInt8], _ rejection: PayloadError, source: String, oversized: (length: Int, sha256: String)?,
+        producerUID: UInt32, idempotencyKey: String?
+    ) -> AppendRecord {
+        var members: [(String, String)] = [
+            ("code", JSONText.string(rejection.code.rawValue)), ("path", JSONText.string(rejection.path)),
+            ("message", JSONText.string(rejection.message)), ("source", JSONText.string(source)),
+        ]
+        if let oversized {
+            members += [("length", String(oversized.length)), ("sha256", JSONText.string(oversized.sha256))]
+        }
+        return AppendRecord(
+            version: 0, producerUID: producerUID, idempotencyKey: idempotencyKey, rejectReason: JSONText.object(members),
+            payload: kept)
+    }
+
+    /// Lower-case hexadecimal of a digest.
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { byte in
+            let digits = String(byte, radix: 16)
+            return digits.count == 1 ? "0" + digits : digits
+        }.joined()
     }
 
     static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
-
-    static func hexByte(_ byte: UInt8) -> String {
-        let digits = String(byte, radix: 16)
-        return digits.count == 1 ? "0" + digits : digits
-    }
 }

@@ -26,6 +26,15 @@ public struct CommitMarker: Equatable, Sendable {
         self.nextOffset = nextOffset
     }
 
+    /// How far readers may read segment `base`: nil to its end (sealed before the marker's
+    /// segment), `endPosition` for the marker's segment. Segments after it are not visible at all
+    /// (`isVisible`): they were created by a roll that has not committed yet.
+    public func readLimit(ofSegment base: LogOffset) -> FilePosition? {
+        base == segmentBase ? endPosition : nil
+    }
+
+    public func isVisible(segment base: LogOffset) -> Bool { base <= segmentBase }
+
     public func encoded() -> [UInt8] {
         var body = [UInt8]()
         body.appendLittleEndian(segmentBase.rawValue)

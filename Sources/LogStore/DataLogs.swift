@@ -23,6 +23,12 @@ public struct DataLogs: Sendable {
         await quarantine.close()
     }
 
+    /// `close()` for synchronous error paths.
+    public func closeBlocking() {
+        main.closeBlocking()
+        quarantine.closeBlocking()
+    }
+
     /// Recovery reports worth telling the operator about (a truncated tail, rebuilt indexes).
     public var notableRecoveries: [String] {
         [main, quarantine].filter { $0.recovery.truncation != nil || !$0.recovery.rebuiltIndexes.isEmpty }

@@ -26,12 +26,12 @@ public enum LogInspector {
         let marker = log.readCommitMarker()
         var summaries = [SegmentSummary]()
         for base in try log.segmentBases() {
-            if let marker, base > marker.segmentBase { break }
+            if let marker, !marker.isVisible(segment: base) { break }
             let file = try PosixFile.openForReading(log.segmentPath(base))
             var summary = SegmentSummary(fileName: LogDirectory.fileName(base: base, suffix: ".seg"), baseOffset: base)
             var scanner = SegmentScanner(
                 file: file, start: FilePosition(SegmentHeader.size), expectedOffset: base,
-                limit: marker.flatMap { $0.segmentBase == base ? $0.endPosition : nil })
+                limit: marker?.readLimit(ofSegment: base))
             scan: while true {
                 switch try scanner.next() {
                 case .batch(let batch):

@@ -23,14 +23,6 @@ public final class LogReader {
         LogCursor(directory: directory, nextOffset: offset)
     }
 
-    /// The offset the next record will get, as far as readers can see (0 for an empty log).
-    public func committedEnd() throws -> LogOffset {
-        if let marker = directory.readCommitMarker() { return marker.nextOffset }
-        var cursor = cursor(from: try directory.segmentBases().last ?? .zero)
-        while try cursor.nextBatch() != nil {}
-        return cursor.nextOffset
-    }
-
     /// An offset from which a scan finds every record with `received_at ≥ timeMs`: records
     /// before it all arrived earlier (received_at never decreases). Uses the time indexes.
     public func offset(beforeTimeMs timeMs: Int64) throws -> LogOffset {
@@ -122,10 +114,10 @@ public struct LogCursor {
         guard var open = segment else { return false }
         let marker = directory.readCommitMarker()
         if open.committedEnd != nil, let marker {
-            if marker.segmentBase == open.base {
-                guard marker.endPosition > open.scanner.position else { return false }
-                open.scanner.limit = marker.endPosition
-                open.committedEnd = marker.endPosition
+            if let end = marker.readLimit(ofSegment: open.base) {
+                guard end > open.scanner.position else { return false }
+                open.scanner.limit = end
+                open.committedEnd = end
                 segment = open
                 return true
             }
@@ -137,7 +129,7 @@ public struct LogCursor {
         }
         // A sealed segment (or a log without marker) ended: continue in the next segment, if any.
         guard let next = try directory.segmentBases().first(where: { $0 > open.base }) else { return false }
-        if let marker, next > marker.segmentBase { return false }
+        if let marker, !marker.isVisible(segment: next) { return false }
         guard next == open.scanner.expectedOffset else {
             throw StorageError.corruption(
                 FormatError(.badSequence, "segment ends at offset \(open.scanner.expectedOffset) but the next segment starts at \(next)"),
@@ -152,8 +144,8 @@ public struct LogCursor {
         let bases = try directory.segmentBases()
         guard let base = bases.last(where: { $0 <= nextOffset }) else { return nil }
         let marker = directory.readCommitMarker()
-        if let marker, base > marker.segmentBase { return nil }
-        let committedEnd = marker.flatMap { $0.segmentBase == base ? $0.endPosition : nil }
+        if let marker, !marker.isVisible(segment: base) { return nil }
+        let committedEnd = marker?.readLimit(ofSegment: base)
         let file = try PosixFile.openForReading(directory.segmentPath(base))
         var start = (offset: base, position: FilePosition(SegmentHeader.size))
         if let hint = SegmentIndex.load(from: directory, base: base)?.position(before: nextOffset),

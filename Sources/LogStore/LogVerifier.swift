@@ -39,7 +39,7 @@ public enum LogVerifier {
             func location(_ at: FilePosition, _ offset: LogOffset) -> LogLocation {
                 LogLocation(segment: segmentName, position: at, offset: offset)
             }
-            if let marker, base > marker.segmentBase { break }  // created by a roll not yet committed
+            if let marker, !marker.isVisible(segment: base) { break }  // created by a roll not yet committed
             let file = try PosixFile.openForReading(log.segmentPath(base))
             let header = try readHeader(file, at: location(FilePosition(0), base))
             guard header.baseOffset == base, base == expectedOffset, kind == nil || kind == header.kind else {
@@ -48,8 +48,8 @@ public enum LogVerifier {
                     at: location(FilePosition(0), expectedOffset))
             }
             kind = header.kind
-            let isLast = position == bases.count - 1 || marker.map { base == $0.segmentBase } ?? false
-            let limit = isLast ? marker?.endPosition : nil
+            let isLast = position == bases.count - 1 || marker?.readLimit(ofSegment: base) != nil
+            let limit = marker?.readLimit(ofSegment: base)
             var scanner = SegmentScanner(file: file, start: FilePosition(SegmentHeader.size), expectedOffset: base, limit: limit)
             var batchPositions = [LogOffset: (position: FilePosition, firstReceivedAt: Int64)]()
             scan: while true {

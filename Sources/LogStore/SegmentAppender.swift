@@ -91,13 +91,13 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         var scanner = SegmentScanner(
             file: file, start: FilePosition(SegmentHeader.size), expectedOffset: base, limit: nil)
         var index = SegmentIndex()
-        var last: (header: BatchHeader, hash: BatchHash)?
+        var last: (header: BatchHeader, position: FilePosition)?
         var truncation: RecoveryReport.Truncation?
         scan: while true {
             switch try scanner.next() {
             case .batch(let batch):
                 index.note(batch.header, at: batch.position, intervalBytes: options.indexIntervalBytes)
-                last = (batch.header, batch.hash)
+                last = (batch.header, batch.position)  // hashed once, after the scan
             case .end:
                 break scan
             case .invalid(let position, let error):
@@ -115,7 +115,8 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         let head: BatchHash
         let lastReceivedAtMs: Int64
         if let last {
-            (next, head, lastReceivedAtMs) = (last.header.nextOffset, last.hash, last.header.lastReceivedAtMs)
+            let hash = try storedBatchHash(file, at: last.position, size: last.header.totalSize)
+            (next, head, lastReceivedAtMs) = (last.header.nextOffset, hash, last.header.lastReceivedAtMs)
         } else if bases.count > 1 {
             let previous = bases[bases.count - 2]
             guard let batch = try lastBatch(directory, base: previous) else {
@@ -203,13 +204,27 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     }
 
     /// The last batch of a sealed segment, found from its index's last entry.
-    private static func lastBatch(_ directory: LogDirectory, base: LogOffset) throws -> ScannedBatch? {
+    /// The last batch of a sealed segment (found from its index's last entry) and its hash.
+    private static func lastBatch(_ directory: LogDirectory, base: LogOffset) throws
+        -> (header: BatchHeader, position: FilePosition, hash: BatchHash)?
+    {
         let start = SegmentIndex.load(from: directory, base: base)?.position(before: LogOffset(UInt64.max))
-        var last: ScannedBatch?
+        var last: (header: BatchHeader, position: FilePosition)?
         try forEachBatch(
             directory, base: base, from: start?.position ?? FilePosition(SegmentHeader.size), offset: start?.offset ?? base
-        ) { last = $0 }
-        return last
+        ) { last = ($0.header, $0.position) }
+        guard let last else { return nil }
+        let file = try PosixFile.openForReading(directory.segmentPath(base))
+        return (last.header, last.position, try storedBatchHash(file, at: last.position, size: last.header.totalSize))
+    }
+
+    /// SHA-256 of the stored batch at `position` (already checked by a scan).
+    private static func storedBatchHash(_ file: PosixFile, at position: FilePosition, size: Int) throws -> BatchHash {
+        var bytes = [UInt8](repeating: 0, count: size)
+        guard try file.read(into: &bytes, at: 0, count: size, position: position.rawValue) == size else {
+            throw StorageError(.io, "\(file.path) shrank while it was being recovered", path: file.path)
+        }
+        return bytes.withUnsafeBytes { BatchHash.of(storedBatch: $0) }
     }
 
     /// Visits every batch of a sealed segment from `position`; an invalid batch is corruption.

@@ -45,12 +45,8 @@ struct SegmentScanner {
     static let readAheadBytes = 4 << 20
 
     private let file: PosixFile
-    private var limitPosition: Int64?
     /// The position the scanner never reads at or past; nil reads to end of file.
-    var limit: FilePosition? {
-        get { limitPosition.map(FilePosition.init(rawValue:)) }
-        set { limitPosition = newValue?.rawValue }
-    }
+    var limit: FilePosition?
     private(set) var position: FilePosition
     private(set) var expectedOffset: LogOffset
     private var buffer: [UInt8] = []
@@ -62,12 +58,12 @@ struct SegmentScanner {
         self.file = file
         self.position = start
         self.expectedOffset = expectedOffset
-        self.limitPosition = limit?.rawValue
+        self.limit = limit
         self.bufferStart = start.rawValue
     }
 
     mutating func next() throws -> ScanStep {
-        if let limitPosition, position.rawValue >= limitPosition { return .end }
+        if let limit, position >= limit { return .end }
         let available = try ensure(BatchHeader.size)
         if available == 0 { return .end }
         let offsetInBuffer = Int(position.rawValue - bufferStart)
@@ -108,7 +104,7 @@ struct SegmentScanner {
     /// scanner over a growing file sees what was appended since.
     private mutating func ensure(_ count: Int) throws -> Int {
         var wanted = count
-        if let limitPosition { wanted = min(wanted, Int(limitPosition - position.rawValue)) }
+        if let limit { wanted = min(wanted, Int(limit.rawValue - position.rawValue)) }
         let start = Int(position.rawValue - bufferStart)
         let have = bufferCount - start
         if have >= wanted { return wanted }
@@ -124,7 +120,7 @@ struct SegmentScanner {
             }
         }
         var toRead = buffer.count - have
-        if let limitPosition { toRead = min(toRead, Int(limitPosition - position.rawValue) - have) }
+        if let limit { toRead = min(toRead, Int(limit.rawValue - position.rawValue) - have) }
         let n = try file.read(into: &buffer, at: have, count: toRead, position: position.rawValue + Int64(have))
         bufferStart = position.rawValue
         bufferCount = have + n

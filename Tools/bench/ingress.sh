@@ -5,11 +5,10 @@
 # payload, all in one run. NATS JetStream is not measured yet.
 #   Tools/bench/ingress.sh [SECONDS]    (default 5 per measurement)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-Tools/install-deps.sh
+source "$(dirname "$0")/common.sh"
 command -v redis-server >/dev/null || { apt-get install -y -qq redis-server redis-tools >/dev/null; }
 seconds=${1:-5}
-work=${BENCH_DIR:-/tmp/sessionlog-bench}/ingress
+work=$work_root/ingress
 rm -rf "$work" && mkdir -p "$work"
 python3 Tools/gen_traffic.py --payloads 20000 --seed 5 --v2-share 1.0 --v1-share 0 > "$work/traffic.ndjson"
 swift build -c release --product sessionlog >/dev/null

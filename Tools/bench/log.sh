@@ -3,11 +3,9 @@
 # limit (plain write+fdatasync of the same bytes) and LZ4's (lz4 -b1, lz4 -d), all in one run.
 #   Tools/bench/log.sh [PAYLOADS]     (default 400000, ~280 MB of session JSON)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-Tools/install-deps.sh
+source "$(dirname "$0")/common.sh"
 payloads=${1:-400000}
-work=${BENCH_DIR:-/tmp/sessionlog-bench}
-mkdir -p "$work"
+work=$work_root
 traffic="$work/traffic-$payloads.ndjson"
 [ -s "$traffic" ] || python3 Tools/gen_traffic.py --payloads "$payloads" --seed 7 > "$traffic"
 swift build -c release --package-path Benchmarks --product log-bench >/dev/null

@@ -3,11 +3,9 @@
 # version beside JSONSerialization, and simdjson's DOM parse of the same lines, in one run.
 #   Tools/bench/payloads.sh [PAYLOADS]   (default 50000)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-Tools/install-deps.sh
+source "$(dirname "$0")/common.sh"
 payloads=${1:-50000}
-work=${BENCH_DIR:-/tmp/sessionlog-bench}
-mkdir -p "$work"
+work=$work_root
 traffic="$work/payload-traffic-$payloads.ndjson"
 [ -s "$traffic" ] || python3 Tools/gen_traffic.py --payloads "$payloads" --seed 11 --v1-share 0.3 --v2-share 0.5 > "$traffic"
 swift build -c release --package-path Benchmarks --product payload-bench >/dev/null
