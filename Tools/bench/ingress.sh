@@ -20,6 +20,7 @@ for _ in $(seq 100); do [ -S "$work/data/ingress.sock" ] && break; sleep 0.1; do
 echo "--- sessionlog ingress (fsync always)"
 for c in 1 16 128; do "$bench" "$work/data/ingress.sock" "$work/traffic.ndjson" "$c" "$seconds" single; done
 "$bench" "$work/data/ingress.sock" "$work/traffic.ndjson" 16 "$seconds" batch:64
+echo "ingress peak RSS: $(grep VmHWM /proc/$ingress/status | awk '{print $2/1024 " MiB"}')"
 kill -TERM $ingress; wait $ingress || true
 .build/release/sessionlog verify --data "$work/data"
 
