@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LogStore", targets: ["LogStore"]),
         .library(name: "Payloads", targets: ["Payloads"]),
         .library(name: "Ingress", targets: ["Ingress"]),
+        .library(name: "Projections", targets: ["Projections"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -24,6 +25,11 @@ let package = Package(
             name: "CLZ4",
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
         ),
         .target(name: "CChecksum"),
         .target(
@@ -48,18 +54,26 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Projections",
+            dependencies: ["CSQLite", "LogFormat", "LogStore", "Payloads"],
+            // Symlinks to Schemas/projections/*/vN.sql and Schemas/channels.json: the schemas
+            // stay the source of truth and the binary carries them.
+            resources: [.embedInCode("Embedded")]
+        ),
+        .target(
             name: "SessionlogCLI",
             dependencies: [
                 "LogStore",
                 "Payloads",
                 "Ingress",
+                "Projections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(name: "sessionlog", dependencies: ["SessionlogCLI"]),
-        .target(name: "SessionlogTestKit", dependencies: ["LogStore", "Ingress"]),
+        .target(name: "SessionlogTestKit", dependencies: ["LogStore", "Ingress", "Projections"]),
         .testTarget(name: "LogFormatTests", dependencies: ["LogFormat"]),
         .testTarget(name: "PayloadsTests", dependencies: ["Payloads", "SessionlogTestKit"]),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "SessionlogTestKit"]),

@@ -180,7 +180,7 @@ final class IngressHandler: ChannelInboundHandler {
             let limit = route == nil ? services.configuration.batchBytesMax : services.configuration.bodyBytesMax
             let error = PayloadError(.tooLarge, "body of \(bodyLength) bytes exceeds the limit of \(limit)")
             let record = QuarantineRecord.oversized(
-                prefix: body, length: bodyLength, sha256: QuarantineRecord.hex(hasher.finalize()),
+                prefix: body, length: bodyLength, sha256: Hex.string(hasher.finalize()),
                 rejection: error, source: source, producerUID: peerUID, idempotencyKey: key)
             return Self.quarantine(record, error, services) { answer in loop { $0.answer(answer, head, $1) } }
         }

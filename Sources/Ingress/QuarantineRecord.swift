@@ -15,7 +15,7 @@ public enum QuarantineRecord {
             return record(Array(payload), rejection, source: source, oversized: nil, producerUID: producerUID, idempotencyKey: idempotencyKey)
         }
         return oversized(
-            prefix: Array(payload.prefix(keptBytesMax)), length: payload.count, sha256: hex(sha256(Array(payload))),
+            prefix: Array(payload.prefix(keptBytesMax)), length: payload.count, sha256: Hex.sha256(Array(payload)),
             rejection: rejection, source: source, producerUID: producerUID, idempotencyKey: idempotencyKey)
     }
 
@@ -43,14 +43,6 @@ public enum QuarantineRecord {
         return AppendRecord(
             version: 0, producerUID: producerUID, idempotencyKey: idempotencyKey, rejectReason: JSONText.object(members),
             payload: kept)
-    }
-
-    /// Lower-case hexadecimal of a digest.
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { byte in
-            let digits = String(byte, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
-        }.joined()
     }
 
     static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }

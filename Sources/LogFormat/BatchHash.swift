@@ -36,16 +36,7 @@ public struct BatchHash: Hashable, Sendable, CustomStringConvertible {
         return BatchHash(bytes: Array(hasher.finalize()))
     }
 
-    public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(Self.size * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var hex: String { Hex.string(bytes) }
 
     public var description: String { hex }
 

@@ -38,6 +38,22 @@ public final class LogReader {
         return start
     }
 
+    /// The offset the next appended record will get: the commit marker's, or found by scanning
+    /// when the log has no marker (an empty or pre-marker log).
+    public func endOffset() throws -> LogOffset {
+        if let marker = directory.readCommitMarker() { return marker.nextOffset }
+        var cursor = cursor(from: try directory.segmentBases().last ?? .zero)
+        while try cursor.nextBatch() != nil {}
+        return cursor.nextOffset
+    }
+
+    /// The record at `offset`, nil when the log does not hold it (yet).
+    public func record(at offset: LogOffset) throws -> LogRecord? {
+        var cursor = cursor(from: offset)
+        guard let record = try cursor.nextBatch()?.first, record.offset == offset else { return nil }
+        return record
+    }
+
     private func firstBatchHeader(_ base: LogOffset) throws -> BatchHeader? {
         let file = try PosixFile.openForReading(directory.segmentPath(base))
         var bytes = [UInt8](repeating: 0, count: BatchHeader.size)

@@ -1,19 +1,25 @@
 import Foundation
 import Synchronization
 
-/// The single-writer lock of a log directory: `flock(2)` on `LOCK`, which holds the owner's pid.
+/// A single-writer lock: `flock(2)` on a lock file that holds the owner's pid (a log directory's
+/// `LOCK`, a projection database's `.lock`).
 ///
 /// The kernel releases it when the owner exits, however it exits (`kill -9` included), so a
-/// stale lock never needs cleaning up. Not thread-safe; held for the writer's lifetime.
-final class WriterLock: Sendable {
+/// stale lock never needs cleaning up. Held for the writer's lifetime.
+public final class WriterLock: Sendable {
     private let descriptor: Int32
     private let released = Mutex(false)
 
     private init(descriptor: Int32) { self.descriptor = descriptor }
 
-    /// Takes the lock or throws `.locked` naming the holder's pid.
+    /// Takes the log directory's lock or throws `.locked` naming the holder's pid.
     static func acquire(_ directory: LogDirectory) throws -> WriterLock {
-        let path = directory.lockPath
+        try acquire(lockFile: directory.lockPath) { holder in StorageError.locked(path: directory.path, holder: holder) }
+    }
+
+    /// Takes the lock on `lockFile` (created if needed) or throws `busy(holder)`, where the holder
+    /// is "pid N" or "another process".
+    public static func acquire(lockFile path: String, busy: (String) -> any Error) throws -> WriterLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StorageError.syscall("open", errno: errno, path: path) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -23,7 +29,7 @@ final class WriterLock: Sendable {
             close(fd)
             guard lockErrno == EWOULDBLOCK else { throw StorageError.syscall("flock", errno: lockErrno, path: path) }
             let pid = String(decoding: holder.prefix(max(0, n)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw StorageError.locked(path: directory.path, holder: pid.isEmpty ? "another process" : "pid \(pid)")
+            throw busy(pid.isEmpty ? "another process" : "pid \(pid)")
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
@@ -32,7 +38,7 @@ final class WriterLock: Sendable {
     }
 
     /// Releases the lock now (idempotent); another writer may open the log as soon as this returns.
-    func release() {
+    public func release() {
         let wasReleased = released.withLock { done in
             defer { done = true }
             return done

@@ -73,14 +73,8 @@ struct IngressCommand: AsyncParsableCommand {
         var logger = Logger(label: "sessionlog.ingress") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = logLevel
         let server = try IngressServer(configuration: configuration, logger: logger)
-        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { server.stop() }
-            source.resume()
-            return source
-        }
+        let trap = SignalTrap { server.stop() }
         try await server.run()
-        signals.forEach { $0.cancel() }
+        trap.cancel()
     }
 }

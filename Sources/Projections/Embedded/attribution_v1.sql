@@ -1,0 +1,1 @@
+../../../Schemas/projections/attribution/v1.sql

@@ -1,0 +1,1 @@
+../../../Schemas/projections/funnels/v1.sql

@@ -1,0 +1,1 @@
+../../../Schemas/projections/pages/v1.sql

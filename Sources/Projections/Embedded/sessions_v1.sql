@@ -1,0 +1,1 @@
+../../../Schemas/projections/sessions/v1.sql

@@ -1,0 +1,60 @@
+import Foundation
+import LogFormat
+
+/// Where a projector reads from and what it is built with.
+public struct ProjectionSetup: Sendable {
+    public var dataDirectory: String
+    /// `DATA/funnels.json` unless set.
+    public var funnelsPath: String
+    public var channels: ChannelRules = .shipped
+    public var options = ProjectorOptions()
+
+    public init(dataDirectory: String, funnelsPath: String? = nil) {
+        self.dataDirectory = dataDirectory
+        self.funnelsPath = funnelsPath ?? dataDirectory + "/funnels.json"
+    }
+
+    public var logDirectory: String { dataDirectory + "/log" }
+
+    /// A projector for `kind` writing `databasePath` (created at `build`'s version when new).
+    public func projector(_ kind: ProjectionKind, databasePath: String, version: Int?) throws -> Projector {
+        let funnels = kind == .funnels ? try FunnelDefinitions.load(path: funnelsPath) : .empty
+        return try Projector(
+            kind: kind, logDirectory: logDirectory, databasePath: databasePath, version: version, funnels: funnels,
+            channels: channels, options: options)
+    }
+}
+
+/// The live projection of `DATA/projections/NAME`: the build `CURRENT` names (created at the
+/// latest version on first run), followed until stopped, reopened when a rebuild switches
+/// `CURRENT` — the process never needs a restart.
+public enum LiveProjection {
+    public static func run(
+        _ kind: ProjectionKind, setup: ProjectionSetup, shouldStop: @escaping @Sendable () -> Bool,
+        report: @escaping (String) -> Void
+    ) async throws {
+        let paths = ProjectionPaths(dataDirectory: setup.dataDirectory, kind: kind)
+        while true {
+            let build: BuildName
+            if let current = try paths.current() {
+                build = current
+            } else {
+                build = BuildName(version: kind.latestVersion)
+                try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
+            }
+            let projector = try setup.projector(kind, databasePath: paths.database(build), version: build.version)
+            if try paths.current() == nil { try paths.switchCurrent(to: build) }
+            report("\(kind): following the log into \(paths.database(build)) from offset \(projector.nextOffset)")
+            let switched = { @Sendable in (try? paths.current()).map { $0 != build } ?? false }
+            var caughtUp = false
+            try await projector.run(shouldStop: { shouldStop() || switched() }) { progress in
+                if progress.atTail && !caughtUp {
+                    caughtUp = true
+                    report("\(kind): caught up at offset \(progress.nextOffset)")
+                }
+            }
+            guard switched(), !shouldStop() else { return }
+            report("\(kind): CURRENT now names \((try? paths.current()).map(String.init(describing:)) ?? "?"); switching")
+        }
+    }
+}

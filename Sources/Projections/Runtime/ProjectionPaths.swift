@@ -1,0 +1,83 @@
+import Foundation
+
+/// The name of one build of a projection: `v2` for its version's first build, `v2-3` for the third
+/// build of version 2 (a rebuild after funnels.json or channels.json changed). Its database is
+/// `<name>.db`.
+public struct BuildName: Hashable, Sendable, CustomStringConvertible {
+    public var version: Int
+    public var generation: Int
+
+    public init(version: Int, generation: Int = 1) {
+        self.version = version
+        self.generation = generation
+    }
+
+    /// Parses `vN` or `vN-G`; nil for anything else.
+    public init?(_ text: String) {
+        guard text.hasPrefix("v") else { return nil }
+        let parts = text.dropFirst().split(separator: "-", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let version = Int(parts[0]), version > 0 else { return nil }
+        let generation = parts.count == 2 ? Int(parts[1]) : 1
+        guard let generation, generation >= 1, parts.count == 1 || generation >= 2 else { return nil }
+        self.init(version: version, generation: generation)
+    }
+
+    public var description: String { generation == 1 ? "v\(version)" : "v\(version)-\(generation)" }
+}
+
+/// Where a projection's files live (SPEC §5): `DATA/projections/NAME/<build>.db`, with `CURRENT`
+/// naming the live build (`v2`) and `PREVIOUS` the one a rollback returns to. Both files are
+/// replaced atomically (write, fsync, rename, fsync the directory).
+public struct ProjectionPaths: Sendable {
+    public let kind: ProjectionKind
+    public let directory: String
+
+    public init(dataDirectory: String, kind: ProjectionKind) {
+        self.kind = kind
+        directory = dataDirectory + "/projections/" + kind.rawValue
+    }
+
+    public func database(_ build: BuildName) -> String { directory + "/\(build).db" }
+    public var currentFile: String { directory + "/CURRENT" }
+    public var previousFile: String { directory + "/PREVIOUS" }
+
+    /// The live build named by `CURRENT`; nil when the projection was never built.
+    public func current() throws -> BuildName? { try read(currentFile) }
+    /// The build `CURRENT` named before the last switch.
+    public func previous() throws -> BuildName? { try read(previousFile) }
+
+    private func read(_ file: String) throws -> BuildName? {
+        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let build = BuildName(text), kind.versions.contains(build.version) else {
+            throw ProjectorError(
+                code: .invalidArgument,
+                message: "\(file) holds \"\(text)\", not a build of \(kind) (\(kind.versions.map { "v\($0)" }.joined(separator: ", ")))")
+        }
+        return build
+    }
+
+    /// Points `CURRENT` at `build`, remembering the old one in `PREVIOUS`. A reader sees the old
+    /// name or the new one, never a mix.
+    public func switchCurrent(to build: BuildName) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if let old = try current(), old != build { try replace(previousFile, with: old) }
+        try replace(currentFile, with: build)
+    }
+
+    private func replace(_ file: String, with build: BuildName) throws {
+        let temporary = file + ".tmp"
+        let bytes = Array("\(build)\n".utf8)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0, rename(temporary, file) == 0 else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+        let dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
+        }
+    }
+}

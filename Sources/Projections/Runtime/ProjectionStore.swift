@@ -1,0 +1,157 @@
+import Foundation
+import LogFormat
+import LogStore
+
+/// One projection database (SQLite, WAL): its tables, the `_checkpoint` row, the definitions it
+/// was built with, and the persisted session folds. Every `commit` writes rows, folds and the
+/// checkpoint in one transaction, so a crash anywhere resumes exactly once.
+///
+/// Held by one projector process at a time (`<db>.lock`); readers (`query`, `status`) open the
+/// file read-only alongside it. Not thread-safe.
+final class ProjectionStore: SessionLookup {
+    let kind: ProjectionKind
+    let version: Int
+    let database: SQLiteDatabase
+    let tables: TableSet
+    private(set) var nextOffset: LogOffset
+    /// Folds of recently touched sessions; the source of truth for them until the next commit.
+    private var cache: [String: SessionState] = [:]
+    private let lock: WriterLock
+
+    static let internalDDL = """
+        CREATE TABLE _checkpoint (projection TEXT NOT NULL PRIMARY KEY, schema_version INTEGER NOT NULL,
+            next_offset INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+        CREATE TABLE _definitions (name TEXT NOT NULL PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE _session_state (session_id TEXT NOT NULL PRIMARY KEY, renewed_from TEXT, state BLOB NOT NULL) WITHOUT ROWID;
+        CREATE INDEX _session_state_by_renewed_from ON _session_state (renewed_from) WHERE renewed_from IS NOT NULL;
+        """
+
+    /// Opens `path`, creating it at `version` (default: the latest) when it does not exist. An
+    /// existing database must be this projection at `version` (default: whatever it has), built
+    /// with the same definitions.
+    init(path: String, projection: any Projection, version requested: Int?) throws {
+        let existing = FileManager.default.fileExists(atPath: path)
+            ? try? Self.readCheckpoint(SQLiteDatabase(path: path, readOnly: true)) : nil
+        let version = requested ?? existing?.schemaVersion ?? projection.kind.latestVersion
+        guard projection.kind.versions.contains(version) else {
+            throw ProjectorError(
+                code: .invalidArgument, message: "\(projection.kind) has no version \(version); this build knows \(projection.kind.versions)")
+        }
+        kind = projection.kind
+        self.version = version
+        lock = try WriterLock.acquire(lockFile: path + ".lock") { holder in
+            ProjectorError(code: .busy, message: "\(path) is being written by \(holder) (another projector); stop it first")
+        }
+        database = try SQLiteDatabase(path: path)
+        tables = TableSet(database: database)
+        nextOffset = .zero
+        var definitions = projection.definitions
+        definitions["schema v\(version)"] = Hex.sha256(Array(projection.kind.ddl(version: version).utf8))
+        definitions["fold state format"] = String(SessionStateCodec.formatVersion)
+
+        if try database.columns(of: "_checkpoint").isEmpty {
+            try database.transaction {
+                try database.execute(projection.kind.ddl(version: version))
+                try database.execute(Self.internalDDL)
+                try database.statement("INSERT INTO _checkpoint VALUES (?, ?, 0, ?)").run([
+                    .text(kind.rawValue), .integer(Int64(version)), .integer(Self.nowMs()),
+                ])
+                for (name, digest) in definitions.sorted(by: { $0.key < $1.key }) {
+                    try database.statement("INSERT INTO _definitions VALUES (?, ?)").run([.text(name), .text(digest)])
+                }
+                try projection.initialize(tables)
+            }
+            return
+        }
+        let checkpoint = try Self.readCheckpoint(database)
+        guard checkpoint.projection == kind.rawValue, checkpoint.schemaVersion == version else {
+            throw ProjectorError(
+                code: .wrongDatabase,
+                message: "\(path) holds \(checkpoint.projection) v\(checkpoint.schemaVersion), not \(kind) v\(version)")
+        }
+        let stored = Dictionary(
+            uniqueKeysWithValues: try database.rows("SELECT name, digest FROM _definitions").rows.map {
+                (Self.text($0[0]), Self.text($0[1]))
+            })
+        for (name, digest) in definitions.sorted(by: { $0.key < $1.key }) where stored[name] != digest {
+            throw ProjectorError.definitionChanged(kind, database: path, what: name)
+        }
+        nextOffset = checkpoint.nextOffset
+    }
+
+    /// What `_checkpoint` says; readable from a read-only connection too.
+    struct Checkpoint {
+        var projection: String
+        var schemaVersion: Int
+        var nextOffset: LogOffset
+        var updatedAtMs: Int64
+    }
+
+    static func readCheckpoint(_ database: SQLiteDatabase) throws -> Checkpoint {
+        let rows = try database.rows("SELECT projection, schema_version, next_offset, updated_at FROM _checkpoint").rows
+        guard rows.count == 1, case .integer(let version) = rows[0][1], case .integer(let next) = rows[0][2],
+            case .integer(let updated) = rows[0][3]
+        else { throw ProjectorError(code: .wrongDatabase, message: "\(database.path) has no valid _checkpoint row") }
+        return Checkpoint(projection: text(rows[0][0]), schemaVersion: Int(version), nextOffset: LogOffset(UInt64(next)), updatedAtMs: updated)
+    }
+
+    // MARK: Folds
+
+    /// The session's fold for updating: cached, stored, or new.
+    func stateForUpdate(_ sessionID: String) throws -> SessionState {
+        if let cached = try state(of: sessionID) { return cached }
+        let created = SessionState(sessionID: sessionID)
+        cache[sessionID] = created
+        return created
+    }
+
+    func state(of sessionID: String) throws -> SessionState? {
+        if let cached = cache[sessionID] { return cached.isEmpty ? nil : cached }
+        let select = try database.statement("SELECT state FROM _session_state WHERE session_id = ?")
+        try select.bind([.text(sessionID)])
+        guard try select.step() else { return nil }
+        let state = try SessionStateCodec.decode(select.blob(at: 0), sessionID: sessionID)
+        cache[sessionID] = state
+        return state
+    }
+
+    func renewals(of sessionID: String) throws -> [String] {
+        try database.rows("SELECT session_id FROM _session_state WHERE renewed_from = ?", [.text(sessionID)]).rows.map {
+            Self.text($0[0])
+        }
+    }
+
+    var cachedSessions: Int { cache.count }
+
+    /// Writes the folds of `dirty` (in key order), lets the projection replace their rows, and
+    /// advances the checkpoint to `nextOffset` — all in one transaction.
+    func commit(dirty: [SessionState], through nextOffset: LogOffset, projection: any Projection) throws {
+        precondition(nextOffset >= self.nextOffset, "checkpoint moving backwards: \(self.nextOffset) → \(nextOffset)")
+        let sorted = dirty.sorted { $0.sessionID < $1.sessionID }
+        try database.transaction {
+            let save = try database.statement("INSERT OR REPLACE INTO _session_state VALUES (?, ?, ?)")
+            for session in sorted {
+                try save.bind(.text(session.sessionID), at: 1)
+                try save.bind(.optional(session.renewedFrom), at: 2)
+                try save.bind(blob: SessionStateCodec.encode(session), at: 3)
+                while try save.step() {}
+                save.reset()
+            }
+            try projection.write(sorted, tables: tables, lookup: self)
+            try database.statement("UPDATE _checkpoint SET next_offset = ?, updated_at = ?").run([
+                .integer(Int64(nextOffset.rawValue)), .integer(Self.nowMs()),
+            ])
+        }
+        self.nextOffset = nextOffset
+    }
+
+    /// Forgets cached folds (they are all stored); called between commits to bound memory.
+    func evictCache() { cache.removeAll(keepingCapacity: true) }
+
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    private static func text(_ value: SQLValue) -> String {
+        if case .text(let text) = value { return text }
+        return ""
+    }
+}

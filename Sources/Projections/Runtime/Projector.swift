@@ -1,0 +1,159 @@
+import LogFormat
+import LogStore
+import Payloads
+import Synchronization
+
+/// Limits and modes of one projector run.
+public struct ProjectorOptions: Sendable {
+    /// Records folded per transaction while catching up; at the tail every batch commits at once.
+    public var batchRecords = 100_000
+    /// Cached folds kept between commits before the cache is dropped (bounds memory).
+    public var cacheSessionsMax = 250_000
+    /// Stop after the record before this offset (a point-in-time projection).
+    public var untilOffset: LogOffset?
+    /// Stop at the end of the log instead of following it.
+    public var once = false
+    /// Upper bound of a wait for the writer when inotify misses a change.
+    public var pollIntervalMs: Int32 = 200
+
+    public init() {}
+}
+
+/// What a projector reports after each commit (for progress displays and logs).
+public struct ProjectorProgress: Sendable {
+    public var nextOffset: LogOffset
+    public var recordsApplied: Int
+    public var actionsApplied: Int
+    public var sessionsWritten: Int
+    /// True when the projector has reached the end of the log (it then waits or stops).
+    public var atTail: Bool
+}
+
+/// Replays the log into one projection database and follows its tail (SPEC §4): records in
+/// offset order, folded per session, rows and checkpoint committed together. A record it cannot
+/// apply stops it with an error naming the offset.
+///
+/// ```swift
+/// let projector = try Projector(kind: .sessions, logDirectory: "data/log", databasePath: "data/projections/sessions/v2.db")
+/// try await projector.run()
+/// ```
+public final class Projector {
+    public let kind: ProjectionKind
+    public let databasePath: String
+    private let projection: any Projection
+    private let store: ProjectionStore
+    private let logDirectory: String
+    private let options: ProjectorOptions
+
+    public init(
+        kind: ProjectionKind, logDirectory: String, databasePath: String, version: Int? = nil,
+        funnels: FunnelDefinitions = .empty, channels: ChannelRules = .shipped,
+        options: ProjectorOptions = ProjectorOptions()
+    ) throws {
+        self.kind = kind
+        self.databasePath = databasePath
+        self.logDirectory = logDirectory
+        self.options = options
+        projection =
+            switch kind {
+            case .pages: PagesProjection()
+            case .sessions: SessionsProjection()
+            case .funnels: FunnelsProjection(funnels: funnels)
+            case .attribution: AttributionProjection(rules: channels)
+            }
+        store = try ProjectionStore(path: databasePath, projection: projection, version: version)
+    }
+
+    /// The next offset the projection will apply (its checkpoint).
+    public var nextOffset: LogOffset { store.nextOffset }
+    public var schemaVersion: Int { store.version }
+
+    /// Applies records until the end of the log (`once`), until `untilOffset`, until `shouldStop`
+    /// returns true (checked between commits and while waiting), or forever.
+    public func run(
+        shouldStop: @escaping @Sendable () -> Bool = { false }, progress: (ProjectorProgress) -> Void = { _ in }
+    ) async throws {
+        var cursor = LogReader(directory: logDirectory).cursor(from: store.nextOffset)
+        var watcher: DirectoryWatcher?
+        var dirty: [String: SessionState] = [:]
+        var applied = (records: 0, actions: 0)
+        var position = store.nextOffset
+
+        func commit(atTail: Bool) throws {
+            if position != store.nextOffset {
+                try store.commit(dirty: Array(dirty.values), through: position, projection: projection)
+                progress(
+                    ProjectorProgress(
+                        nextOffset: position, recordsApplied: applied.records, actionsApplied: applied.actions,
+                        sessionsWritten: dirty.count, atTail: atTail))
+                dirty.removeAll(keepingCapacity: true)
+                if store.cachedSessions > options.cacheSessionsMax { store.evictCache() }
+            } else if atTail {
+                progress(
+                    ProjectorProgress(
+                        nextOffset: position, recordsApplied: applied.records, actionsApplied: applied.actions, sessionsWritten: 0,
+                        atTail: true))
+            }
+        }
+
+        while true {
+            if let until = options.untilOffset, position >= until {
+                try commit(atTail: true)
+                return
+            }
+            var pending = 0
+            var atTail = false
+            while pending < options.batchRecords {
+                guard let batch = try cursor.nextBatch() else {
+                    atTail = true
+                    break
+                }
+                for record in batch {
+                    if let until = options.untilOffset, record.offset >= until { break }
+                    let actions = try apply(record, dirty: &dirty)
+                    applied.records += 1
+                    applied.actions += actions
+                    position = record.offset.advanced(by: 1)
+                    pending += 1
+                }
+                if let until = options.untilOffset, position >= until { break }
+            }
+            try commit(atTail: atTail)
+            if shouldStop() { return }
+            guard atTail else { continue }
+            if options.once { return }
+            // Watch first, then re-check, so an append between the two is not missed.
+            if watcher == nil, let created = DirectoryWatcher(directory: logDirectory) {
+                watcher = created
+                continue
+            }
+            if let watcher {
+                await watcher.waitForChange(timeoutMs: options.pollIntervalMs)
+            } else {
+                try await Task.sleep(for: .milliseconds(Int(options.pollIntervalMs)))
+            }
+        }
+    }
+
+    /// Folds one record into its session; returns the number of actions it carried.
+    private func apply(_ record: LogRecord, dirty: inout [String: SessionState]) throws -> Int {
+        guard let version = PayloadVersion(rawValue: record.version) else {
+            throw ProjectorError.unreadable(offset: record.offset, "payload version \(record.version) is not 1, 2 or 3")
+        }
+        let payload: Payload
+        do { payload = try PayloadValidator.validate(Array(record.payload), route: version) } catch {
+            throw ProjectorError.unreadable(offset: record.offset, "the payload is invalid (\(error))")
+        }
+        let sessionID: String
+        let actions: Int
+        switch payload {
+        case .v3(let session): (sessionID, actions) = (session.sessionID, session.actions.count)
+        case .v2(let context): (sessionID, actions) = (context.sessionID, 0)
+        case .v1(let event): (sessionID, actions) = (event.sessionID, 1)
+        }
+        let state = try dirty[sessionID] ?? store.stateForUpdate(sessionID)
+        state.apply(payload, offset: Int64(record.offset.rawValue))
+        dirty[sessionID] = state
+        return actions
+    }
+}

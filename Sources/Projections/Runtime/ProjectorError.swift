@@ -1,0 +1,37 @@
+import LogFormat
+
+/// Why a projector stopped, with what to do about it.
+public struct ProjectorError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        /// A log record could not be decoded or applied; the projector never skips one.
+        case unreadableRecord = "unreadable_record"
+        /// funnels.json, channels.json, the DDL or the state format changed since the database was built.
+        case definitionChanged = "definition_changed"
+        /// The database belongs to another projection or schema version.
+        case wrongDatabase = "wrong_database"
+        /// Another projector process owns the database.
+        case busy
+        /// A version or name this build does not know.
+        case invalidArgument = "invalid_argument"
+    }
+
+    public var code: Code
+    public var message: String
+    public var offset: LogOffset?
+
+    public var description: String { message }
+
+    static func unreadable(offset: LogOffset, _ reason: String) -> ProjectorError {
+        ProjectorError(
+            code: .unreadableRecord, message: "cannot apply the record at offset \(offset): \(reason); the projector stopped there",
+            offset: offset)
+    }
+
+    static func definitionChanged(_ kind: ProjectionKind, database: String, what: String) -> ProjectorError {
+        ProjectorError(
+            code: .definitionChanged,
+            message:
+                "\(what) changed since \(database) was built; it will not follow with a stale definition. Run `sessionlog rebuild \(kind)` to build it with the current one"
+        )
+    }
+}

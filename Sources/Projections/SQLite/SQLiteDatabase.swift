@@ -1,0 +1,91 @@
+import CSQLite
+
+/// One SQLite connection (libsqlite3's C API). Opened read-write in WAL mode for a projector,
+/// or read-only for queries; statements are prepared once and cached by SQL text.
+///
+/// Not thread-safe: one connection per thread (SQLite's own rule for a connection in
+/// `SQLITE_OPEN_NOMUTEX` mode).
+///
+/// ```swift
+/// let db = try SQLiteDatabase(path: "data/projections/pages/v2.db")
+/// try db.transaction { try db.statement("DELETE FROM pages").run() }
+/// ```
+public final class SQLiteDatabase {
+    public let path: String
+    private let handle: OpaquePointer
+    private var statements: [String: SQLiteStatement] = [:]
+
+    /// Opens (creating when `readOnly` is false) the database at `path`. A writer also sets WAL,
+    /// `synchronous=NORMAL` (a commit survives a process crash; WAL's checkpoint makes it durable)
+    /// and a busy timeout so a concurrent reader's checkpoint never fails a commit.
+    public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
+        self.path = path
+        var db: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
+        let code = sqlite3_open_v2(path, &db, flags, nil)
+        guard code == SQLITE_OK, let db else {
+            let error = SQLiteError(code, db, context: path)
+            sqlite3_close_v2(db)
+            throw error
+        }
+        handle = db
+        sqlite3_busy_timeout(db, 10_000)
+        if !readOnly {
+            try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;")
+        }
+    }
+
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements without results (DDL, pragmas).
+    public func execute(_ sql: String) throws(SQLiteError) {
+        let code = sqlite3_exec(handle, sql, nil, nil, nil)
+        guard code == SQLITE_OK else { throw SQLiteError(code, handle, context: sql) }
+    }
+
+    /// A prepared statement for `sql`, reused across calls (reset and unbound on return).
+    public func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        if let cached = statements[sql] {
+            cached.reset()
+            return cached
+        }
+        var raw: OpaquePointer?
+        let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
+        guard code == SQLITE_OK, let raw else { throw SQLiteError(code, handle, context: sql) }
+        let statement = SQLiteStatement(raw, database: handle, sql: sql)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE … COMMIT` transaction, rolling back if it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Rows of a query, each as its column values (for small reads: `query`, `status`, tests).
+    public func rows(_ sql: String, _ arguments: [SQLValue] = []) throws(SQLiteError) -> (columns: [String], rows: [[SQLValue]]) {
+        let statement = try statement(sql)
+        try statement.bind(arguments)
+        var rows: [[SQLValue]] = []
+        while try statement.step() { rows.append((0..<statement.columnCount).map { statement.value(at: $0) }) }
+        return ((0..<statement.columnCount).map { statement.columnName(at: $0) }, rows)
+    }
+
+    /// The column names of `table`, in declaration order (empty when it does not exist).
+    public func columns(of table: String) throws(SQLiteError) -> [String] {
+        try rows("SELECT name FROM pragma_table_info(?)", [.text(table)]).rows.compactMap {
+            if case .text(let name) = $0[0] { name } else { nil }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import LogFormat
+import Projections
+
+/// `sessionlog project NAME|all`: replay the log into projections and follow its tail.
+struct ProjectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "project",
+        abstract: "Build a projection from the log and follow its tail (all: four child processes).",
+        discussion: """
+            Without --db, writes the live build of DATA/projections/NAME (the one CURRENT names;
+            created at the latest version on first run) and switches when a rebuild changes
+            CURRENT. With --db FILE, writes that file instead (a point-in-time projection for
+            auditors: --until-offset N --db FILE --once). Funnels come from DATA/funnels.json.
+            SIGTERM or SIGINT: commit what was applied and exit 0.
+            """
+    )
+
+    @OptionGroup var data: DataOptions
+
+    @Argument(help: "pages, sessions, funnels, attribution or all.")
+    var name: ProjectionSelection
+
+    @Flag(help: "Stop at the end of the log instead of following it.")
+    var once = false
+
+    @Option(help: "Apply only records before this offset, then stop.")
+    var untilOffset: UInt64?
+
+    @Option(help: "Write this database file instead of the live build.")
+    var db: String?
+
+    @Option(name: .customLong("schema-version"), help: "Schema version for a new --db file (default: the latest).")
+    var schemaVersion: Int?
+
+    @Option(help: "Funnel definitions (default: DATA/funnels.json).")
+    var funnels: String?
+
+    @Option(help: "Records applied per transaction while catching up.")
+    var batchRecords = ProjectorOptions().batchRecords
+
+    func validate() throws {
+        if name == .all && db != nil { throw ValidationError("--db names one database; use it with a single projection") }
+        if schemaVersion != nil && db == nil {
+            throw ValidationError("--schema-version applies to a new --db file; the live build's version is changed with `sessionlog rebuild`")
+        }
+        guard batchRecords >= 1 else { throw ValidationError("--batch-records must be at least 1") }
+    }
+
+    func run() async throws {
+        let stop = StopFlag()
+        switch name {
+        case .all:
+            try await runAll(stop: stop)
+        case .one(let kind):
+            let trap = SignalTrap { stop.set() }
+            defer { trap.cancel() }
+            try await runOne(kind, stop: stop)
+        }
+    }
+
+    private var setup: ProjectionSetup {
+        var setup = ProjectionSetup(dataDirectory: data.directory, funnelsPath: funnels)
+        setup.options.once = once
+        setup.options.untilOffset = untilOffset.map { LogOffset($0) }
+        setup.options.batchRecords = batchRecords
+        return setup
+    }
+
+    private func runOne(_ kind: ProjectionKind, stop: StopFlag) async throws {
+        let started = Date()
+        var last: ProjectorProgress?
+        let interactive = isatty(STDERR_FILENO) == 1
+        let report = { (progress: ProjectorProgress) in
+            last = progress
+            if interactive {
+                let rate = Double(progress.recordsApplied) / max(Date().timeIntervalSince(started), 0.001)
+                FileHandle.standardError.write(
+                    Data("\r\(kind): offset \(progress.nextOffset), \(progress.recordsApplied) records (\(Int(rate))/s)   ".utf8))
+            }
+        }
+        if let db {
+            let projector = try setup.projector(kind, databasePath: db, version: schemaVersion)
+            try await projector.run(shouldStop: { stop.isSet }, progress: report)
+        } else {
+            try await LiveProjection.run(kind, setup: setup, shouldStop: { stop.isSet }) { printError($0) }
+        }
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        if let last {
+            let seconds = Date().timeIntervalSince(started)
+            printError(
+                "\(kind): applied \(last.recordsApplied) records (\(last.actionsApplied) actions) in \(String(format: "%.2f", seconds)) s; next offset \(last.nextOffset)"
+            )
+        }
+    }
+
+    private func runAll(stop: StopFlag) async throws {
+        var shared = ["--data", data.directory, "--batch-records", String(batchRecords)]
+        if once { shared.append("--once") }
+        if let untilOffset { shared += ["--until-offset", String(untilOffset)] }
+        if let funnels { shared += ["--funnels", funnels] }
+        let supervisor = Supervisor(
+            children: ProjectionKind.allCases.map { .init(name: $0.rawValue, arguments: ["project", $0.rawValue] + shared) },
+            restart: false)
+        let trap = SignalTrap { supervisor.stop() }
+        defer { trap.cancel() }
+        let failed = await supervisor.run()
+        guard failed.isEmpty else {
+            printError("projectors failed: \(failed.joined(separator: ", "))")
+            throw ExitCode.failure
+        }
+    }
+}

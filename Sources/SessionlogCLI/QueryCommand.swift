@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import Payloads
+import Projections
+
+/// `sessionlog query NAME`: print a projection's rows as a table, JSON lines or CSV.
+struct QueryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Print a projection's rows (table, JSON lines or CSV).",
+        discussion: """
+            pages and sessions print their table; funnels prints funnel_steps and attribution
+            prints attribution_channels (use --table funnel_sessions or --table attribution for
+            the per-session rows). Reads the live build read-only while its projector runs.
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
+
+    @OptionGroup var data: DataOptions
+
+    @Argument(help: "pages, sessions, funnels or attribution.")
+    var name: ProjectionKind
+
+    @Option(help: "Only rows of this site.")
+    var site: String?
+
+    @Option(help: "Output format: table, json (one object per line) or csv.")
+    var format: Format = .table
+
+    @Option(help: "Which of the projection's tables to print.")
+    var table: String?
+
+    @Option(help: "Print at most this many rows.")
+    var limit: Int?
+
+    @Option(help: "Read this database file instead of the live build.")
+    var db: String?
+
+    func validate() throws {
+        if let table, !name.tables.contains(table) {
+            throw ValidationError("\(name) has the tables \(name.tables.joined(separator: ", ")), not \(table)")
+        }
+        if let limit, limit < 0 { throw ValidationError("--limit must be ≥ 0") }
+    }
+
+    func run() async throws {
+        let database = try SQLiteDatabase(path: try ProjectionDatabase.path(name, data: data, override: db), readOnly: true)
+        let table = table ?? name.tables[0]
+        var arguments: [SQLValue] = []
+        var sql = "SELECT * FROM \(table)"
+        if let site {
+            sql += table == "funnel_steps" ? " WHERE funnel IN (SELECT funnel FROM funnel_definition WHERE site_id = ?)" : " WHERE site_id = ?"
+            arguments.append(.text(site))
+        }
+        sql += " ORDER BY " + Self.order[table, default: "1"]
+        if let limit { sql += " LIMIT \(limit)" }
+        let result = try database.rows(sql, arguments)
+        var output = BufferedOutput()
+        switch format {
+        case .table:
+            output.write(TextTable.render(header: result.columns, rows: result.rows.map { $0.map(Self.text) }))
+        case .csv:
+            output.write(result.columns.map(Self.csvField).joined(separator: ",") + "\r\n")
+            for row in result.rows { output.write(row.map { Self.csvField(Self.text($0)) }.joined(separator: ",") + "\r\n") }
+        case .json:
+            for row in result.rows {
+                output.write(JSONText.object(zip(result.columns, row.map(Self.json)).map { ($0, $1) }) + "\n")
+            }
+        }
+        output.flush()
+    }
+
+    static let order = [
+        "pages": "session_id, page_number",
+        "sessions": "started_at, session_id",
+        "funnel_steps": "funnel, step_index",
+        "funnel_sessions": "funnel, session_id",
+        "attribution_channels": "site_id, model, sessions DESC, channel",
+        "attribution": "session_id",
+    ]
+
+    static func text(_ value: SQLValue) -> String {
+        switch value {
+        case .null: ""
+        case .integer(let number): String(number)
+        case .real(let number): String(number)
+        case .text(let text): text
+        }
+    }
+
+    static func json(_ value: SQLValue) -> String {
+        switch value {
+        case .null: "null"
+        case .integer(let number): String(number)
+        case .real(let number): number.isFinite ? String(number) : "null"
+        case .text(let text): JSONText.string(text)
+        }
+    }
+
+    /// RFC 4180: quote fields holding a comma, quote, CR or LF; double the quotes.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

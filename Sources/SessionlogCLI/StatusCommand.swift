@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import LogFormat
+import LogStore
+import Payloads
+import Projections
+
+/// `sessionlog status`: the log's end, and per projection its live build, checkpoint and lag.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the log's end and each projection's build, checkpoint and lag (records and seconds)."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Output format: table or json.")
+    var format: Format = .table
+
+    func run() async throws {
+        let reader = LogReader(directory: data.logPath)
+        let end = LogDirectory(path: data.logPath).exists ? try reader.endOffset() : .zero
+        let endTime = end > .zero ? try reader.record(at: LogOffset(end.rawValue - 1))?.receivedAtMs : nil
+        var rows: [[(String, String)]] = []
+        for kind in ProjectionKind.allCases {
+            var row: [(String, String)] = [("projection", JSONText.string(kind.rawValue))]
+            let paths = ProjectionPaths(dataDirectory: data.directory, kind: kind)
+            if let build = try paths.current(), let checkpoint = try? Self.checkpoint(paths.database(build)) {
+                let applied = checkpoint > .zero ? try reader.record(at: LogOffset(checkpoint.rawValue - 1))?.receivedAtMs : nil
+                let lagSeconds = endTime.map { Double($0 - (applied ?? $0)) / 1000 } ?? 0
+                row += [
+                    ("build", JSONText.string(build.description)), ("next_offset", String(checkpoint.rawValue)),
+                    ("lag_records", String(end.rawValue - min(end.rawValue, checkpoint.rawValue))),
+                    ("lag_seconds", String(format: "%.3f", max(0, lagSeconds))),
+                ]
+            } else {
+                row += [("build", "null"), ("next_offset", "null"), ("lag_records", "null"), ("lag_seconds", "null")]
+            }
+            rows.append(row)
+        }
+        var output = BufferedOutput()
+        switch format {
+        case .json:
+            output.write(
+                JSONText.object([
+                    ("log", JSONText.object([("end_offset", String(end.rawValue)), ("last_received_at", endTime.map(String.init) ?? "null")])),
+                    ("projections", "[" + rows.map(JSONText.object).joined(separator: ",") + "]"),
+                ]) + "\n")
+        case .table:
+            let time = endTime.map { Self.iso8601(ms: $0) } ?? "-"
+            output.write("log \(data.logPath): end offset \(end), last record received \(time)\n")
+            let header = rows.first!.map(\.0)
+            output.write(TextTable.render(header: header, rows: rows.map { $0.map { Self.plain($0.1) } }))
+        }
+        output.flush()
+    }
+
+    /// The checkpoint of a projection database, read without taking its writer lock.
+    private static func checkpoint(_ path: String) throws -> LogOffset {
+        let rows = try SQLiteDatabase(path: path, readOnly: true).rows("SELECT next_offset FROM _checkpoint").rows
+        guard case .integer(let next)? = rows.first?.first else { throw ValidationError("\(path) has no checkpoint") }
+        return LogOffset(UInt64(next))
+    }
+
+    private static func plain(_ json: String) -> String {
+        json == "null" ? "-" : json.hasPrefix("\"") ? String(json.dropFirst().dropLast()) : json
+    }
+
+    private static func iso8601(ms: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+}
