@@ -77,6 +77,7 @@ let package = Package(
         .testTarget(name: "LogFormatTests", dependencies: ["LogFormat"]),
         .testTarget(name: "PayloadsTests", dependencies: ["Payloads", "SessionlogTestKit"]),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "SessionlogTestKit"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "LogStore", "SessionlogTestKit"]),
         .testTarget(
             name: "SessionlogIntegrationTests",
             dependencies: ["LogStore", "SessionlogTestKit"]
