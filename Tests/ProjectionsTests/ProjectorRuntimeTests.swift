@@ -1,0 +1,100 @@
+import Foundation
+import LogFormat
+import LogStore
+import Testing
+
+@testable import Projections
+
+/// The runtime's guarantees (SPEC §4): offset order, transactional checkpoints, exactly-once
+/// resumption, deterministic results whatever the batch sizes, and a hard stop on a record it
+/// cannot apply.
+@Suite struct ProjectorRuntimeTests {
+    @Test func aRecordThatCannotBeAppliedStopsTheProjectorNamingItsOffset() async throws {
+        let harness = try ProjectionHarness()
+        try await harness.append([P.v3("s1", actions: [])])
+        let writer = try LogWriter.open(directory: harness.logPath)
+        _ = try await writer.append([AppendRecord(version: 3, producerUID: 0, payload: Array(#"{"v":3,"session_id":"broken"}"#.utf8))])
+        await writer.close()
+        try await harness.append([P.v3("s2", actions: [])])
+        let path = harness.directory.file("sessions.db")
+        await #expect {
+            try await harness.run(.sessions, path: path, batchRecords: 1)
+        } throws: { error in
+            guard let error = error as? ProjectorError else { return false }
+            return error.code == .unreadableRecord && error.offset == LogOffset(1) && error.message.contains("offset 1")
+        }
+        let db = try SQLiteDatabase(path: path, readOnly: true)
+        #expect(try db.one("SELECT next_offset FROM _checkpoint")["next_offset"] == .integer(1), "nothing after it was applied")
+        #expect(try db.objects("SELECT session_id FROM sessions").map { $0["session_id"] } == [.text("s1")])
+    }
+
+    @Test func resumingFromTheCheckpointAppliesEveryRecordExactlyOnce() async throws {
+        let harness = try ProjectionHarness()
+        var traffic = TrafficGenerator(seed: 7)
+        try await harness.append(traffic.records(300))
+        for kind in ProjectionKind.allCases {
+            let whole = try await harness.project(kind, funnels: TrafficGenerator.funnels).dump()
+            let path = harness.directory.file("\(kind)-resumed.db")
+            for until in stride(from: 37, through: 300, by: 37) {
+                try await harness.run(kind, path: path, funnels: TrafficGenerator.funnels, batchRecords: 5, untilOffset: LogOffset(UInt64(until)))
+                let checkpoint = try SQLiteDatabase(path: path, readOnly: true).one("SELECT next_offset FROM _checkpoint")
+                #expect(checkpoint["next_offset"] == .integer(Int64(until)))
+            }
+            try await harness.run(kind, path: path, funnels: TrafficGenerator.funnels)
+            #expect(try SQLiteDatabase(path: path, readOnly: true).dump() == whole, "\(kind)")
+        }
+    }
+
+    @Test func theSameLogGivesIdenticalTablesWhateverTheBatchSize() async throws {
+        let harness = try ProjectionHarness()
+        var traffic = TrafficGenerator(seed: 11)
+        try await harness.append(traffic.records(400), chunk: 7)
+        for kind in ProjectionKind.allCases {
+            let reference = try await harness.project(kind, funnels: TrafficGenerator.funnels).dump()
+            #expect(reference.split(separator: "\n").count > 20, "\(kind) has rows")
+            for batch in [1, 3, 64] {
+                let dump = try await harness.project(kind, funnels: TrafficGenerator.funnels, batchRecords: batch).dump()
+                #expect(dump == reference, "\(kind) with batches of \(batch)")
+            }
+        }
+    }
+
+    @Test func aDatabaseOfAnotherProjectionOrVersionIsRefused() async throws {
+        let harness = try ProjectionHarness()
+        try await harness.append([P.v3("s1", actions: [])])
+        let path = harness.directory.file("pages.db")
+        try await harness.run(.pages, path: path, version: 1)
+        await #expect { try await harness.run(.sessions, path: path) } throws: { ($0 as? ProjectorError)?.code == .wrongDatabase }
+        await #expect { try await harness.run(.pages, path: path, version: 2) } throws: { ($0 as? ProjectorError)?.code == .wrongDatabase }
+        try await harness.run(.pages, path: path)  // without a version: the database's own
+    }
+
+    @Test func twoProjectorsCannotWriteOneDatabase() async throws {
+        let harness = try ProjectionHarness()
+        try await harness.append([P.v3("s1", actions: [])])
+        let path = harness.directory.file("pages.db")
+        let first = try Projector(kind: .pages, logDirectory: harness.logPath, databasePath: path)
+        #expect(first.nextOffset == .zero)
+        #expect { _ = try Projector(kind: .pages, logDirectory: harness.logPath, databasePath: path) } throws: {
+            ($0 as? ProjectorError)?.code == .busy
+        }
+    }
+
+    @Test func sessionStateRoundTripsThroughItsCodec() async throws {
+        var traffic = TrafficGenerator(seed: 3)
+        let harness = try ProjectionHarness()
+        try await harness.append(traffic.records(200))
+        let db = try await harness.project(.sessions)
+        let select = try db.statement("SELECT session_id, state FROM _session_state")
+        var count = 0
+        while try select.step() {
+            guard case .text(let id) = select.value(at: 0) else { continue }
+            let bytes = select.blob(at: 1)
+            let state = try SessionStateCodec.decode(bytes, sessionID: id)
+            #expect(SessionStateCodec.encode(state) == bytes)
+            count += 1
+        }
+        #expect(count > 10)
+        #expect(throws: StateDecodingError.self) { try SessionStateCodec.decode([SessionStateCodec.formatVersion, 5], sessionID: "x") }
+    }
+}
