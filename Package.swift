@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "LogStore", "SessionlogTestKit"]),
         .testTarget(
             name: "SessionlogIntegrationTests",
-            dependencies: ["LogStore", "SessionlogTestKit"]
+            dependencies: ["LogStore", "Projections", "SessionlogTestKit"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -107,6 +107,13 @@ public final class ChildProcess: @unchecked Sendable {  // mutable output buffer
         return stdoutBytes
     }
 
+    /// Everything the child printed on stderr so far.
+    public var stderrSoFar: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: stderrBytes, as: UTF8.self)
+    }
+
     public func kill(_ signal: Int32 = SIGKILL) { Glibc.kill(process.processIdentifier, signal) }
 
     /// Waits for the child to exit and its output to be fully read.

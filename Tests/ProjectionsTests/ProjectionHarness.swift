@@ -73,35 +73,11 @@ extension SQLiteDatabase {
         guard all.count == 1 else { throw HarnessError("expected one row from \(sql), got \(all.count)") }
         return all[0]
     }
-
-    /// Every user table and view, sorted, as text: the "table dump" determinism compares.
-    func dump() throws -> String {
-        let names = try rows(
-            "SELECT name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' ORDER BY name"
-        ).rows.map { "\($0[0])" }
-        var out = ""
-        for name in names {
-            out += "## \(name)\n"
-            for row in try rows("SELECT * FROM \(name) ORDER BY 1, 2, 3").rows { out += row.map { "\($0)" }.joined(separator: "|") + "\n" }
-        }
-        return out
-    }
 }
 
 struct HarnessError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-extension SQLValue: CustomStringConvertible {
-    public var description: String {
-        switch self {
-        case .null: "NULL"
-        case .integer(let n): String(n)
-        case .real(let n): String(n)
-        case .text(let t): t
-        }
-    }
 }
 
 /// Small payload builders: JSON text for the three versions, with only the fields a test sets.

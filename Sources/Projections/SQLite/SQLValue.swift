@@ -1,5 +1,5 @@
 /// One SQLite value as a projection writes or reads it.
-public enum SQLValue: Sendable, Equatable, Hashable {
+public enum SQLValue: Sendable, Equatable, Hashable, CustomStringConvertible {
     case null
     case integer(Int64)
     case real(Double)
@@ -13,5 +13,15 @@ public enum SQLValue: Sendable, Equatable, Hashable {
         guard let value else { return .null }
         if value.rounded(.towardZero) == value, abs(value) < 9.0e15 { return .integer(Int64(value)) }
         return .real(value)
+    }
+
+    /// SQL-literal-like text: `NULL`, numbers, the text itself (for dumps and messages).
+    public var description: String {
+        switch self {
+        case .null: "NULL"
+        case .integer(let number): String(number)
+        case .real(let number): String(number)
+        case .text(let text): text
+        }
     }
 }

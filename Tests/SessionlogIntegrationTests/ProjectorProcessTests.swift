@@ -1,0 +1,122 @@
+import Foundation
+import SessionlogTestKit
+import Testing
+
+/// Projectors as users run them: real processes over a real log, `kill -9` at random points,
+/// following an importer, and the query/status commands.
+@Suite(.serialized) struct ProjectorProcessTests {
+    /// Realistic traffic from Tools/gen_traffic.py (valid payloads only).
+    static func traffic(_ count: Int, seed: Int, in directory: TemporaryDirectory, name: String = "traffic.ndjson") throws -> String {
+        let path = directory.file(name)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tools/gen_traffic.py").path
+        let result = try ProcessRunner.run("/usr/bin/env", ["python3", script, "--payloads", String(count), "--seed", String(seed), "--invalid-share", "0"])
+        try #require(result.status == 0, "gen_traffic.py: \(result.stderr)")
+        FileManager.default.createFile(atPath: path, contents: Data(result.stdout))
+        return path
+    }
+
+    static let funnels = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Schemas/funnels.example.json").path
+
+    @Test func killedAtRandomPointsAProjectorResumesToIdenticalTables() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        try cli.succeed(["import", try Self.traffic(4000, seed: 5, in: directory)])
+        var generator = PayloadFactory(seed: 99)
+        var kills = 0
+        for kind in ["pages", "sessions", "funnels", "attribution"] {
+            let reference = directory.file("\(kind)-reference.db")
+            try cli.succeed(["project", kind, "--once", "--db", reference, "--funnels", Self.funnels])
+            let crashed = directory.file("\(kind)-crashed.db")
+            var finished = false
+            var attempts = 0
+            while !finished {
+                attempts += 1
+                try #require(attempts < 200, "\(kind) never finished")
+                let child = try cli.spawn(["project", kind, "--once", "--db", crashed, "--batch-records", "37", "--funnels", Self.funnels])
+                // Early attempts are killed at random points; later ones may run to the end.
+                usleep(UInt32(20_000 + generator.next(attempts < 6 ? 150_000 : 400_000)))
+                if child.process.isRunning {
+                    child.kill(SIGKILL)
+                    if child.wait().status != 0 { kills += 1 }
+                } else {
+                    let result = child.wait()
+                    #expect(result.status == 0, "\(result.stderr)")
+                    finished = result.status == 0
+                }
+            }
+            let expected = try SQLiteDatabase(path: reference, readOnly: true).dump()
+            #expect(try SQLiteDatabase(path: crashed, readOnly: true).dump() == expected, "\(kind) after kill -9")
+        }
+        #expect(kills >= 20, "only \(kills) kills landed")
+    }
+
+    @Test func aFollowingProjectorShowsRowsWhileAnImporterAppends() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        let follower = try cli.spawn(["project", "sessions"])
+        defer { follower.kill(SIGKILL) }
+        for round in 0..<3 {
+            let tag = "follow-\(round)"
+            let payload = #"{"v":3,"session_id":"\#(tag)","user_id":"u-1","site_id":"shop","sent_at":1762000000000,"actions":[]}"#
+            try cli.succeed(["import", "-"], input: ndjson([payload]))
+            let visible = try eventually {
+                let result = try cli.run(["query", "sessions", "--format", "json"])
+                return result.status == 0 && result.stdoutText.contains(tag)
+            }
+            #expect(visible, "round \(round): \(follower.stderrSoFar)")
+        }
+        let status = try jsonObject(try cli.succeed(["status", "--format", "json"]).stdoutText)
+        let projections = try #require(status["projections"] as? [[String: Any]])
+        let sessions = try #require(projections.first { $0["projection"] as? String == "sessions" })
+        #expect(sessions["build"] as? String == "v2")
+        follower.kill(SIGTERM)
+        #expect(follower.wait().status == 0, "SIGTERM: commit and exit 0")
+    }
+
+    @Test func projectAllRunsFourProcessesAndQueryPrintsEveryFormat() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        try cli.succeed(["import", try Self.traffic(600, seed: 9, in: directory)])
+        try FileManager.default.copyItem(atPath: Self.funnels, toPath: directory.file("funnels.json"))
+        let all = try cli.succeed(["project", "all", "--once"])
+        for kind in ["pages", "sessions", "funnels", "attribution"] {
+            #expect(all.stderr.contains("[\(kind)] \(kind): caught up at offset 600"), "\(all.stderr)")
+            #expect(FileManager.default.contents(atPath: directory.file("projections/\(kind)/CURRENT")) != nil)
+        }
+        let status = try jsonObject(try cli.succeed(["status", "--format", "json"]).stdoutText)
+        for projection in try #require(status["projections"] as? [[String: Any]]) {
+            #expect(projection["next_offset"] as? Int == 600 && projection["lag_records"] as? Int == 0)
+        }
+        let csv = try cli.succeed(["query", "funnels", "--format", "csv"]).stdoutText
+        #expect(csv.hasPrefix("funnel,step_index,step_name,sessions,conversion_rate,drop_off_rate\r\n"))
+        #expect(csv.contains("checkout,1,Landing,"))
+        let json = try cli.succeed(["query", "attribution", "--site", "shop", "--format", "json"]).stdoutLines
+        #expect(!json.isEmpty)
+        for line in json { #expect(try jsonObject(line)["site_id"] as? String == "shop") }
+        let table = try cli.succeed(["query", "sessions", "--limit", "3"]).stdoutLines
+        #expect(table.count == 4 && table[0].hasPrefix("session_id"))
+        let detail = try cli.succeed(["query", "attribution", "--table", "attribution", "--limit", "1", "--format", "json"]).stdoutLines
+        #expect(try jsonObject(detail[0])["first_channel"] is String)
+
+        let missing = try CLI(data: directory.file("empty")).run(["query", "pages"])
+        #expect(missing.status != 0 && missing.stderr.contains("sessionlog project pages"))
+        let wrongTable = try cli.run(["query", "pages", "--table", "sessions"])
+        #expect(wrongTable.status != 0 && wrongTable.stderr.contains("pages has the tables pages"))
+    }
+
+    @Test func aPointInTimeProjectionStopsAtTheGivenOffset() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        try cli.succeed(["import", try Self.traffic(300, seed: 4, in: directory)])
+        let asOf = directory.file("asof.db")
+        try cli.succeed(["project", "sessions", "--until-offset", "120", "--db", asOf, "--once"])
+        let database = try SQLiteDatabase(path: asOf, readOnly: true)
+        #expect(try database.rows("SELECT next_offset FROM _checkpoint").rows == [[.integer(120)]])
+        let invalid = try cli.run(["project", "all", "--db", asOf])
+        #expect(invalid.status != 0 && invalid.stderr.contains("--db names one database"))
+    }
+}
