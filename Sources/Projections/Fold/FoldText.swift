@@ -3,10 +3,16 @@
 enum FoldText {
     static func clean(_ value: String?) -> String? {
         guard let value else { return nil }
+        // Fast path: most values start and end with a printable ASCII character.
+        let utf8 = value.utf8
+        if let first = utf8.first, let last = utf8.last, isPrintableASCII(first), isPrintableASCII(last) { return value }
+        if utf8.isEmpty { return nil }
         let scalars = value.unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return nil }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
         if first == scalars.startIndex && last == scalars.index(before: scalars.endIndex) { return value }
         return String(scalars[first...last])
     }
+
+    private static func isPrintableASCII(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
 }

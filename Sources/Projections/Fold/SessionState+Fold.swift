@@ -30,7 +30,7 @@ extension SessionState {
         identify(siteID: session.siteID, userID: session.userID)
         sentAtV3Min = min(sentAtV3Min ?? session.sentAtMs, session.sentAtMs)
         fillContext(session.context)
-        touchV2V3.fillAbsent(from: TouchFields(session.touch))
+        touchV2V3.fillAbsent(from: session.touch)
         for (index, action) in session.actions.enumerated() {
             let seq = session.checkpoint + Int64(index)
             switch action {
@@ -54,8 +54,8 @@ extension SessionState {
         if context.kind == .renew, renewedFrom == nil, let old = FoldText.clean(context.oldSessionID) {
             renewedFrom = old
         }
-        if let current = context.current { touchV2V3.fillAbsent(from: TouchFields(current)) }
-        if let original = context.original { originalTouch.fillAbsent(from: TouchFields(original)) }
+        if let current = context.current { touchV2V3.fillAbsent(from: current) }
+        if let original = context.original { originalTouch.fillAbsent(from: original) }
     }
 
     private func apply(_ event: V1Event, offset: Int64) {
@@ -99,13 +99,14 @@ extension SessionState {
 }
 
 extension TouchFields {
-    init(_ touch: Touch) {
-        self.init()
-        let raw = [
-            touch.utmSource, touch.utmMedium, touch.utmCampaign, touch.utmTerm, touch.utmContent, touch.ref, touch.source,
-            touch.referrer, touch.landingPage,
+    /// Fills each absent field with the cleaned value of `touch` (first non-absent value wins);
+    /// fields already set are not even looked at.
+    mutating func fillAbsent(from touch: Touch) {
+        guard values.contains(where: { $0 == nil }) else { return }
+        let paths: [KeyPath<Touch, String?>] = [
+            \.utmSource, \.utmMedium, \.utmCampaign, \.utmTerm, \.utmContent, \.ref, \.source, \.referrer, \.landingPage,
         ]
-        values = raw.map(FoldText.clean)
+        for (index, path) in paths.enumerated() where values[index] == nil { values[index] = FoldText.clean(touch[keyPath: path]) }
     }
 
     /// The V1 touch: the landing URL's query (`utm_*`, `ref`, `source`), the referrer, and the URL itself.

@@ -59,10 +59,6 @@ public struct TouchFields: Equatable, Sendable {
     /// A touch exists when at least one of its string fields is present.
     public var exists: Bool { values.contains { $0 != nil } }
 
-    /// Fills each absent field from `other` (first non-absent value wins).
-    mutating func fillAbsent(from other: TouchFields) {
-        for index in values.indices where values[index] == nil { values[index] = other.values[index] }
-    }
 }
 
 /// A page row as the pages projection stores it (SPEC §4.2).

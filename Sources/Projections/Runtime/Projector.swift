@@ -96,32 +96,54 @@ public final class Projector {
             }
         }
 
+        /// Folds decoded records in order; on a record that cannot be applied, commits what came
+        /// before it and throws.
+        func foldChunk(_ chunk: DecodedChunk) throws {
+            for (record, payload) in chunk.payloads {
+                applied.actions += try self.fold(payload, offset: record, dirty: &dirty)
+                applied.records += 1
+                position = record.advanced(by: 1)
+            }
+            if let failure = chunk.failure {
+                try commit(atTail: false)
+                throw failure
+            }
+        }
+
         while true {
             if let until = options.untilOffset, position >= until {
                 try commit(atTail: true)
                 return
             }
-            var pending = 0
+            // Read and decode the next chunk on another core while this one folds the previous.
+            var read = 0
             var atTail = false
-            while pending < options.batchRecords {
-                guard let batch = try cursor.nextBatch() else {
-                    atTail = true
-                    break
+            var inFlight: Task<DecodedChunk, Never>?
+            while read < options.batchRecords && !atTail {
+                var records: [LogRecord] = []
+                while records.count < Self.decodeChunkRecords && read + records.count < options.batchRecords {
+                    guard let batch = try cursor.nextBatch() else {
+                        atTail = true
+                        break
+                    }
+                    let until = options.untilOffset
+                    records += until.map { limit in batch.filter { $0.offset < limit } } ?? batch
+                    if let until, cursor.nextOffset >= until {
+                        atTail = true
+                        break
+                    }
                 }
-                for record in batch {
-                    if let until = options.untilOffset, record.offset >= until { break }
-                    let actions = try apply(record, dirty: &dirty)
-                    applied.records += 1
-                    applied.actions += actions
-                    position = record.offset.advanced(by: 1)
-                    pending += 1
-                }
-                if let until = options.untilOffset, position >= until { break }
+                guard !records.isEmpty else { break }
+                read += records.count
+                let decoding = Task.detached { [records] in DecodedChunk(records) }
+                if let previous = inFlight { try foldChunk(await previous.value) }
+                inFlight = decoding
             }
+            if let last = inFlight { try foldChunk(await last.value) }
             try commit(atTail: atTail)
             if shouldStop() { return }
             guard atTail else { continue }
-            if options.once { return }
+            if options.once || options.untilOffset.map({ position >= $0 }) == true { return }
             // Watch first, then re-check, so an append between the two is not missed.
             if watcher == nil, let created = DirectoryWatcher(directory: logDirectory) {
                 watcher = created
@@ -135,15 +157,11 @@ public final class Projector {
         }
     }
 
-    /// Folds one record into its session; returns the number of actions it carried.
-    private func apply(_ record: LogRecord, dirty: inout [String: SessionState]) throws -> Int {
-        guard let version = PayloadVersion(rawValue: record.version) else {
-            throw ProjectorError.unreadable(offset: record.offset, "payload version \(record.version) is not 1, 2 or 3")
-        }
-        let payload: Payload
-        do { payload = try PayloadValidator.validate(Array(record.payload), route: version) } catch {
-            throw ProjectorError.unreadable(offset: record.offset, "the payload is invalid (\(error))")
-        }
+    /// Records decoded per task handed to another core.
+    static let decodeChunkRecords = 2048
+
+    /// Folds one decoded payload into its session; returns the number of actions it carried.
+    private func fold(_ payload: Payload, offset: LogOffset, dirty: inout [String: SessionState]) throws -> Int {
         let sessionID: String
         let actions: Int
         switch payload {
@@ -152,8 +170,30 @@ public final class Projector {
         case .v1(let event): (sessionID, actions) = (event.sessionID, 1)
         }
         let state = try dirty[sessionID] ?? store.stateForUpdate(sessionID)
-        state.apply(payload, offset: Int64(record.offset.rawValue))
+        state.apply(payload, offset: Int64(offset.rawValue))
         dirty[sessionID] = state
         return actions
+    }
+}
+
+/// Decoded payloads of consecutive records, up to the first one that cannot be decoded.
+struct DecodedChunk: Sendable {
+    var payloads: [(LogOffset, Payload)] = []
+    var failure: ProjectorError?
+
+    init(_ records: [LogRecord]) {
+        payloads.reserveCapacity(records.count)
+        for record in records {
+            guard let version = PayloadVersion(rawValue: record.version) else {
+                failure = .unreadable(offset: record.offset, "payload version \(record.version) is not 1, 2 or 3")
+                return
+            }
+            do {
+                payloads.append((record.offset, try PayloadValidator.validate(Array(record.payload), route: version)))
+            } catch {
+                failure = .unreadable(offset: record.offset, "the payload is invalid (\(error))")
+                return
+            }
+        }
     }
 }
