@@ -145,6 +145,13 @@ final class ProjectionStore: SessionLookup {
         self.nextOffset = nextOffset
     }
 
+    /// Closes the database and releases its lock, so another process may open it.
+    func close() {
+        cache.removeAll()
+        database.close()
+        lock.release()
+    }
+
     /// Forgets cached folds (they are all stored); called between commits to bound memory.
     func evictCache() { cache.removeAll(keepingCapacity: true) }
 

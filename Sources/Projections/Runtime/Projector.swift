@@ -43,7 +43,7 @@ public final class Projector {
     private let projection: any Projection
     private let store: ProjectionStore
     private let logDirectory: String
-    private let options: ProjectorOptions
+    private var options: ProjectorOptions
 
     public init(
         kind: ProjectionKind, logDirectory: String, databasePath: String, version: Int? = nil,
@@ -63,6 +63,21 @@ public final class Projector {
             }
         store = try ProjectionStore(path: databasePath, projection: projection, version: version)
     }
+
+    /// The projection's database (for digests and tests); the projector's own connection.
+    public var database: SQLiteDatabase { store.database }
+
+    /// Applies records up to (excluding) `offset`, waiting for the log to reach it.
+    public func advance(to offset: LogOffset) async throws {
+        let saved = options
+        defer { options = saved }
+        options.untilOffset = offset
+        options.once = false
+        try await run()
+    }
+
+    /// Closes the database and releases its lock; the projector cannot be used afterwards.
+    public func close() { store.close() }
 
     /// The next offset the projection will apply (its checkpoint).
     public var nextOffset: LogOffset { store.nextOffset }

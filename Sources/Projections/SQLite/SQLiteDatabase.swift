@@ -14,6 +14,7 @@ public final class SQLiteDatabase {
     public let path: String
     private let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
+    private var isClosed = false
 
     /// Opens (creating when `readOnly` is false) the database at `path`. A writer also sets WAL,
     /// `synchronous=NORMAL` (a commit survives a process crash; WAL's checkpoint makes it durable)
@@ -35,19 +36,26 @@ public final class SQLiteDatabase {
         }
     }
 
-    deinit {
+    deinit { close() }
+
+    /// Finalizes every statement and closes the connection (idempotent); later calls fail.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
         statements.removeAll()
         sqlite3_close_v2(handle)
     }
 
     /// Runs one or more statements without results (DDL, pragmas).
     public func execute(_ sql: String) throws(SQLiteError) {
+        precondition(!isClosed, "\(path) is closed")
         let code = sqlite3_exec(handle, sql, nil, nil, nil)
         guard code == SQLITE_OK else { throw SQLiteError(code, handle, context: sql) }
     }
 
     /// A prepared statement for `sql`, reused across calls (reset and unbound on return).
     public func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        precondition(!isClosed, "\(path) is closed")
         if let cached = statements[sql] {
             cached.reset()
             return cached

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Projections
+
+/// `sessionlog rebuild NAME`: blue/green rebuild of a projection, then an atomic switch.
+struct RebuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Build a projection version from offset 0 beside the live one, catch up, and switch CURRENT.",
+        discussion: """
+            The live projector keeps following and answering queries meanwhile, and switches to
+            the new build by itself once CURRENT changes; the old build stays for `sessionlog
+            rollback NAME`. An interrupted rebuild is resumed by the next one. --verify compares
+            the new and the live build at the same offset over the columns both schemas have,
+            and keeps CURRENT unchanged (exit 1) when they differ.
+            """
+    )
+
+    @OptionGroup var data: DataOptions
+
+    @Argument(help: "pages, sessions, funnels or attribution.")
+    var name: ProjectionKind
+
+    @Option(help: "Schema version to build (default: the live one, or the latest for a new projection).")
+    var version: Int?
+
+    @Flag(help: "Compare with the live build at the same offset before switching.")
+    var verify = false
+
+    @Option(help: "Funnel definitions (default: DATA/funnels.json).")
+    var funnels: String?
+
+    func run() async throws {
+        let interactive = isatty(STDERR_FILENO) == 1
+        var lastLine = Date.distantPast
+        let outcome = try await ProjectionRebuild.run(
+            name, setup: ProjectionSetup(dataDirectory: data.directory, funnelsPath: funnels), version: version, verify: verify,
+            progress: { progress in
+                let now = Date()
+                guard interactive || now.timeIntervalSince(lastLine) >= 5 || progress.nextOffset >= progress.targetOffset else { return }
+                lastLine = now
+                let eta = progress.etaSeconds.map { String(format: "%.0f s", $0) } ?? "?"
+                let line = "\(name) \(progress.build): offset \(progress.nextOffset)/\(progress.targetOffset), \(progress.recordsApplied) records, \(Int(progress.recordsPerSecond)) records/s, ETA \(eta)"
+                FileHandle.standardError.write(Data((interactive ? "\r\(line)\u{1B}[K" : line + "\n").utf8))
+            },
+            log: { line in printError((interactive ? "\n" : "") + line) })
+        if let differences = outcome.differences, !differences.isEmpty { throw ExitCode.failure }
+    }
+}
+
+/// `sessionlog rollback NAME`: point CURRENT back at the previous build.
+struct RollbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Switch a projection back to the build CURRENT named before the last rebuild.",
+        discussion: "The live projector switches by itself and catches the old build up with the log."
+    )
+
+    @OptionGroup var data: DataOptions
+
+    @Argument(help: "pages, sessions, funnels or attribution.")
+    var name: ProjectionKind
+
+    func run() throws {
+        let paths = ProjectionPaths(dataDirectory: data.directory, kind: name)
+        guard let current = try paths.current() else { throw ValidationError("\(name) has never been built under \(data.directory)") }
+        guard let previous = try paths.previous(), previous != current else {
+            throw ValidationError("\(name) has no previous build to return to (CURRENT is \(current))")
+        }
+        guard FileManager.default.fileExists(atPath: paths.database(previous)) else {
+            throw ValidationError("\(paths.database(previous)) no longer exists")
+        }
+        try paths.switchCurrent(to: previous)
+        printError("\(name): CURRENT now names \(previous) (was \(current)); `sessionlog rollback \(name)` again returns to \(current)")
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Projections
+
+/// `sessionlog up`: the main job — the ingress and the four projectors as supervised children.
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Run the ingress and the four projectors as supervised child processes (Ctrl-C stops them).",
+        discussion: """
+            Each child's output is prefixed with its name; a child that exits is restarted with
+            backoff (0.5 s doubling to 30 s). SIGTERM or SIGINT stops every child cleanly (the
+            ingress drains and syncs) and exits 0. Producers post to DATA/ingress.sock.
+            """
+    )
+
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+        let shared = ["--data", data.directory]
+        let children =
+            [Supervisor.Child(name: "ingress", arguments: ["ingress"] + shared)]
+            + ProjectionKind.allCases.map { Supervisor.Child(name: $0.rawValue, arguments: ["project", $0.rawValue] + shared) }
+        let supervisor = Supervisor(children: children, restart: true)
+        let trap = SignalTrap {
+            Supervisor.log("up", "stopping")
+            supervisor.stop()
+        }
+        defer { trap.cancel() }
+        Supervisor.log("up", "ingress on \(data.directory)/ingress.sock; projections in \(data.directory)/projections")
+        _ = await supervisor.run()
+        Supervisor.log("up", "stopped")
+    }
+}

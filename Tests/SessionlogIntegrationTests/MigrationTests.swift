@@ -1,0 +1,145 @@
+import Foundation
+import SessionlogTestKit
+import Testing
+
+/// SPEC §5 end to end with the real binary: the V3 change as a blue/green rebuild under traffic,
+/// rollback, kill -9 during a rebuild, a changed funnels.json, and `up`.
+@Suite(.serialized) struct MigrationTests {
+    static func current(_ directory: TemporaryDirectory, _ kind: String) -> String? {
+        FileManager.default.contents(atPath: directory.file("projections/\(kind)/CURRENT")).map {
+            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    static func checkpoint(_ path: String) throws -> Int64 {
+        guard case .integer(let next)? = try SQLiteDatabase(path: path, readOnly: true).rows("SELECT next_offset FROM _checkpoint").rows.first?.first
+        else { throw CancellationError() }
+        return next
+    }
+
+    static func waitForSocket(_ path: String) -> Bool {
+        eventually { FileManager.default.fileExists(atPath: path) }
+    }
+
+    @Test func theV3ChangeIsABlueGreenRebuildUnderTraffic() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        let traffic = try ProjectorProcessTests.traffic(3000, seed: 21, in: directory)
+        // Before the V3 change: v1 projections, live.
+        for kind in ["pages", "sessions"] {
+            try cli.succeed(["rebuild", kind, "--version", "1"])
+            #expect(Self.current(directory, kind) == "v1")
+        }
+        let ingress = try cli.spawn(["ingress"])
+        defer { ingress.kill(SIGKILL) }
+        try #require(Self.waitForSocket(directory.file("ingress.sock")))
+        let pages = try cli.spawn(["project", "pages"])
+        let sessions = try cli.spawn(["project", "sessions"])
+        defer {
+            pages.kill(SIGKILL)
+            sessions.kill(SIGKILL)
+        }
+        let sender = try cli.spawn(["send", traffic, "--connections", "1", "--batch-lines", "8"])
+        // While traffic continues: rebuild both to v2, verifying the overlapping columns.
+        for kind in ["pages", "sessions"] {
+            let rebuild = try cli.succeed(["rebuild", kind, "--version", "2", "--verify"])
+            #expect(rebuild.stderr.contains("verified at offset"), "\(rebuild.stderr)")
+            #expect(Self.current(directory, kind) == "v2")
+            #expect(FileManager.default.fileExists(atPath: directory.file("projections/\(kind)/v1.db")), "the old build stays")
+        }
+        #expect(sender.wait().status == 0)
+        let end = Int64(3000)
+        #expect(try eventually { try Self.checkpoint(directory.file("projections/sessions/v2.db")) == end && Self.checkpoint(directory.file("projections/pages/v2.db")) == end })
+        #expect(sessions.stderrSoFar.contains("CURRENT now names v2"), "the live projector switched without a restart")
+        // v2 equals a fresh v2 build at the same offset, and the V3 columns are filled.
+        for kind in ["pages", "sessions"] {
+            let fresh = directory.file("fresh-\(kind).db")
+            try cli.succeed(["project", kind, "--db", fresh, "--until-offset", String(end), "--once"])
+            let live = try SQLiteDatabase(path: directory.file("projections/\(kind)/v2.db"), readOnly: true)
+            #expect(try live.dump() == SQLiteDatabase(path: fresh, readOnly: true).dump(), "\(kind)")
+        }
+        let live = try SQLiteDatabase(path: directory.file("projections/sessions/v2.db"), readOnly: true)
+        let filled = try live.rows("SELECT count(segment_id), sum(goal_count), count(*) FROM sessions").rows[0]
+        #expect(filled[0] != .integer(0) && filled[1] != .integer(0), "segment_id and goals reach the sessions table: \(filled)")
+
+        // Rollback returns to v1, and the live projector follows it again.
+        try cli.succeed(["rollback", "sessions"])
+        #expect(Self.current(directory, "sessions") == "v1")
+        #expect(try eventually { try Self.checkpoint(directory.file("projections/sessions/v1.db")) == end })
+        let v1Rows = try cli.succeed(["query", "sessions", "--limit", "1", "--format", "json"]).stdoutLines
+        #expect(try jsonObject(v1Rows[0])["segment_id"] == nil, "v1 has no segment_id column")
+    }
+
+    @Test func killingARebuildLeavesTheLiveBuildServingAndTheNextRebuildFinishes() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        try cli.succeed(["import", try ProjectorProcessTests.traffic(6000, seed: 8, in: directory)])
+        try cli.succeed(["project", "sessions", "--once"])
+        let live = directory.file("projections/sessions/v2.db")
+        let before = try SQLiteDatabase(path: live, readOnly: true).dump()
+        var generator = PayloadFactory(seed: 5)
+        var kills = 0
+        for _ in 0..<8 {
+            let rebuild = try cli.spawn(["rebuild", "sessions", "--version", "1"])
+            usleep(UInt32(30_000 + generator.next(300_000)))
+            rebuild.kill(SIGKILL)
+            if rebuild.wait().status != 0 { kills += 1 }
+            let current = Self.current(directory, "sessions")
+            #expect(current == "v2" || current == "v1", "never a half-switched state: \(current ?? "none")")
+            if current == "v2" { #expect(try SQLiteDatabase(path: live, readOnly: true).dump() == before, "the live build is untouched") }
+            #expect(try cli.run(["query", "sessions", "--limit", "1"]).status == 0)
+        }
+        #expect(kills > 0)
+        try cli.succeed(["rebuild", "sessions", "--version", "1"])
+        #expect(Self.current(directory, "sessions") == "v1")
+        let fresh = directory.file("fresh.db")
+        try cli.succeed(["project", "sessions", "--db", fresh, "--schema-version", "1", "--once"])
+        #expect(try SQLiteDatabase(path: directory.file("projections/sessions/v1.db"), readOnly: true).dump() == SQLiteDatabase(path: fresh, readOnly: true).dump())
+    }
+
+    @Test func aChangedFunnelsFileIsDetectedAndRebuildFixesIt() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        try cli.succeed(["import", try ProjectorProcessTests.traffic(500, seed: 2, in: directory)])
+        let funnels = directory.file("funnels.json")
+        try FileManager.default.copyItem(atPath: ProjectorProcessTests.funnels, toPath: funnels)
+        try cli.succeed(["project", "funnels", "--once"])
+        let edited = try String(contentsOfFile: funnels, encoding: .utf8).replacingOccurrences(of: "\"Landing\"", with: "\"Home\"")
+        try edited.write(toFile: funnels, atomically: true, encoding: .utf8)
+        let refused = try cli.run(["project", "funnels", "--once"])
+        #expect(refused.status != 0 && refused.stderr.contains("sessionlog rebuild funnels"), "\(refused.stderr)")
+        let rebuilt = try cli.succeed(["rebuild", "funnels"])
+        #expect(Self.current(directory, "funnels") == "v1-2", "\(rebuilt.stderr)")
+        try cli.succeed(["project", "funnels", "--once"])
+        #expect(try cli.succeed(["query", "funnels", "--format", "csv"]).stdoutText.contains("checkout,1,Home,"))
+        try cli.succeed(["rollback", "funnels"])
+        #expect(Self.current(directory, "funnels") == "v1")
+    }
+
+    @Test func upRunsEverythingAndStopsCleanly() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        let up = try cli.spawn(["up"])
+        defer { up.kill(SIGKILL) }
+        try #require(Self.waitForSocket(directory.file("ingress.sock")), "\(up.stderrSoFar)")
+        try cli.succeed(["send", try ProjectorProcessTests.traffic(400, seed: 3, in: directory)])
+        let caughtUp = try eventually {
+            let status = try jsonObject(try cli.succeed(["status", "--format", "json"]).stdoutText)
+            let projections = status["projections"] as? [[String: Any]] ?? []
+            return projections.count == 4 && projections.allSatisfy { $0["next_offset"] as? Int == 400 }
+        }
+        #expect(caughtUp, "\(up.stderrSoFar)")
+        for kind in ["ingress", "pages", "sessions", "funnels", "attribution"] {
+            #expect(up.stderrSoFar.contains("[\(kind)]"), "output prefixed with the child's name")
+        }
+        up.kill(SIGTERM)
+        #expect(up.wait().status == 0)
+        // Every child is gone: the log's writer lock and the projections' locks are free.
+        try cli.succeed(["import", "-"], input: ndjson([PayloadFactory.minimalV3("after-up")]))
+        try cli.succeed(["project", "all", "--once"])
+    }
+}
