@@ -46,12 +46,18 @@ public enum LiveProjection {
             if try paths.current() == nil { try paths.switchCurrent(to: build) }
             report("\(kind): following the log into \(paths.database(build)) from offset \(projector.nextOffset)")
             let switched = { @Sendable in (try? paths.current()).map { $0 != build } ?? false }
+            // funnels.json is read once per build; an edit while following stops the projector too.
+            let builtWith = kind == .funnels ? try FunnelDefinitions.load(path: setup.funnelsPath).digest : nil
+            let edited = { @Sendable in builtWith.map { (try? FunnelDefinitions.load(path: setup.funnelsPath).digest) != $0 } ?? false }
             var caughtUp = false
-            try await projector.run(shouldStop: { shouldStop() || switched() }) { progress in
+            try await projector.run(shouldStop: { shouldStop() || switched() || edited() }) { progress in
                 if progress.atTail && !caughtUp {
                     caughtUp = true
                     report("\(kind): caught up at offset \(progress.nextOffset)")
                 }
+            }
+            if edited() && !switched() {
+                throw ProjectorError.definitionChanged(kind, database: paths.database(build), what: "funnels.json")
             }
             guard switched(), !shouldStop() else { return }
             report("\(kind): CURRENT now names \((try? paths.current()).map(String.init(describing:)) ?? "?"); switching")
