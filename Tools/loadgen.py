@@ -92,7 +92,11 @@ async def producer_loop(args, index, deadline, stats, pacing):
     reader, writer = await asyncio.open_unix_connection(args.socket)
     while time.monotonic() < deadline:
         if pacing:
-            await pacing.get()
+            # The pacer stops at the deadline too: never wait for a token past it.
+            try:
+                await asyncio.wait_for(pacing.get(), timeout=max(0.0, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                break
         path, body, key, expect_ok = producer.next_request()
         started = time.perf_counter()
         status, answer = await request(reader, writer, path, body, key)
