@@ -44,7 +44,7 @@ class Producer:
             return "/v1/events", json.dumps(event), None, True
         s = self.session
         s["t"] += rng.randrange(500, 20000)
-        if not s["pending"] or s["pending"][-1].get("final"):
+        if not s["pending"] or s["pending"][-1]["type"] == "goal" or s["pending"][-1].get("final"):
             s["page"] += 1
             s["pending"].append({"type": "pageview", "page_number": s["page"], "path": f"/p/{rng.randrange(300)}",
                                  "url": f"https://shop.example/p/{rng.randrange(300)}", "title": "Product", "entered_at": s["t"],
