@@ -121,7 +121,10 @@ async def pacer(queue, rate, deadline):
     next_at = time.monotonic()
     while time.monotonic() < deadline:
         next_at += interval
-        await queue.put(None)
+        try:  # producers stop at the deadline: a full queue must not hold the pacer forever
+            await asyncio.wait_for(queue.put(None), timeout=max(0.0, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            break
         delay = next_at - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)

@@ -17,6 +17,9 @@ public struct IngressConfiguration: Sendable {
     /// Connections beyond this are closed at once. With one request in flight per connection
     /// (pipelined ones wait unread), memory is bounded by about connections × body limit.
     public var connectionsMax = 256
+    /// While the bodies of requests read and not yet answered exceed this many bytes, connections
+    /// stop reading (backpressure); what is already read still completes.
+    public var pendingBytesMax = 64 << 20
     /// Peers allowed by SO_PEERCRED; empty lists allow everyone who can open the socket (mode 0660).
     public var allowedUIDs: Set<UInt32> = []
     public var allowedGIDs: Set<UInt32> = []

@@ -20,6 +20,10 @@ final class IngressServices: Sendable {
     /// Set on SIGTERM: new requests get 503 and every answer closes its connection.
     let draining = ManagedFlag()
     let logger: Logger
+    /// Body bytes of requests read and not yet answered (validating, queued or being synced).
+    let admittedBytes = ManagedCounter()
+    /// Backpressure: more than `pendingBytesMax` bytes of requests are in flight.
+    var isOverloaded: Bool { admittedBytes.current > configuration.pendingBytesMax }
     /// 1 while appends fail for lack of space: the transitions are logged, not every 503.
     private let diskFull = ManagedFlag()
 
@@ -67,6 +71,8 @@ final class IngressHandler: ChannelInboundHandler {
     private var bodyLimit = 0
     private var requestDeadline: Scheduled<Void>?
     private var counted = false
+    /// Body bytes of this connection's request in flight, counted in `services.admittedBytes`.
+    private var admittedBytes = 0
 
     init(services: IngressServices) {
         self.services = services
@@ -145,6 +151,8 @@ final class IngressHandler: ChannelInboundHandler {
             requestDeadline?.cancel()
             requestDeadline = nil
             services.inFlight.add(1)
+            admittedBytes = body.count
+            services.admittedBytes.add(admittedBytes)
             handle(head, context: context)
         }
     }
@@ -310,6 +318,8 @@ final class IngressHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: answer.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: answer.body)))), promise: nil)
         let services = self.services
+        services.admittedBytes.add(-admittedBytes)
+        admittedBytes = 0
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
             services.inFlight.add(-1)
             if !keepAlive { context.close(promise: nil) }

@@ -10,6 +10,8 @@ final class IngressMetrics: Sendable {
     }
 
     private let counts = Mutex(Counts())
+    /// Reads held back because requests in flight were over `pendingBytesMax`.
+    let backpressurePauses = ManagedCounter()
 
     func answered(route: String, status: UInt) {
         counts.withLock { $0.requests["\(route) \(status)", default: 0] += 1 }
@@ -45,6 +47,9 @@ final class IngressMetrics: Sendable {
         metric("sessionlog_rejects_total", "counter", "Payloads rejected, by error code.", rejects.sorted { $0.key < $1.key }.map { ("{code=\"\($0.key)\"}", String($0.value)) })
         metric("sessionlog_requests_in_flight", "gauge", "Requests received and not yet answered.", [("", String(inFlight))])
         metric("sessionlog_connections", "gauge", "Open connections.", [("", String(connections))])
+        metric(
+            "sessionlog_backpressure_pauses_total", "counter", "Connection reads held back while request bytes in flight were over --max-pending-bytes.",
+            [("", String(backpressurePauses.current))])
         return text
     }
 

@@ -46,13 +46,23 @@ public final class IngressServer: Sendable {
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AdmissionHandler(services: services))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(IngressHandler(services: services))
                 }
             }
         let path = services.configuration.socketPath
-        let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
-        chmod(path, 0o660)
+        // Bind beside the final path, set the mode, then rename: the socket appears with mode 0660
+        // already, so no client can connect (nor an operator's chmod race) before it is set.
+        let staging = path + ".binding-\(getpid())"
+        let channel = try await bootstrap.bind(unixDomainSocketPath: staging, cleanupExistingSocketFile: true).get()
+        chmod(staging, 0o660)
+        guard rename(staging, path) == 0 else {
+            let error = errno
+            try? await channel.close()
+            unlink(staging)
+            throw StorageError.syscall("rename", errno: error, path: path)
+        }
         services.logger.info("listening", metadata: ["socket.path": "\(path)", "event_loops": "\(services.configuration.threads)"])
         onListening()
         while !stopped.isSet { try? await Task.sleep(for: .milliseconds(20)) }

@@ -60,7 +60,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 
     /// A failed syscall. ENOSPC and EDQUOT become `.diskFull`.
-    static func syscall(_ name: String, errno: Int32, path: String) -> StorageError {
+    public static func syscall(_ name: String, errno: Int32, path: String) -> StorageError {
         let reason = String(cString: strerror(errno))
         if errno == ENOSPC || errno == EDQUOT {
             return StorageError(

@@ -41,6 +41,9 @@ struct IngressCommand: AsyncParsableCommand {
     @Option(help: "Close connections beyond this many.")
     var maxConnections: Int = 256
 
+    @Option(help: "Stop reading from connections while the bodies of requests in flight exceed this many bytes.")
+    var maxPendingBytes: Int = 64 << 20
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -57,6 +60,7 @@ struct IngressCommand: AsyncParsableCommand {
         guard segmentBytes >= 4096 else { throw ValidationError("--segment-bytes must be at least 4096") }
         guard requestTimeoutMs >= 10 else { throw ValidationError("--request-timeout-ms must be at least 10") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard maxPendingBytes >= 0 else { throw ValidationError("--max-pending-bytes must be ≥ 0") }
     }
 
     func run() async throws {
@@ -65,6 +69,7 @@ struct IngressCommand: AsyncParsableCommand {
         configuration.bodyBytesMax = maxBody
         configuration.requestTimeoutMs = requestTimeoutMs
         configuration.connectionsMax = maxConnections
+        configuration.pendingBytesMax = maxPendingBytes
         configuration.allowedUIDs = Set(allowUid)
         configuration.allowedGIDs = Set(allowGid)
         configuration.writer.fsync = fsync

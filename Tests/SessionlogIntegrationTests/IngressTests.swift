@@ -485,3 +485,37 @@ import Testing
         #expect(envelope["uid"] as? Int == 65534, "the peer's uid is stored with the record")
     }
 }
+
+@Suite struct BackpressureTests {
+    /// With an in-flight limit smaller than one request, no connection reads while a request is
+    /// in flight: concurrent producers are slowed down, never refused, and everything is appended.
+    @Test func overTheInFlightLimitConnectionsPauseAndEverythingStillCompletes() throws {
+        let ingress = try IngressTests.Running(["--max-pending-bytes", "0"])
+        let socket = ingress.socket
+        let failures = Mutex(0)
+        let done = DispatchGroup()
+        for producer in 0..<4 {
+            done.enter()
+            Thread.detachNewThread {
+                defer { done.leave() }
+                guard let client = try? UnixHTTPClient(socketPath: socket) else {
+                    failures.withLock { $0 += 1 }
+                    return
+                }
+                // Bodies over 256 KiB take several read rounds, so reads happen while other requests are in flight.
+                for request in 0..<5 {
+                    let lines = (0..<1500).map { IngressTests.v2.replacingOccurrences(of: "s-2", with: "s-\(producer)-\(request)-\($0)") }
+                    let answer = try? client.call("POST", "/batch", body: lines.joined(separator: "\n") + "\n")
+                    if answer?.status != 200 || answer?.body.contains("\"status\":200") != true { failures.withLock { $0 += 1 } }
+                }
+            }
+        }
+        #expect(done.wait(timeout: .now() + 60) == .success)
+        #expect(failures.withLock { $0 } == 0)
+        let lines = Set(try ingress.client().call("GET", "/metrics").body.split(separator: "\n").map(String.init))
+        #expect(lines.contains(#"sessionlog_appended_records_total{log="main"} 30000"#))
+        let pauses = lines.first { $0.hasPrefix("sessionlog_backpressure_pauses_total ") }
+        #expect(pauses != nil && pauses != "sessionlog_backpressure_pauses_total 0", "\(pauses ?? "no metric")")
+        #expect(ingress.stop().status == 0)
+    }
+}

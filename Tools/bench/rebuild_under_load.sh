@@ -20,15 +20,16 @@ $bin project all --once --data "$work/data" >/dev/null 2>&1   # the live builds 
 $bin ingress --data "$work/data" --fsync always 2>"$work/ingress.log" &
 ingress=$!
 for _ in $(seq 100); do [ -S "$work/data/ingress.sock" ] && break; sleep 0.1; done
-load() { python3 Tools/loadgen.py --socket "$work/data/ingress.sock" --connections 8 --duration "$1" --rate "$rate" --invalid-share 0 --retry-share 0; }
+# Each phase uses its own seed: idempotency keys of the first must not collide with the second's.
+load() { python3 Tools/loadgen.py --socket "$work/data/ingress.sock" --connections 8 --duration "$1" --rate "$rate" --invalid-share 0 --retry-share 0 --seed "$2"; }
 echo "--- ingress alone: $rate requests/s for $seconds s"
-load "$seconds" | tee "$work/alone.txt"
+load "$seconds" 1 | tee "$work/alone.txt"
 echo "--- ingress while the four projections rebuild from offset 0 ($payloads payloads in the log)"
 start=$(date +%s.%N)
 for kind in pages sessions funnels attribution; do
   $bin rebuild "$kind" --data "$work/data" >"$work/rebuild-$kind.log" 2>&1 &
 done
-load "$seconds" | tee "$work/during.txt"
+load "$seconds" 2 | tee "$work/during.txt"
 for pid in $(jobs -p); do [ "$pid" = "$ingress" ] || wait "$pid" || true; done
 echo "four rebuilds took $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
 kill -TERM $ingress; wait $ingress || true
