@@ -30,7 +30,15 @@ struct RebuildCommand: AsyncParsableCommand {
     @Option(help: "Funnel definitions (default: DATA/funnels.json).")
     var funnels: String?
 
+    @Option(help: "CPU niceness of the rebuild (0–19): a rebuild is background work; the ingress and live projectors come first.")
+    var nice: Int32 = 10
+
+    func validate() throws {
+        guard (0...19).contains(nice) else { throw ValidationError("--nice must be 0…19") }
+    }
+
     func run() async throws {
+        Self.lowerPriority(to: nice)
         let interactive = isatty(STDERR_FILENO) == 1
         var lastLine = Date.distantPast
         let outcome = try await ProjectionRebuild.run(
@@ -45,6 +53,17 @@ struct RebuildCommand: AsyncParsableCommand {
             },
             log: { line in printError((interactive ? "\n" : "") + line) })
         if let differences = outcome.differences, !differences.isEmpty { throw ExitCode.failure }
+    }
+}
+
+extension RebuildCommand {
+    /// Linux keeps niceness per thread: lower every existing thread of the process (threads
+    /// created later inherit it from their creator).
+    static func lowerPriority(to nice: Int32) {
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        for thread in threads.compactMap({ id_t($0) }) where setpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread, nice) != 0 {
+            printError("rebuild: could not lower the CPU priority of thread \(thread) (\(String(cString: strerror(errno)))); continuing")
+        }
     }
 }
 
