@@ -288,8 +288,8 @@ final class IngressHandler: ChannelInboundHandler {
         for (index, line) in lines.enumerated() {
             let item = Item(bytes: line, route: nil, key: nil, source: "\(source):\(index + 1)", uid: peerUID)
             Self.process(item, services) { answer in
-                guard let body = results.set(index, answer.withStatus) else { return }
-                loop { $0.answer(IngressAnswer(status: .ok, body: body, contentType: "application/x-ndjson"), head, $1) }
+                guard let answers = results.set(index, answer.withStatus) else { return }
+                loop { $0.answer(IngressAnswer(status: .ok, body: BatchResults.body(answers), contentType: "application/x-ndjson"), head, $1) }
             }
         }
     }
