@@ -16,10 +16,6 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "ingress-bench",
-            dependencies: [.product(name: "Ingress", package: "sessionlog")]
-        ),
-        .executableTarget(
             name: "payload-bench",
             dependencies: [.product(name: "Payloads", package: "sessionlog")]
         ),
