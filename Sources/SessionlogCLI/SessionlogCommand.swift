@@ -10,7 +10,7 @@ public struct SessionlogCommand: AsyncParsableCommand {
             Data lives under --data (default ./data): log/ holds accepted payloads, rejected/ the
             quarantine log. See docs/operations.md.
             """,
-        subcommands: [UpCommand.self, IngressCommand.self, ProjectCommand.self, RebuildCommand.self, RollbackCommand.self, QueryCommand.self, StatusCommand.self, SendCommand.self, ImportCommand.self, ValidateCommand.self, ReplayCommand.self, VerifyCommand.self, InspectCommand.self]
+        subcommands: [UpCommand.self, IngressCommand.self, ProjectCommand.self, RebuildCommand.self, RollbackCommand.self, QueryCommand.self, StatusCommand.self, SendCommand.self, ImportCommand.self, ValidateCommand.self, ReplayCommand.self, VerifyCommand.self, InspectCommand.self, RequeueCommand.self]
     )
 
     public init() {}

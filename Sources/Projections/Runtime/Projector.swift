@@ -24,7 +24,6 @@ public struct ProjectorProgress: Sendable {
     public var nextOffset: LogOffset
     public var recordsApplied: Int
     public var actionsApplied: Int
-    public var sessionsWritten: Int
     /// True when the projector has reached the end of the log (it then waits or stops).
     public var atTail: Bool
 }
@@ -81,7 +80,6 @@ public final class Projector {
 
     /// The next offset the projection will apply (its checkpoint).
     public var nextOffset: LogOffset { store.nextOffset }
-    public var schemaVersion: Int { store.version }
 
     /// Applies records until the end of the log (`once`), until `untilOffset`, until `shouldStop`
     /// returns true (checked between commits and while waiting), or forever.
@@ -99,15 +97,13 @@ public final class Projector {
                 try store.commit(dirty: Array(dirty.values), through: position, projection: projection)
                 progress(
                     ProjectorProgress(
-                        nextOffset: position, recordsApplied: applied.records, actionsApplied: applied.actions,
-                        sessionsWritten: dirty.count, atTail: atTail))
+                        nextOffset: position, recordsApplied: applied.records, actionsApplied: applied.actions, atTail: atTail))
                 dirty.removeAll(keepingCapacity: true)
                 if store.cachedSessions > options.cacheSessionsMax { store.evictCache() }
             } else if atTail {
                 progress(
                     ProjectorProgress(
-                        nextOffset: position, recordsApplied: applied.records, actionsApplied: applied.actions, sessionsWritten: 0,
-                        atTail: true))
+                        nextOffset: position, recordsApplied: applied.records, actionsApplied: applied.actions, atTail: true))
             }
         }
 
