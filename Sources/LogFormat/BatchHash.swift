@@ -23,7 +23,7 @@ public struct BatchHash: Hashable, Sendable, CustomStringConvertible {
         var bytes = [UInt8]()
         bytes.reserveCapacity(Self.size)
         for pair in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = Self.nibble(digits[pair]), let low = Self.nibble(digits[pair + 1]) else { return nil }
+            guard let high = Hex.digitValue(digits[pair]), let low = Hex.digitValue(digits[pair + 1]) else { return nil }
             bytes.append(high << 4 | low)
         }
         self.bytes = bytes
@@ -39,13 +39,4 @@ public struct BatchHash: Hashable, Sendable, CustomStringConvertible {
     public var hex: String { Hex.string(bytes) }
 
     public var description: String { hex }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 }

@@ -22,8 +22,8 @@ public struct LogTail: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(
-            cursor: LogReader(directory: directory).cursor(from: start), directory: directory,
-            pollIntervalMs: pollIntervalMs)
+            cursor: LogReader(directory: directory).cursor(from: start),
+            waiter: TailWaiter(directory: directory, pollIntervalMs: pollIntervalMs))
     }
 
     /// Yields buffered records of the current batch, then reads or waits for the next.
@@ -31,14 +31,11 @@ public struct LogTail: AsyncSequence, Sendable {
         private var cursor: LogCursor
         private var buffered: [LogRecord] = []
         private var index = 0
-        private let directory: String
-        private var watcher: DirectoryWatcher?
-        private let pollIntervalMs: Int32
+        private var waiter: TailWaiter
 
-        init(cursor: LogCursor, directory: String, pollIntervalMs: Int32) {
+        init(cursor: LogCursor, waiter: TailWaiter) {
             self.cursor = cursor
-            self.directory = directory
-            self.pollIntervalMs = pollIntervalMs
+            self.waiter = waiter
         }
 
         public mutating func next() async throws -> LogRecord? {
@@ -53,16 +50,7 @@ public struct LogTail: AsyncSequence, Sendable {
                     index = 0
                     continue
                 }
-                // Watch first, then re-check, so an append between the two is not missed.
-                if watcher == nil, let created = DirectoryWatcher(directory: directory) {
-                    watcher = created
-                    continue
-                }
-                if let watcher {
-                    await watcher.waitForChange(timeoutMs: pollIntervalMs)
-                } else {
-                    try await Task.sleep(for: .milliseconds(Int(pollIntervalMs)))
-                }
+                try await waiter.wait()
             }
         }
     }

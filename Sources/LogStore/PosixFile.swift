@@ -4,7 +4,7 @@ import Foundation
 /// `StorageError` naming the syscall and path.
 ///
 /// Not thread-safe: one owner at a time. Closes the descriptor on deinit.
-final class PosixFile: @unchecked Sendable {  // single owner by construction (the writer thread or one reader)
+public final class PosixFile: @unchecked Sendable {  // single owner by construction (the writer thread or one reader)
     let descriptor: Int32
     let path: String
 
@@ -109,6 +109,20 @@ final class PosixFile: @unchecked Sendable {  // single owner by construction (t
         guard ftruncate(descriptor, off_t(size)) == 0 else {
             throw StorageError.syscall("ftruncate", errno: errno, path: path)
         }
+    }
+
+    /// Replaces the file at `path` in `directory` with `contents` so that readers see the old
+    /// bytes or the new ones, never a mix, and the new ones survive a crash: write a temporary
+    /// file, `fdatasync(2)`, `rename(2)` over the old one, `fsync(2)` the directory.
+    public static func replaceAtomically(_ path: String, in directory: String, with contents: [UInt8]) throws {
+        let temporary = path + ".tmp"
+        do {
+            let file = try openForWriting(temporary, create: true, truncate: true)
+            try file.write(contents, at: 0)
+            try file.sync()
+        }
+        guard rename(temporary, path) == 0 else { throw StorageError.syscall("rename", errno: errno, path: path) }
+        try syncDirectory(directory)
     }
 
     /// `fsync(2)` on a directory, so a created or renamed entry survives a crash.

@@ -80,14 +80,8 @@ struct QueryCommand: AsyncParsableCommand {
         "attribution": "session_id",
     ]
 
-    static func text(_ value: SQLValue) -> String {
-        switch value {
-        case .null: ""
-        case .integer(let number): String(number)
-        case .real(let number): String(number)
-        case .text(let text): text
-        }
-    }
+    /// Table and CSV cells: NULL is an empty cell.
+    static func text(_ value: SQLValue) -> String { value == .null ? "" : value.description }
 
     static func json(_ value: SQLValue) -> String {
         switch value {

@@ -27,7 +27,9 @@ struct StatusCommand: AsyncParsableCommand {
         for kind in ProjectionKind.allCases {
             var row: [(String, String)] = [("projection", JSONText.string(kind.rawValue))]
             let paths = ProjectionPaths(dataDirectory: data.directory, kind: kind)
-            if let build = try paths.current(), let checkpoint = try? Self.checkpoint(paths.database(build)) {
+            if let build = try paths.current(),
+                let checkpoint = try? ProjectionCheckpoint.read(SQLiteDatabase(path: paths.database(build), readOnly: true)).nextOffset
+            {
                 let applied = checkpoint > .zero ? try reader.record(at: LogOffset(checkpoint.rawValue - 1))?.receivedAtMs : nil
                 let lagSeconds = endTime.map { Double($0 - (applied ?? $0)) / 1000 } ?? 0
                 row += [
@@ -55,13 +57,6 @@ struct StatusCommand: AsyncParsableCommand {
             output.write(TextTable.render(header: header, rows: rows.map { $0.map { Self.plain($0.1) } }))
         }
         output.flush()
-    }
-
-    /// The checkpoint of a projection database, read without taking its writer lock.
-    private static func checkpoint(_ path: String) throws -> LogOffset {
-        let rows = try SQLiteDatabase(path: path, readOnly: true).rows("SELECT next_offset FROM _checkpoint").rows
-        guard case .integer(let next)? = rows.first?.first else { throw ValidationError("\(path) has no checkpoint") }
-        return LogOffset(UInt64(next))
     }
 
     private static func plain(_ json: String) -> String {

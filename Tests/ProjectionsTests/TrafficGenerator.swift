@@ -1,11 +1,13 @@
 import Foundation
+import SessionlogTestKit
 
 /// Seeded, realistic mixed traffic for model and determinism tests: V3 sessions sent as
 /// cumulative payloads with the checkpoint logic (re-sent pageviews with growing durations,
 /// lost acknowledgements, exact retries), V2 starts and renewals (late roots, unknown and cyclic
 /// parents), V1 events (duplicates, conversions, scrolls), blanks and click ids.
 struct TrafficGenerator {
-    private var state: UInt64
+    /// The test kit's seeded SplitMix64.
+    private var random: PayloadFactory
     private var time: Int64 = 1_762_000_000_000
     private var sent: [String] = []
     private var clients: [String: Client] = [:]
@@ -26,17 +28,9 @@ struct TrafficGenerator {
         ]}
         """#
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = PayloadFactory(seed: seed) }
 
-    private mutating func random() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    private mutating func int(_ bound: Int) -> Int { Int(random() % UInt64(bound)) }
+    private mutating func int(_ bound: Int) -> Int { random.next(bound) }
     private mutating func pick<T>(_ values: [T]) -> T { values[int(values.count)] }
     private mutating func chance(_ percent: Int) -> Bool { int(100) < percent }
 

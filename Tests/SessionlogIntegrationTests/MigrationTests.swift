@@ -12,9 +12,7 @@ import Testing
     }
 
     static func checkpoint(_ path: String) throws -> Int64 {
-        guard case .integer(let next)? = try SQLiteDatabase(path: path, readOnly: true).rows("SELECT next_offset FROM _checkpoint").rows.first?.first
-        else { throw CancellationError() }
-        return next
+        Int64(try ProjectionCheckpoint.read(SQLiteDatabase(path: path, readOnly: true)).nextOffset.rawValue)
     }
 
     static func waitForSocket(_ path: String) -> Bool {

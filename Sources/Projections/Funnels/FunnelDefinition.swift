@@ -41,6 +41,11 @@ public struct FunnelDefinitions: Equatable, Sendable {
         return FunnelDefinitions(funnels: try parse(Array(data), file: path), digest: Hex.sha256(Array(data)))
     }
 
+    /// The digest `load(path:)` would give, without parsing (to notice an edited file cheaply).
+    public static func digest(path: String) -> String {
+        FileManager.default.contents(atPath: path).map { Hex.sha256(Array($0)) } ?? empty.digest
+    }
+
     static func parse(_ bytes: [UInt8], file: String) throws -> [FunnelDefinition] {
         func fail(_ path: String, _ message: String) -> DefinitionError { DefinitionError(file: file, path: path, message) }
         let root: Any

@@ -36,7 +36,6 @@ final class TableWriter {
     func replace(_ row: [SQLValue]) throws {
         precondition(row.count == columnCount, "a row has \(columnCount) values, got \(row.count)")
         for (parameter, index) in kept.enumerated() { try statement.bind(row[index], at: Int32(parameter + 1)) }
-        while try statement.step() {}
-        statement.reset()
+        try statement.runBound()
     }
 }

@@ -47,8 +47,8 @@ public enum LiveProjection {
             report("\(kind): following the log into \(paths.database(build)) from offset \(projector.nextOffset)")
             let switched = { @Sendable in (try? paths.current()).map { $0 != build } ?? false }
             // funnels.json is read once per build; an edit while following stops the projector too.
-            let builtWith = kind == .funnels ? try FunnelDefinitions.load(path: setup.funnelsPath).digest : nil
-            let edited = { @Sendable in builtWith.map { (try? FunnelDefinitions.load(path: setup.funnelsPath).digest) != $0 } ?? false }
+            let builtWith = projector.definitions["funnels.json"]
+            let edited = { @Sendable in builtWith.map { FunnelDefinitions.digest(path: setup.funnelsPath) != $0 } ?? false }
             var caughtUp = false
             try await projector.run(shouldStop: { shouldStop() || switched() || edited() }) { progress in
                 if progress.atTail && !caughtUp {

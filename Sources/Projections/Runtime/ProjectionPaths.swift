@@ -1,4 +1,5 @@
 import Foundation
+import LogStore
 
 /// The name of one build of a projection: `v2` for its version's first build, `v2-3` for the third
 /// build of version 2 (a rebuild after funnels.json or channels.json changed). Its database is
@@ -27,7 +28,7 @@ public struct BuildName: Hashable, Sendable, CustomStringConvertible {
 
 /// Where a projection's files live (SPEC §5): `DATA/projections/NAME/<build>.db`, with `CURRENT`
 /// naming the live build (`v2`) and `PREVIOUS` the one a rollback returns to. Both files are
-/// replaced atomically (write, fsync, rename, fsync the directory).
+/// replaced atomically (`PosixFile.replaceAtomically`).
 public struct ProjectionPaths: Sendable {
     public let kind: ProjectionKind
     public let directory: String
@@ -66,18 +67,6 @@ public struct ProjectionPaths: Sendable {
     }
 
     private func replace(_ file: String, with build: BuildName) throws {
-        let temporary = file + ".tmp"
-        let bytes = Array("\(build)\n".utf8)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        defer { close(fd) }
-        guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0, rename(temporary, file) == 0 else {
-            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-        }
-        let dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 {
-            fsync(dir)
-            close(dir)
-        }
+        try PosixFile.replaceAtomically(file, in: directory, with: Array("\(build)\n".utf8))
     }
 }

@@ -103,7 +103,7 @@ public enum ProjectionRebuild {
         while true {
             let snapshot = try SQLiteDatabase(path: livePath, readOnly: true)
             try snapshot.execute("BEGIN")  // a WAL read transaction: one consistent snapshot from its first read
-            let liveOffset = try ProjectionStore.readCheckpoint(snapshot).nextOffset
+            let liveOffset = try ProjectionCheckpoint.read(snapshot).nextOffset
             if liveOffset >= building.nextOffset {
                 try await building.advance(to: liveOffset)
                 let differences = try ProjectionDigest.differences(kind, snapshot, building.database)

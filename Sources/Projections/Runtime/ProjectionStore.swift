@@ -30,28 +30,33 @@ final class ProjectionStore: SessionLookup {
     /// existing database must be this projection at `version` (default: whatever it has), built
     /// with the same definitions.
     init(path: String, projection: any Projection, version requested: Int?) throws {
-        let existing = FileManager.default.fileExists(atPath: path)
-            ? try? Self.readCheckpoint(SQLiteDatabase(path: path, readOnly: true)) : nil
-        let version = requested ?? existing?.schemaVersion ?? projection.kind.latestVersion
-        guard projection.kind.versions.contains(version) else {
-            throw ProjectorError(
-                code: .invalidArgument, message: "\(projection.kind) has no version \(version); this build knows \(projection.kind.versions)")
+        let kind = projection.kind
+        func checkKnown(_ version: Int) throws {
+            guard kind.versions.contains(version) else {
+                throw ProjectorError(code: .invalidArgument, message: "\(kind) has no version \(version); this build knows \(kind.versions)")
+            }
         }
-        kind = projection.kind
-        self.version = version
-        lock = try WriterLock.acquire(lockFile: path + ".lock") { holder in
+        if let requested { try checkKnown(requested) }
+        let lock = try WriterLock.acquire(lockFile: path + ".lock") { holder in
             ProjectorError(code: .busy, message: "\(path) is being written by \(holder) (another projector); stop it first")
         }
-        database = try SQLiteDatabase(path: path)
+        let database = try SQLiteDatabase(path: path)
+        let existing = try database.columns(of: "_checkpoint").isEmpty ? nil : try ProjectionCheckpoint.read(database)
+        let version = requested ?? existing?.schemaVersion ?? kind.latestVersion
+        try checkKnown(version)
+        self.kind = kind
+        self.version = version
+        self.lock = lock
+        self.database = database
         tables = TableSet(database: database)
-        nextOffset = .zero
-        var definitions = projection.definitions
-        definitions["schema v\(version)"] = Hex.sha256(Array(projection.kind.ddl(version: version).utf8))
-        definitions["fold state format"] = String(SessionStateCodec.formatVersion)
+        nextOffset = existing?.nextOffset ?? .zero
 
-        if try database.columns(of: "_checkpoint").isEmpty {
+        var definitions = projection.definitions
+        definitions["schema v\(version)"] = Hex.sha256(Array(kind.ddl(version: version).utf8))
+        definitions["fold state format"] = String(SessionStateCodec.formatVersion)
+        guard let checkpoint = existing else {
             try database.transaction {
-                try database.execute(projection.kind.ddl(version: version))
+                try database.execute(kind.ddl(version: version))
                 try database.execute(Self.internalDDL)
                 try database.statement("INSERT INTO _checkpoint VALUES (?, ?, 0, ?)").run([
                     .text(kind.rawValue), .integer(Int64(version)), .integer(Self.nowMs()),
@@ -63,36 +68,16 @@ final class ProjectionStore: SessionLookup {
             }
             return
         }
-        let checkpoint = try Self.readCheckpoint(database)
         guard checkpoint.projection == kind.rawValue, checkpoint.schemaVersion == version else {
             throw ProjectorError(
                 code: .wrongDatabase,
                 message: "\(path) holds \(checkpoint.projection) v\(checkpoint.schemaVersion), not \(kind) v\(version)")
         }
         let stored = Dictionary(
-            uniqueKeysWithValues: try database.rows("SELECT name, digest FROM _definitions").rows.map {
-                (Self.text($0[0]), Self.text($0[1]))
-            })
+            uniqueKeysWithValues: try database.rows("SELECT name, digest FROM _definitions").rows.map { ("\($0[0])", "\($0[1])") })
         for (name, digest) in definitions.sorted(by: { $0.key < $1.key }) where stored[name] != digest {
             throw ProjectorError.definitionChanged(kind, database: path, what: name)
         }
-        nextOffset = checkpoint.nextOffset
-    }
-
-    /// What `_checkpoint` says; readable from a read-only connection too.
-    struct Checkpoint {
-        var projection: String
-        var schemaVersion: Int
-        var nextOffset: LogOffset
-        var updatedAtMs: Int64
-    }
-
-    static func readCheckpoint(_ database: SQLiteDatabase) throws -> Checkpoint {
-        let rows = try database.rows("SELECT projection, schema_version, next_offset, updated_at FROM _checkpoint").rows
-        guard rows.count == 1, case .integer(let version) = rows[0][1], case .integer(let next) = rows[0][2],
-            case .integer(let updated) = rows[0][3]
-        else { throw ProjectorError(code: .wrongDatabase, message: "\(database.path) has no valid _checkpoint row") }
-        return Checkpoint(projection: text(rows[0][0]), schemaVersion: Int(version), nextOffset: LogOffset(UInt64(next)), updatedAtMs: updated)
     }
 
     // MARK: Folds
@@ -116,9 +101,7 @@ final class ProjectionStore: SessionLookup {
     }
 
     func renewals(of sessionID: String) throws -> [String] {
-        try database.rows("SELECT session_id FROM _session_state WHERE renewed_from = ?", [.text(sessionID)]).rows.map {
-            Self.text($0[0])
-        }
+        try database.rows("SELECT session_id FROM _session_state WHERE renewed_from = ?", [.text(sessionID)]).rows.map { "\($0[0])" }
     }
 
     var cachedSessions: Int { cache.count }
@@ -134,8 +117,7 @@ final class ProjectionStore: SessionLookup {
                 try save.bind(.text(session.sessionID), at: 1)
                 try save.bind(.optional(session.renewedFrom), at: 2)
                 try save.bind(blob: SessionStateCodec.encode(session), at: 3)
-                while try save.step() {}
-                save.reset()
+                try save.runBound()
             }
             try projection.write(sorted, tables: tables, lookup: self)
             try database.statement("UPDATE _checkpoint SET next_offset = ?, updated_at = ?").run([
@@ -156,9 +138,21 @@ final class ProjectionStore: SessionLookup {
     func evictCache() { cache.removeAll(keepingCapacity: true) }
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
 
-    private static func text(_ value: SQLValue) -> String {
-        if case .text(let text) = value { return text }
-        return ""
+/// A projection database's `_checkpoint` row: which projection and schema version it holds and
+/// the next offset it will apply. Readable from a read-only connection, without the writer lock.
+public struct ProjectionCheckpoint: Sendable {
+    public var projection: String
+    public var schemaVersion: Int
+    public var nextOffset: LogOffset
+    public var updatedAtMs: Int64
+
+    public static func read(_ database: SQLiteDatabase) throws -> ProjectionCheckpoint {
+        let rows = try database.rows("SELECT projection, schema_version, next_offset, updated_at FROM _checkpoint").rows
+        guard rows.count == 1, case .text(let projection) = rows[0][0], case .integer(let version) = rows[0][1],
+            case .integer(let next) = rows[0][2], case .integer(let updated) = rows[0][3]
+        else { throw ProjectorError(code: .wrongDatabase, message: "\(database.path) has no valid _checkpoint row") }
+        return ProjectionCheckpoint(projection: projection, schemaVersion: Int(version), nextOffset: LogOffset(UInt64(next)), updatedAtMs: updated)
     }
 }

@@ -63,6 +63,9 @@ public final class Projector {
         store = try ProjectionStore(path: databasePath, projection: projection, version: version)
     }
 
+    /// The definitions this projector was built with (name → digest, e.g. "funnels.json").
+    public var definitions: [String: String] { projection.definitions }
+
     /// The projection's database (for digests and tests); the projector's own connection.
     public var database: SQLiteDatabase { store.database }
 
@@ -87,23 +90,23 @@ public final class Projector {
         shouldStop: @escaping @Sendable () -> Bool = { false }, progress: (ProjectorProgress) -> Void = { _ in }
     ) async throws {
         var cursor = LogReader(directory: logDirectory).cursor(from: store.nextOffset)
-        var watcher: DirectoryWatcher?
+        var waiter = TailWaiter(directory: logDirectory, pollIntervalMs: options.pollIntervalMs)
         var dirty: [String: SessionState] = [:]
         var applied = (records: 0, actions: 0)
         var position = store.nextOffset
 
+        /// Commits what was folded since the last commit; reports after a commit and at the tail.
         func commit(atTail: Bool) throws {
-            if position != store.nextOffset {
+            let advanced = position != store.nextOffset
+            if advanced {
                 try store.commit(dirty: Array(dirty.values), through: position, projection: projection)
+                dirty.removeAll(keepingCapacity: true)
+                if store.cachedSessions > options.cacheSessionsMax { store.evictCache() }
+            }
+            if advanced || atTail {
                 progress(
                     ProjectorProgress(
                         nextOffset: position, recordsApplied: applied.records, actionsApplied: applied.actions, atTail: atTail))
-                dirty.removeAll(keepingCapacity: true)
-                if store.cachedSessions > options.cacheSessionsMax { store.evictCache() }
-            } else if atTail {
-                progress(
-                    ProjectorProgress(
-                        nextOffset: position, recordsApplied: applied.records, actionsApplied: applied.actions, atTail: true))
             }
         }
 
@@ -155,16 +158,7 @@ public final class Projector {
             if shouldStop() { return }
             guard atTail else { continue }
             if options.once || options.untilOffset.map({ position >= $0 }) == true { return }
-            // Watch first, then re-check, so an append between the two is not missed.
-            if watcher == nil, let created = DirectoryWatcher(directory: logDirectory) {
-                watcher = created
-                continue
-            }
-            if let watcher {
-                await watcher.waitForChange(timeoutMs: options.pollIntervalMs)
-            } else {
-                try await Task.sleep(for: .milliseconds(Int(options.pollIntervalMs)))
-            }
+            try await waiter.wait()
         }
     }
 

@@ -53,6 +53,11 @@ public final class SQLiteStatement {
     /// Binds `values` and runs the statement to completion.
     public func run(_ values: [SQLValue] = []) throws(SQLiteError) {
         try bind(values)
+        try runBound()
+    }
+
+    /// Runs the statement with the values already bound, then resets it for the next use.
+    public func runBound() throws(SQLiteError) {
         while try step() {}
         reset()
     }
