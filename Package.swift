@@ -41,7 +41,9 @@ let package = Package(
             ]
         ),
         .target(name: "LogStore", dependencies: ["LogFormat"]),
-        .target(name: "Payloads"),
+        // simdjson (Debian's libsimdjson-dev) behind a C API: the payload parser's fast path.
+        .target(name: "CSimdJSON", linkerSettings: [.linkedLibrary("simdjson")]),
+        .target(name: "Payloads", dependencies: ["CSimdJSON"]),
         .target(
             name: "Ingress",
             dependencies: [
@@ -83,5 +85,6 @@ let package = Package(
             dependencies: ["LogStore", "Projections", "SessionlogTestKit"]
         ),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A parsed JSON text: a flat, pre-order array of nodes that point into the input bytes.
-/// An object's children alternate key, value; `next` skips a whole subtree.
+/// A parsed JSON text: a flat, pre-order array of nodes whose strings point into `bytes` (the
+/// input, or simdjson's unescaped strings). An object's children alternate key, value; `next`
+/// skips a whole subtree.
 ///
 /// Produced by `JSONParser`, which guarantees I-JSON (RFC 7493): valid UTF-8, no duplicate member
 /// names, no lone surrogates, finite numbers. Not thread-safe to mutate; immutable once parsed.
@@ -26,19 +27,26 @@ public struct JSONDocument: Sendable {
         var kind: Kind
         /// bool: its value; string: whether it holds escapes.
         var flag: Bool
-        /// string: first byte after the opening quote; number: first byte of the literal.
+        /// string: its first byte in `bytes`.
         var start: Int32
-        /// string: raw (escaped) byte length between the quotes.
+        /// string: its byte length in `bytes` (escaped when `flag`).
         var length: Int32
         /// array: elements; object: members.
         var count: Int32
         /// Index of the first node after this subtree.
         var next: Int32
+        /// number: its value; unescaped string: its first 8 bytes (`prefix`) as a bit pattern.
         var number: Double
     }
 
+    /// The text string nodes point into.
     let bytes: [UInt8]
     var nodes: [Node] = []
+
+    init(bytes: [UInt8], nodes: [Node] = []) {
+        self.bytes = bytes
+        self.nodes = nodes
+    }
 
     /// The root node.
     var root: Int { 0 }
@@ -48,40 +56,24 @@ public struct JSONDocument: Sendable {
     func bool(_ node: Int) -> Bool { nodes[node].flag }
     func count(_ node: Int) -> Int { Int(nodes[node].count) }
 
-    /// One member of an object, keyed for fast comparison: its name's byte length and first
-    /// (up to) 8 bytes, then the full name only when both match.
-    struct MemberKey {
-        var length: Int32
-        var prefix: UInt64
-        var nameStart: Int32
-        var value: Int32
-    }
-
-    /// The members of an object as `MemberKey`s (escaped names are decoded into `decodedNames`).
-    func memberKeys(_ object: Int) -> (keys: [MemberKey], decodedNames: [UInt8]) {
-        bytes.withUnsafeBufferPointer { memberKeys(object, base: $0) }
-    }
-
-    private func memberKeys(_ object: Int, base: UnsafeBufferPointer<UInt8>) -> (keys: [MemberKey], decodedNames: [UInt8]) {
-        var keys = [MemberKey]()
-        keys.reserveCapacity(count(object))
-        var decoded = [UInt8]()
-        do {
+    /// The value node of `object`'s member named by the `length` bytes at `name` (whose `prefix`
+    /// is given), nil when absent. Names compare by length and first 8 bytes (kept in each
+    /// unescaped name node's `number`), then in full only past 8 bytes.
+    func member(of object: Int, name: UnsafePointer<UInt8>, length: Int, prefix: UInt64) -> Int? {
+        bytes.withUnsafeBufferPointer { base in
             var key = object + 1
             for _ in 0..<nodes[object].count {
-                let node = nodes[key]
-                let value = nodes[key].next
-                if node.flag {
-                    let name = JSONParser.unescape(bytes[Int(node.start)..<Int(node.start + node.length)])
-                    keys.append(MemberKey(length: Int32(name.count), prefix: Self.prefix(name), nameStart: -1 - Int32(decoded.count), value: value))
-                    decoded += name
-                } else {
-                    keys.append(MemberKey(length: node.length, prefix: Self.prefix(base.baseAddress! + Int(node.start), Int(node.length)), nameStart: node.start, value: value))
-                }
-                key = Int(nodes[Int(value)].next)
+                let n = nodes[key]
+                let same =
+                    n.flag
+                    ? stringBytes(key).elementsEqual(UnsafeBufferPointer(start: name, count: length))
+                    : Int(n.length) == length && n.number.bitPattern == prefix
+                        && (length <= 8 || memcmp(base.baseAddress! + Int(n.start), name, length) == 0)
+                if same { return key + 1 }
+                key = Int(nodes[key + 1].next)
             }
+            return nil
         }
-        return (keys, decoded)
     }
 
     /// The first `min(8, length)` bytes as a little-endian word (zero-padded).
@@ -91,8 +83,6 @@ public struct JSONDocument: Sendable {
         for i in 0..<length { word |= UInt64(p[i]) << (8 * UInt64(i)) }
         return word
     }
-
-    static func prefix(_ name: [UInt8]) -> UInt64 { name.withUnsafeBufferPointer { prefix($0.baseAddress!, $0.count) } }
 
     /// The decoded value of a string node.
     func string(_ node: Int) -> String {
@@ -119,5 +109,24 @@ public struct JSONDocument: Sendable {
         let n = nodes[node]
         let range = Int(n.start)..<Int(n.start + n.length)
         return n.flag ? ArraySlice(JSONParser.unescape(bytes[range])) : bytes[range]
+    }
+}
+
+extension JSONDocument: Equatable {
+    /// The same JSON value: node for node the same kinds, member order, decoded strings and
+    /// numbers (bit for bit), whichever parser produced each.
+    public static func == (a: JSONDocument, b: JSONDocument) -> Bool {
+        guard a.nodes.count == b.nodes.count else { return false }
+        for i in a.nodes.indices {
+            let (x, y) = (a.nodes[i], b.nodes[i])
+            guard x.kind == y.kind, x.count == y.count, x.next == y.next else { return false }
+            switch x.kind {
+            case .bool: guard x.flag == y.flag else { return false }
+            case .number: guard x.number.bitPattern == y.number.bitPattern else { return false }
+            case .string: guard a.stringBytes(i) == b.stringBytes(i) else { return false }
+            case .null, .array, .object: break
+            }
+        }
+        return true
     }
 }

@@ -4,11 +4,19 @@ import Foundation
 /// lone surrogate escapes, numbers finite as doubles, nesting at most `depthMax` (the top level
 /// counting as 1). Errors carry the SPEC §1.4 code and the path of the offending value.
 ///
-/// Stateless; safe from any thread. See docs/decisions/0002-payload-parser.md for why not simdjson.
+/// Texts simdjson accepts take its fast path (`SimdJSONTape`); everything else, and so every
+/// error, comes from the reference parser below. Stateless; safe from any thread. See
+/// docs/decisions/0002-payload-parser.md and 0005-simdjson-fast-path.md.
 public enum JSONParser {
     public static let depthMaxDefault = 32
 
     public static func parse(_ bytes: [UInt8], depthMax: Int = depthMaxDefault) throws(PayloadError) -> JSONDocument {
+        if let document = SimdJSONTape.document(bytes, depthMax: depthMax) { return document }
+        return try parseReference(bytes, depthMax: depthMax)
+    }
+
+    /// The reference parser alone: one pass in Swift with exact verdicts and paths.
+    static func parseReference(_ bytes: [UInt8], depthMax: Int = depthMaxDefault) throws(PayloadError) -> JSONDocument {
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
             throw PayloadError(.invalidJSON, "a byte-order mark is not allowed (RFC 7493)")
         }
@@ -120,7 +128,7 @@ public enum JSONParser {
                     do {
                         try value(b, &p, depth: depth + 1, into: &nodes)
                     } catch var failure {
-                        failure.path.append(.key(Self.key(nodes, keyNode, b)))
+                        failure.path.append(.key(JSONParser.key(nodes, keyNode, b)))
                         throw failure
                     }
                     members += 1
@@ -138,7 +146,7 @@ public enum JSONParser {
             }
             nodes[index].count = members
             nodes[index].next = Int32(nodes.count)
-            if members > 1, let duplicate = Self.duplicateKey(nodes, object: index, b) {
+            if members > 1, let duplicate = JSONParser.duplicateKey(nodes, object: index, b) {
                 throw Failure(code: .invalidJSON, message: "duplicate member name \"\(duplicate)\" (RFC 7493 forbids them)")
             }
         }
@@ -226,7 +234,8 @@ public enum JSONParser {
                     i += 1
                 }
             }
-            nodes.append(.init(kind: .string, flag: escaped, start: Int32(start), length: Int32(i - start), count: 0, next: Int32(nodes.count + 1), number: 0))
+            let prefix = JSONDocument.prefix(b.baseAddress! + start, i - start)
+            nodes.append(.init(kind: .string, flag: escaped, start: Int32(start), length: Int32(i - start), count: 0, next: Int32(nodes.count + 1), number: Double(bitPattern: prefix)))
             p = i + 1
         }
 
@@ -266,7 +275,8 @@ public enum JSONParser {
             var value: Double
             if simple && digits <= 15 {
                 value = Double(mantissa)
-                if b[start] == UInt8(ascii: "-") { value = -value }
+                // "-0" is 0, as in simdjson's tape (SimdJSONTape), so both paths decode alike.
+                if b[start] == UInt8(ascii: "-") && mantissa != 0 { value = -value }
             } else {
                 value = Self.strtod(b, start, i)
                 guard value.isFinite else {
@@ -300,48 +310,50 @@ public enum JSONParser {
             return value
         }
 
-        static func key(_ nodes: [JSONDocument.Node], _ node: Int, _ b: UnsafeBufferPointer<UInt8>) -> String {
-            let n = nodes[node]
-            let raw = Array(UnsafeBufferPointer(rebasing: b[Int(n.start)..<Int(n.start + n.length)]))
-            return String(decoding: n.flag ? JSONParser.unescape(raw[...]) : raw, as: UTF8.self)
-        }
+    }
 
-        /// The first member name that occurs twice in the object (compared after unescaping).
-        /// A 64-bit mask of hashed (length, first 8 bytes) lets nearly every name pass in O(1);
-        /// only a name whose bit is already set is compared, pairwise, with the names before it.
-        static func duplicateKey(_ nodes: [JSONDocument.Node], object: Int, _ b: UnsafeBufferPointer<UInt8>) -> String? {
-            var seen: UInt64 = 0
-            var i = object + 1
-            for n in 0..<Int(nodes[object].count) {
-                let a = nodes[i]
-                let word = JSONDocument.prefix(b.baseAddress! + Int(a.start), Int(a.length))
-                let bit: UInt64 = a.flag ? 1 : 1 << (((word &+ UInt64(a.length)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
-                if seen & bit != 0 || a.flag, n > 0, let duplicate = earlierName(equalTo: i, among: n, nodes, object, b) {
-                    return duplicate
-                }
-                seen |= bit
-                i = Int(nodes[Int(a.next)].next)
-            }
-            return nil
-        }
+    /// A member name node's decoded text.
+    static func key(_ nodes: [JSONDocument.Node], _ node: Int, _ b: UnsafeBufferPointer<UInt8>) -> String {
+        let n = nodes[node]
+        let raw = Array(UnsafeBufferPointer(rebasing: b[Int(n.start)..<Int(n.start + n.length)]))
+        return String(decoding: n.flag ? JSONParser.unescape(raw[...]) : raw, as: UTF8.self)
+    }
 
-        /// Compares member name node `i` with the first `n` names of `object`.
-        private static func earlierName(
-            equalTo i: Int, among n: Int, _ nodes: [JSONDocument.Node], _ object: Int, _ b: UnsafeBufferPointer<UInt8>
-        ) -> String? {
+    /// The first member name that occurs twice in the object (compared after unescaping).
+    /// A 64-bit mask of hashed (length, first 8 bytes) lets nearly every name pass in O(1);
+    /// only a name whose bit is already set is compared, pairwise, with the names before it.
+    static func duplicateKey(_ nodes: [JSONDocument.Node], object: Int, _ b: UnsafeBufferPointer<UInt8>) -> String? {
+        var seen: UInt64 = 0
+        var i = object + 1
+        for n in 0..<Int(nodes[object].count) {
             let a = nodes[i]
-            var j = object + 1
-            for _ in 0..<n {
-                let c = nodes[j]
-                if a.flag || c.flag {
-                    if key(nodes, i, b) == key(nodes, j, b) { return key(nodes, i, b) }
-                } else if a.length == c.length && memcmp(b.baseAddress! + Int(a.start), b.baseAddress! + Int(c.start), Int(a.length)) == 0 {
-                    return key(nodes, i, b)
-                }
-                j = Int(nodes[Int(c.next)].next)
+            let word = a.number.bitPattern
+            let bit: UInt64 = a.flag ? 1 : 1 << (((word &+ UInt64(a.length)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+            if seen & bit != 0 || a.flag, n > 0, let duplicate = earlierName(equalTo: i, among: n, nodes, object, b) {
+                return duplicate
             }
-            return nil
+            seen |= bit
+            i = Int(nodes[Int(a.next)].next)
         }
+        return nil
+    }
+
+    /// Compares member name node `i` with the first `n` names of `object`.
+    private static func earlierName(
+        equalTo i: Int, among n: Int, _ nodes: [JSONDocument.Node], _ object: Int, _ b: UnsafeBufferPointer<UInt8>
+    ) -> String? {
+        let a = nodes[i]
+        var j = object + 1
+        for _ in 0..<n {
+            let c = nodes[j]
+            if a.flag || c.flag {
+                if key(nodes, i, b) == key(nodes, j, b) { return key(nodes, i, b) }
+            } else if a.length == c.length && memcmp(b.baseAddress! + Int(a.start), b.baseAddress! + Int(c.start), Int(a.length)) == 0 {
+                return key(nodes, i, b)
+            }
+            j = Int(nodes[Int(c.next)].next)
+        }
+        return nil
     }
 
     /// Decodes the escapes of a string's raw bytes (already validated by the parser).

@@ -8,8 +8,6 @@ struct ObjectReader {
 
     let document: JSONDocument
     let object: Int
-    private let keys: [JSONDocument.MemberKey]
-    private let decodedNames: [UInt8]
     /// The object's path: `parentPath` followed by `index` when it is an array element.
     private let parentPath: [PathComponent]
     private let index: Int?
@@ -22,7 +20,6 @@ struct ObjectReader {
         guard document.kind(node) == .object else {
             throw PayloadError(.wrongType, path: PathComponent.render(index.map { parentPath + [.index($0)] } ?? parentPath), "expected an object, found \(document.kind(node).name)")
         }
-        (keys, decodedNames) = document.memberKeys(node)
     }
 
     var path: [PathComponent] { index.map { parentPath + [.index($0)] } ?? parentPath }
@@ -35,18 +32,10 @@ struct ObjectReader {
 
     /// The member's node, nil when absent or null.
     func node(_ key: StaticString) -> Int? {
-        let length = Int32(key.utf8CodeUnitCount)
-        let prefix = JSONDocument.prefix(key.utf8Start, Int(length))
-        for member in keys where member.length == length && member.prefix == prefix {
-            if length > 8 {
-                let same = member.nameStart >= 0
-                    ? document.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(member.nameStart), key.utf8Start, Int(length)) == 0 }
-                    : decodedNames.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(-1 - member.nameStart), key.utf8Start, Int(length)) == 0 }
-                guard same else { continue }
-            }
-            return document.kind(Int(member.value)) == .null ? nil : Int(member.value)
-        }
-        return nil
+        let length = key.utf8CodeUnitCount
+        let member = document.member(of: object, name: key.utf8Start, length: length, prefix: JSONDocument.prefix(key.utf8Start, length))
+        guard let member, document.kind(member) != .null else { return nil }
+        return member
     }
 
     func required(_ key: StaticString) throws(PayloadError) -> Int {

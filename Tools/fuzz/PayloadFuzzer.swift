@@ -1,11 +1,15 @@
 // libFuzzer entry point for the payload validator: every input, under every route, must get a
-// verdict (a payload or a PayloadError) — never a crash, hang or sanitizer report.
+// verdict (a payload or a PayloadError) — never a crash, hang or sanitizer report — and where
+// simdjson's fast path accepts, the reference parser must accept the same value.
 // Built and run by Tools/fuzz/run.sh.
 // Compiled into the Payloads module by run.sh (no import needed).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPayload(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let bytes = count == 0 ? [] : Array(UnsafeRawBufferPointer(start: start, count: count))
+    if let fast = SimdJSONTape.document(bytes, depthMax: JSONParser.depthMaxDefault) {
+        precondition((try? JSONParser.parseReference(bytes)) == fast, "the fast path and the reference parser disagree")
+    }
     for route in [nil] + PayloadVersion.allCases.map(Optional.some) {
         do {
             let payload = try PayloadValidator.validate(bytes, route: route)
