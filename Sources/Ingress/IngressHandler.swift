@@ -54,13 +54,26 @@ final class IngressServices: Sendable {
 
 /// One HTTP/1.1 connection: collects a request (at most `bodyBytesMax` bytes held; beyond that the
 /// body is streamed through SHA-256 and its first 64 KiB kept for the quarantine), validates it,
-/// appends it, and answers once the record is durable. `HTTPServerPipelineHandler` (before it in
-/// the pipeline) holds pipelined requests back until each answer is written, so answers keep order.
+/// appends it, and answers once the record is durable. Pipelined requests are processed as they
+/// arrive (their appends share group commits) and answered strictly in request order; reads
+/// continue while answers are owed, up to `answersOwedMax`, so a producer's next request never
+/// waits for an `epoll` re-arm.
 ///
 /// Not thread-safe: used on its channel's event loop only.
-final class IngressHandler: ChannelInboundHandler {
+final class IngressHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = Never
     typealias OutboundOut = HTTPServerResponsePart
+
+    /// Requests read and not yet answered on one connection before its reads pause.
+    static let answersOwedMax = 256
+
+    /// A request read in full, waiting for its answer (or for earlier answers to be written).
+    private struct Owed {
+        var head: HTTPRequestHead
+        var admittedBytes: Int
+        var answer: IngressAnswer?
+    }
 
     private let services: IngressServices
     private var peerUID: UInt32 = UInt32.max
@@ -71,8 +84,14 @@ final class IngressHandler: ChannelInboundHandler {
     private var bodyLimit = 0
     private var requestDeadline: Scheduled<Void>?
     private var counted = false
-    /// Body bytes of this connection's request in flight, counted in `services.admittedBytes`.
-    private var admittedBytes = 0
+    /// Answers owed, oldest first; `owedBase` is the sequence number of `owed.first`.
+    private var owed = CircularBuffer<Owed>()
+    private var owedBase = 0
+    /// A request asked to close the connection: later requests are not read.
+    private var closingAfterOwed = false
+    /// The answer that closes the connection was written.
+    private var answeredLast = false
+    private var readPending = false
 
     init(services: IngressServices) {
         self.services = services
@@ -121,6 +140,7 @@ final class IngressHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closingAfterOwed else { return }
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             head = requestHead
@@ -128,6 +148,7 @@ final class IngressHandler: ChannelInboundHandler {
             body.removeAll(keepingCapacity: true)
             bodyLength = 0
             oversizedHasher = nil
+            if requestDeadline == nil { armRequestDeadline(context) }
         case .body(var buffer):
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
             bodyLength += bytes.count
@@ -151,13 +172,23 @@ final class IngressHandler: ChannelInboundHandler {
             requestDeadline?.cancel()
             requestDeadline = nil
             services.inFlight.add(1)
-            admittedBytes = body.count
-            services.admittedBytes.add(admittedBytes)
-            handle(head, context: context)
+            services.admittedBytes.add(body.count)
+            owed.append(Owed(head: head, admittedBytes: body.count, answer: nil))
+            if !head.isKeepAlive { closingAfterOwed = true }
+            handle(head, sequence: owedBase + owed.count - 1, context: context)
         }
     }
 
-    private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    /// Holds reads while `answersOwedMax` answers are owed (a producer pipelining without reading).
+    func read(context: ChannelHandlerContext) {
+        if owed.count >= Self.answersOwedMax {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func handle(_ head: HTTPRequestHead, sequence: Int, context: ChannelHandlerContext) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         let route: PayloadVersion?
         switch path {
@@ -166,22 +197,23 @@ final class IngressHandler: ChannelInboundHandler {
         case "/v1/events": route = .v1
         case "/batch": route = nil
         case "/health":
-            guard head.method == .GET else { return answer(.methodNotAllowed(head.method, path, allow: "GET"), head, context) }
-            return answer(.health, head, context)
+            guard head.method == .GET else { return complete(sequence, .methodNotAllowed(head.method, path, allow: "GET"), context) }
+            return complete(sequence, .health, context)
         case "/metrics":
-            guard head.method == .GET else { return answer(.methodNotAllowed(head.method, path, allow: "GET"), head, context) }
+            guard head.method == .GET else { return complete(sequence, .methodNotAllowed(head.method, path, allow: "GET"), context) }
             let text = services.metrics.render(
                 log: services.log, quarantine: services.quarantine, inFlight: services.inFlight.current - 1,
                 connections: services.connections.current)
-            return answer(IngressAnswer(status: .ok, body: text, contentType: "text/plain; version=0.0.4"), head, context)
+            return complete(sequence, IngressAnswer(status: .ok, body: text, contentType: "text/plain; version=0.0.4"), context)
         default:
-            return answer(.notFound(head.uri), head, context)
+            return complete(sequence, .notFound(head.uri), context)
         }
-        guard head.method == .POST else { return answer(.methodNotAllowed(head.method, path, allow: "POST"), head, context) }
+        guard head.method == .POST else { return complete(sequence, .methodNotAllowed(head.method, path, allow: "POST"), context) }
         guard !services.draining.isSet else {
-            return answer(.unavailable(StorageError(.closed, "the ingress is shutting down; retry on a new connection")), head, context)
+            return complete(sequence, .unavailable(StorageError(.closed, "the ingress is shutting down; retry on a new connection")), context)
         }
         let loop = onThisLoop(context)
+        let answer: @Sendable (IngressAnswer) -> Void = { answer in loop { $0.complete(sequence, answer, $1) } }
         let source = "ingress:\(path)"
         let key = head.headers.first(name: "Idempotency-Key")
         if let hasher = oversizedHasher {
@@ -190,11 +222,11 @@ final class IngressHandler: ChannelInboundHandler {
             let record = QuarantineRecord.oversized(
                 prefix: body, length: bodyLength, sha256: Hex.string(hasher.finalize()),
                 rejection: error, source: source, producerUID: peerUID, idempotencyKey: key)
-            return Self.quarantine(record, error, services) { answer in loop { $0.answer(answer, head, $1) } }
+            return Self.quarantine(record, error, services, done: answer)
         }
-        guard let route else { return batch(head, source: source, loop) }
+        guard let route else { return batch(source: source, answer) }
         let item = Item(bytes: body, route: route, key: key, source: source, uid: peerUID)
-        Self.process(item, services) { answer in loop { $0.answer(answer, head, $1) } }
+        Self.process(item, services, done: answer)
     }
 
     /// One payload to validate and append.
@@ -278,18 +310,18 @@ final class IngressHandler: ChannelInboundHandler {
     /// `/batch`: every NDJSON line is processed like a single request; the answer is NDJSON, one
     /// line per input line in order (the single answer with its `"status"`), sent once every line
     /// is durable or rejected. A final empty line (after the last newline) is not a payload.
-    private func batch(_ head: HTTPRequestHead, source: String, _ loop: @escaping @Sendable (@escaping @Sendable (IngressHandler, ChannelHandlerContext) -> Void) -> Void) {
+    private func batch(source: String, _ answer: @escaping @Sendable (IngressAnswer) -> Void) {
         var lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard !lines.isEmpty else {
-            return loop { $0.answer(IngressAnswer(status: .ok, body: "", contentType: "application/x-ndjson"), head, $1) }
+            return answer(IngressAnswer(status: .ok, body: "", contentType: "application/x-ndjson"))
         }
         let results = BatchResults(count: lines.count)
         for (index, line) in lines.enumerated() {
             let item = Item(bytes: line, route: nil, key: nil, source: "\(source):\(index + 1)", uid: peerUID)
-            Self.process(item, services) { answer in
-                guard let answers = results.set(index, answer.withStatus) else { return }
-                loop { $0.answer(IngressAnswer(status: .ok, body: BatchResults.body(answers), contentType: "application/x-ndjson"), head, $1) }
+            Self.process(item, services) { lineAnswer in
+                guard let answers = results.set(index, lineAnswer.withStatus) else { return }
+                answer(IngressAnswer(status: .ok, body: BatchResults.body(answers), contentType: "application/x-ndjson"))
             }
         }
     }
@@ -304,7 +336,39 @@ final class IngressHandler: ChannelInboundHandler {
         return { body in eventLoop.execute { body(bound.value.0, bound.value.1) } }
     }
 
-    private func answer(_ answer: IngressAnswer, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+    /// Records request `sequence`'s answer, then writes every answer now due, in request order.
+    /// After an answer that closes the connection, later answers are only accounted for.
+    private func complete(_ sequence: Int, _ answer: IngressAnswer, _ context: ChannelHandlerContext) {
+        let index = owed.index(owed.startIndex, offsetBy: sequence - owedBase)
+        assert(sequence >= owedBase && sequence - owedBase < owed.count && owed[index].answer == nil, "an answer for a request not owed")
+        owed[index].answer = answer
+        var wrote = false
+        while let first = owed.first, let due = first.answer {
+            owed.removeFirst()
+            owedBase += 1
+            services.admittedBytes.add(-first.admittedBytes)
+            guard !answeredLast else {
+                services.inFlight.add(-1)
+                continue
+            }
+            answeredLast = !write(due, to: first.head, context)
+            wrote = true
+        }
+        guard wrote else { return }
+        context.flush()
+        if answeredLast {
+            context.close(promise: nil)
+        } else if owed.isEmpty && head == nil {
+            armRequestDeadline(context)
+        }
+        if readPending && owed.count < Self.answersOwedMax {
+            readPending = false
+            context.read()
+        }
+    }
+
+    /// Writes one answer (not flushed); false when the connection closes after it.
+    private func write(_ answer: IngressAnswer, to head: HTTPRequestHead, _ context: ChannelHandlerContext) -> Bool {
         let route = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         services.metrics.answered(
             route: ["/v3/session", "/v2/session", "/v1/events", "/batch", "/health", "/metrics"].contains(route) ? route : "other",
@@ -318,12 +382,7 @@ final class IngressHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: answer.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: answer.body)))), promise: nil)
         let services = self.services
-        services.admittedBytes.add(-admittedBytes)
-        admittedBytes = 0
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-            services.inFlight.add(-1)
-            if !keepAlive { context.close(promise: nil) }
-        }
-        if keepAlive { armRequestDeadline(context) }
+        context.write(wrapOutboundOut(.end(nil))).whenComplete { _ in services.inFlight.add(-1) }
+        return keepAlive
     }
 }

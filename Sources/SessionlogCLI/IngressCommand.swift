@@ -44,6 +44,9 @@ struct IngressCommand: AsyncParsableCommand {
     @Option(help: "Stop reading from connections while the bodies of requests in flight exceed this many bytes.")
     var maxPendingBytes: Int = 64 << 20
 
+    @Option(help: "Event-loop threads serving connections (default: one per core, at most 4).")
+    var eventLoops: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -61,6 +64,7 @@ struct IngressCommand: AsyncParsableCommand {
         guard requestTimeoutMs >= 10 else { throw ValidationError("--request-timeout-ms must be at least 10") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard maxPendingBytes >= 0 else { throw ValidationError("--max-pending-bytes must be ≥ 0") }
+        if let eventLoops, !(1...64).contains(eventLoops) { throw ValidationError("--event-loops must be between 1 and 64") }
     }
 
     func run() async throws {
@@ -70,6 +74,7 @@ struct IngressCommand: AsyncParsableCommand {
         configuration.requestTimeoutMs = requestTimeoutMs
         configuration.connectionsMax = maxConnections
         configuration.pendingBytesMax = maxPendingBytes
+        if let eventLoops { configuration.threads = eventLoops }
         configuration.allowedUIDs = Set(allowUid)
         configuration.allowedGIDs = Set(allowGid)
         configuration.writer.fsync = fsync

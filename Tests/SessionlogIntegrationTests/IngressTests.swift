@@ -94,6 +94,20 @@ import Testing
         #expect(ingress.stop().status == 0)
     }
 
+    /// More requests pipelined than a connection may owe answers for (reads pause, then resume):
+    /// every one is answered, in order, with dense offsets.
+    @Test func deepPipeliningIsAnsweredInOrder() throws {
+        let ingress = try Running()
+        let client = try ingress.client()
+        let count = 600
+        client.send(Array((0..<count).map { UnixHTTPClient.request("POST", "/v2/session", body: Self.v2.replacingOccurrences(of: "s-2", with: "s-p\($0)")) }.joined()))
+        let answers = try (0..<count).map { _ in try client.readResponse() }
+        #expect(answers.allSatisfy { $0.status == 200 })
+        #expect(try answers.map { try #require(try jsonObject($0.body)["offset"] as? Int) } == Array(0..<count))
+        #expect(try client.call("GET", "/health").status == 200)
+        #expect(ingress.stop().status == 0)
+    }
+
     @Test func concurrentProducersAreAllDurableAndOffsetsAreDense() async throws {
         let ingress = try Running()
         let socket = ingress.socket
