@@ -239,9 +239,23 @@ final class IngressHandler: ChannelDuplexHandler {
         var uid: UInt32
     }
 
+    /// A payload that passed validation: its record and its answer's checkpoint.
+    struct Accepted: Sendable {
+        var record: AppendRecord
+        var checkpoint: Int64?
+        var key: String? { record.idempotencyKey }
+    }
+
     /// Validates and appends one payload, then calls `done` (from any thread) with its answer once
-    /// it is durable or rejected: the single routes and every `/batch` line go through here.
+    /// it is durable or rejected: the single routes and keyed or invalid `/batch` lines.
     static func process(_ item: Item, _ services: IngressServices, done: @escaping @Sendable (IngressAnswer) -> Void) {
+        guard let accepted = validate(item, services, rejected: done) else { return }
+        settle(accepted, item, services, done: done)
+    }
+
+    /// The accepted payload, or nil after sending a rejected one to the quarantine (whose answer
+    /// goes to `rejected`). A rejected payload does not claim its idempotency key.
+    static func validate(_ item: Item, _ services: IngressServices, rejected: @escaping @Sendable (IngressAnswer) -> Void) -> Accepted? {
         let payload: Payload
         var key = item.key
         do throws(PayloadError) {
@@ -252,17 +266,21 @@ final class IngressHandler: ChannelDuplexHandler {
                 (payload, key) = try PayloadValidator.validateBatchLine(item.bytes, limits: limits)
             }
         } catch {
-            // A rejected payload does not claim its idempotency key.
             let record = QuarantineRecord.make(payload: item.bytes[...], rejection: error, source: item.source, producerUID: item.uid, idempotencyKey: key)
-            return quarantine(record, error, services, done: done)
+            quarantine(record, error, services, done: rejected)
+            return nil
         }
         let checkpoint: Int64? = if case .v3(let session) = payload { session.acknowledgedCheckpoint } else { nil }
-        let record = AppendRecord(version: payload.version.rawValue, producerUID: item.uid, idempotencyKey: key, payload: item.bytes)
-        guard let key else { return append(record, checkpoint: checkpoint, key: nil, services, done: done) }
-        services.idempotency.claim(key: key, version: payload.version.rawValue, digest: QuarantineRecord.sha256(item.bytes)) { claim in
+        return Accepted(record: AppendRecord(version: payload.version.rawValue, producerUID: item.uid, idempotencyKey: key, payload: item.bytes), checkpoint: checkpoint)
+    }
+
+    /// Appends an accepted payload, claiming its idempotency key first when it has one.
+    private static func settle(_ accepted: Accepted, _ item: Item, _ services: IngressServices, done: @escaping @Sendable (IngressAnswer) -> Void) {
+        guard let key = accepted.key else { return append([accepted], services) { done($1) } }
+        services.idempotency.claim(key: key, version: accepted.record.version, digest: QuarantineRecord.sha256(item.bytes)) { claim in
             switch claim {
             case .claimed:
-                append(record, checkpoint: checkpoint, key: key, services, done: done)
+                append([accepted], services) { done($1) }
             case .replay(let offset, let checkpoint):
                 done(.accepted(offset: offset, checkpoint: checkpoint))
             case .conflict:
@@ -273,23 +291,28 @@ final class IngressHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Appends an accepted payload; settles its idempotency key once the outcome is known.
+    /// Appends accepted payloads as one request to the writer (they share a group commit) and
+    /// calls `done` with each one's index and answer once the outcome is known; settles the
+    /// idempotency keys of those that have one.
     private static func append(
-        _ record: AppendRecord, checkpoint: Int64?, key: String?, _ services: IngressServices,
-        done: @escaping @Sendable (IngressAnswer) -> Void
+        _ accepted: [Accepted], _ services: IngressServices, done: @escaping @Sendable (Int, IngressAnswer) -> Void
     ) {
-        services.log.enqueue([record]).whenResolved { outcome in
+        services.log.enqueue(accepted.map(\.record)).whenResolved { outcome in
             services.noteAppend(outcome, log: "main")
             switch outcome {
             case .success(let offsets):
-                if let key {
-                    let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-                    services.idempotency.complete(key: key, offset: offsets[0], checkpoint: checkpoint, receivedAtMs: now)
+                let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+                for (index, payload) in accepted.enumerated() {
+                    if let key = payload.key {
+                        services.idempotency.complete(key: key, offset: offsets[index], checkpoint: payload.checkpoint, receivedAtMs: now)
+                    }
+                    done(index, .accepted(offset: offsets[index], checkpoint: payload.checkpoint))
                 }
-                done(.accepted(offset: offsets[0], checkpoint: checkpoint))
             case .failure(let error):
-                if let key { services.idempotency.release(key: key) }
-                done(.unavailable(error))
+                for (index, payload) in accepted.enumerated() {
+                    if let key = payload.key { services.idempotency.release(key: key) }
+                    done(index, .unavailable(error))
+                }
             }
         }
     }
@@ -307,9 +330,10 @@ final class IngressHandler: ChannelDuplexHandler {
         }
     }
 
-    /// `/batch`: every NDJSON line is processed like a single request; the answer is NDJSON, one
-    /// line per input line in order (the single answer with its `"status"`), sent once every line
-    /// is durable or rejected. A final empty line (after the last newline) is not a payload.
+    /// `/batch`: every NDJSON line is validated and answered like a single request, and valid
+    /// lines are appended in line order; the answer is NDJSON, one line per input line in order (the single
+    /// answer with its `"status"`), sent once every line is durable or rejected. A final empty line
+    /// (after the last newline) is not a payload.
     private func batch(source: String, _ answer: @escaping @Sendable (IngressAnswer) -> Void) {
         var lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
         if lines.last?.isEmpty == true { lines.removeLast() }
@@ -317,12 +341,22 @@ final class IngressHandler: ChannelDuplexHandler {
             return answer(IngressAnswer(status: .ok, body: "", contentType: "application/x-ndjson"))
         }
         let results = BatchResults(count: lines.count)
+        let finish: @Sendable (Int, IngressAnswer) -> Void = { index, lineAnswer in
+            guard let answers = results.set(index, lineAnswer.withStatus) else { return }
+            answer(IngressAnswer(status: .ok, body: BatchResults.body(answers), contentType: "application/x-ndjson"))
+        }
+        // Valid lines go to the writer as one request, in line order, when none carries an
+        // idempotency key; otherwise each claims its key and is appended on its own (in order).
+        var accepted: [(line: Int, item: Item, accepted: Accepted)] = []
         for (index, line) in lines.enumerated() {
             let item = Item(bytes: line, route: nil, key: nil, source: "\(source):\(index + 1)", uid: peerUID)
-            Self.process(item, services) { lineAnswer in
-                guard let answers = results.set(index, lineAnswer.withStatus) else { return }
-                answer(IngressAnswer(status: .ok, body: BatchResults.body(answers), contentType: "application/x-ndjson"))
-            }
+            if let payload = Self.validate(item, services, rejected: { finish(index, $0) }) { accepted.append((index, item, payload)) }
+        }
+        if accepted.contains(where: { $0.accepted.key != nil }) {
+            for (index, item, payload) in accepted { Self.settle(payload, item, services) { finish(index, $0) } }
+        } else if !accepted.isEmpty {
+            let lineOf = accepted.map(\.line)
+            Self.append(accepted.map(\.accepted), services) { finish(lineOf[$0], $1) }
         }
     }
 

@@ -57,23 +57,28 @@ public struct JSONDocument: Sendable {
     func count(_ node: Int) -> Int { Int(nodes[node].count) }
 
     /// The value node of `object`'s member named by the `length` bytes at `name` (whose `prefix`
-    /// is given), nil when absent. Names compare by length and first 8 bytes (kept in each
-    /// unescaped name node's `number`), then in full only past 8 bytes.
+    /// is given), nil when absent: a scan comparing names by length and first 8 bytes (kept in
+    /// each unescaped name node's `number`), then in full only past 8 bytes.
     func member(of object: Int, name: UnsafePointer<UInt8>, length: Int, prefix: UInt64) -> Int? {
-        bytes.withUnsafeBufferPointer { base in
-            var key = object + 1
-            for _ in 0..<nodes[object].count {
-                let n = nodes[key]
-                let same =
-                    n.flag
-                    ? stringBytes(key).elementsEqual(UnsafeBufferPointer(start: name, count: length))
-                    : Int(n.length) == length && n.number.bitPattern == prefix
-                        && (length <= 8 || memcmp(base.baseAddress! + Int(n.start), name, length) == 0)
-                if same { return key + 1 }
-                key = Int(nodes[key + 1].next)
-            }
-            return nil
+        var key = object + 1
+        for _ in 0..<nodes[object].count {
+            if isName(key, name, length, prefix) { return key + 1 }
+            key = Int(nodes[key + 1].next)
         }
+        return nil
+    }
+
+    /// Whether member name node `key` is the `length` bytes at `name`.
+    @inline(__always) func isName(_ key: Int, _ name: UnsafePointer<UInt8>, _ length: Int, _ prefix: UInt64) -> Bool {
+        let n = nodes[key]
+        if n.flag { return stringBytes(key).elementsEqual(UnsafeBufferPointer(start: name, count: length)) }
+        guard Int(n.length) == length && n.number.bitPattern == prefix else { return false }
+        return length <= 8 || bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(n.start), name, length) == 0 }
+    }
+
+    /// The slot of a name of `length` bytes starting with `prefix` among 64 (its 6-bit hash).
+    @inline(__always) static func slot(_ prefix: UInt64, _ length: Int) -> Int {
+        Int(truncatingIfNeeded: ((prefix &+ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
     }
 
     /// The first `min(8, length)` bytes as a little-endian word (zero-padded).
@@ -109,6 +114,43 @@ public struct JSONDocument: Sendable {
         let n = nodes[node]
         let range = Int(n.start)..<Int(n.start + n.length)
         return n.flag ? ArraySlice(JSONParser.unescape(bytes[range])) : bytes[range]
+    }
+}
+
+/// One object's member names hashed into 32 slots (open addressing), so the validator finds a
+/// member in one or two probes instead of scanning every name. Objects with more than 24 members,
+/// escaped names or over 65,535 nodes are not indexed; their lookups scan
+/// (`JSONDocument.member(of:…)`). 64 bytes, so readers stay cheap to copy.
+struct MemberIndex {
+    static let membersMax = 24
+    /// Per slot, the name node's distance from the object node; 0 is empty.
+    private var slots = InlineArray<32, UInt16>(repeating: 0)
+    private(set) var isIndexed = false
+
+    init(_ document: JSONDocument, _ object: Int) {
+        let count = Int(document.nodes[object].count)
+        guard count <= Self.membersMax, Int(document.nodes[object].next) - object <= Int(UInt16.max) else { return }
+        var key = object + 1
+        for _ in 0..<count {
+            let n = document.nodes[key]
+            guard !n.flag else { return }
+            var slot = JSONDocument.slot(n.number.bitPattern, Int(n.length)) & 31
+            while slots[slot] != 0 { slot = (slot + 1) & 31 }
+            slots[slot] = UInt16(key - object)
+            key = Int(document.nodes[key + 1].next)
+        }
+        isIndexed = true
+    }
+
+    /// The value node of `object`'s member named by the `length` bytes at `name`, nil when absent.
+    func member(of object: Int, in document: JSONDocument, name: UnsafePointer<UInt8>, length: Int, prefix: UInt64) -> Int? {
+        var slot = JSONDocument.slot(prefix, length) & 31
+        while slots[slot] != 0 {
+            let key = object + Int(slots[slot])
+            if document.isName(key, name, length, prefix) { return key + 1 }
+            slot = (slot + 1) & 31
+        }
+        return nil
     }
 }
 

@@ -328,7 +328,7 @@ public enum JSONParser {
         for n in 0..<Int(nodes[object].count) {
             let a = nodes[i]
             let word = a.number.bitPattern
-            let bit: UInt64 = a.flag ? 1 : 1 << (((word &+ UInt64(a.length)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+            let bit: UInt64 = a.flag ? 1 : 1 << JSONDocument.slot(word, Int(a.length))
             if seen & bit != 0 || a.flag, n > 0, let duplicate = earlierName(equalTo: i, among: n, nodes, object, b) {
                 return duplicate
             }

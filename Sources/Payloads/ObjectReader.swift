@@ -11,6 +11,7 @@ struct ObjectReader {
     /// The object's path: `parentPath` followed by `index` when it is an array element.
     private let parentPath: [PathComponent]
     private let index: Int?
+    private let members: MemberIndex
 
     init(_ document: JSONDocument, _ node: Int, parentPath: [PathComponent], index: Int? = nil) throws(PayloadError) {
         self.document = document
@@ -20,6 +21,7 @@ struct ObjectReader {
         guard document.kind(node) == .object else {
             throw PayloadError(.wrongType, path: PathComponent.render(index.map { parentPath + [.index($0)] } ?? parentPath), "expected an object, found \(document.kind(node).name)")
         }
+        members = MemberIndex(document, node)
     }
 
     var path: [PathComponent] { index.map { parentPath + [.index($0)] } ?? parentPath }
@@ -33,7 +35,11 @@ struct ObjectReader {
     /// The member's node, nil when absent or null.
     func node(_ key: StaticString) -> Int? {
         let length = key.utf8CodeUnitCount
-        let member = document.member(of: object, name: key.utf8Start, length: length, prefix: JSONDocument.prefix(key.utf8Start, length))
+        let prefix = JSONDocument.prefix(key.utf8Start, length)
+        let member =
+            members.isIndexed
+            ? members.member(of: object, in: document, name: key.utf8Start, length: length, prefix: prefix)
+            : document.member(of: object, name: key.utf8Start, length: length, prefix: prefix)
         guard let member, document.kind(member) != .null else { return nil }
         return member
     }
