@@ -42,7 +42,12 @@ struct IngressAnswer: Sendable {
     static func notFound(_ uri: String) -> IngressAnswer {
         IngressAnswer(
             status: .notFound,
-            body: JSONText.object([("error", errorObject("not_found", "no route \(uri); routes: POST /v3/session, POST /v2/session, POST /v1/events, GET /health", ""))]))
+            body: JSONText.object([("error", errorObject("not_found", "no route \(uri); routes: POST /v3/session, POST /v2/session, POST /v1/events, POST /batch, GET /health, GET /metrics", ""))]))
+    }
+
+    /// 400 for a request HTTP/1.1's grammar rejects; the connection closes after it.
+    static func malformed(_ error: HTTPParserError) -> IngressAnswer {
+        IngressAnswer(status: .badRequest, body: JSONText.object([("error", errorObject("bad_request", "malformed HTTP request (\(error))", ""))]))
     }
 
     static func methodNotAllowed(_ method: HTTPMethod, _ uri: String, allow: String) -> IngressAnswer {

@@ -179,6 +179,25 @@ final class IngressHandler: ChannelDuplexHandler {
         }
     }
 
+    /// A request NIO's HTTP parser rejects is answered 400 in its place in the answer order (after
+    /// the answers owed for earlier requests), then the connection closes; nothing after it is
+    /// read. Other errors close the connection at once.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard !closingAfterOwed else { return }
+        guard let parserError = error as? HTTPParserError else {
+            context.close(promise: nil)
+            return
+        }
+        closingAfterOwed = true
+        head = nil
+        requestDeadline?.cancel()
+        requestDeadline = nil
+        services.inFlight.add(1)
+        let closing = HTTPRequestHead(version: .http1_1, method: .GET, uri: "", headers: ["Connection": "close"])
+        owed.append(Owed(head: closing, admittedBytes: 0, answer: nil))
+        complete(owedBase + owed.count - 1, .malformed(parserError), context)
+    }
+
     /// Holds reads while `answersOwedMax` answers are owed (a producer pipelining without reading).
     func read(context: ChannelHandlerContext) {
         if owed.count >= Self.answersOwedMax {

@@ -47,8 +47,9 @@ public final class IngressServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(AdmissionHandler(services: services))
-                    // IngressHandler orders pipelined answers itself (see its comment).
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+                    // IngressHandler orders pipelined answers itself and answers malformed requests
+                    // in that order too (NIO's error handler would answer 400 ahead of them).
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
                     try channel.pipeline.syncOperations.addHandler(IngressHandler(services: services))
                 }
             }

@@ -94,6 +94,22 @@ import Testing
         #expect(ingress.stop().status == 0)
     }
 
+    /// A malformed request is answered 400 after the answers owed before it, then the connection
+    /// closes; the valid request before it is durable.
+    @Test func aMalformedRequestIsAnsweredInOrderThenTheConnectionCloses() throws {
+        let ingress = try Running()
+        let client = try ingress.client()
+        client.send(UnixHTTPClient.request("POST", "/v2/session", body: Self.v2) + Array("NOT HTTP AT ALL\r\n\r\n".utf8))
+        let first = try client.readResponse()
+        #expect(first.status == 200 && first.body == #"{"offset":0}"#)
+        let second = try client.readResponse()
+        #expect(second.status == 400 && second.headers["connection"] == "close")
+        #expect((try jsonObject(second.body)["error"] as? [String: Any])?["code"] as? String == "bad_request")
+        #expect(throws: (any Error).self) { try client.readResponse() }
+        #expect(try ingress.client().call("GET", "/health").status == 200)
+        #expect(ingress.stop().status == 0)
+    }
+
     /// More requests pipelined than a connection may owe answers for (reads pause, then resume):
     /// every one is answered, in order, with dense offsets.
     @Test func deepPipeliningIsAnsweredInOrder() throws {
