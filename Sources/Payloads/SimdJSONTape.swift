@@ -38,29 +38,48 @@ enum SimdJSONTape {
     private static func nodes(
         _ words: UnsafePointer<UInt64>, last: Int, strings: UnsafePointer<UInt8>, open: UnsafeMutableBufferPointer<Int32>
     ) -> (nodes: [JSONDocument.Node], stringsEnd: Int)? {
-        var nodes = [JSONDocument.Node]()
-        nodes.reserveCapacity(last)
-        var depth = 0
         var stringsEnd = 0
+        var tooDeep = false
+        // Every node takes at least one of the `last - 1` words between the two root words.
+        let nodes = [JSONDocument.Node](unsafeUninitializedCapacity: max(last - 1, 0)) { buffer, count in
+            count = fill(buffer.baseAddress!, words, last: last, strings: strings, open: open, stringsEnd: &stringsEnd)
+            if count < 0 {
+                tooDeep = true
+                count = 0
+            }
+        }
+        return tooDeep ? nil : (nodes, stringsEnd)
+    }
+
+    /// Writes the nodes of tape words 1..<last to `out`; returns how many, or -1 when too deep.
+    private static func fill(
+        _ out: UnsafeMutablePointer<JSONDocument.Node>, _ words: UnsafePointer<UInt64>, last: Int, strings: UnsafePointer<UInt8>,
+        open: UnsafeMutableBufferPointer<Int32>, stringsEnd: inout Int
+    ) -> Int {
+        var count = 0
+        var depth = 0
         var i = 1
-        func scalar(_ kind: JSONDocument.Kind, flag: Bool = false, start: Int32 = 0, length: Int32 = 0, number: Double = 0) {
-            nodes.append(.init(kind: kind, flag: flag, start: start, length: length, count: 0, next: Int32(nodes.count + 1), number: number))
+        @inline(__always) func scalar(_ kind: JSONDocument.Kind, flag: Bool = false, start: Int32 = 0, length: Int32 = 0, number: Double = 0) {
+            (out + count).initialize(to: .init(kind: kind, flag: flag, start: start, length: length, count: 0, next: Int32(count + 1), number: number))
+            count += 1
         }
         while i < last {
             let word = words[i]
             let payload = word & payloadMask
             switch UInt8(truncatingIfNeeded: word >> 56) {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                guard depth < open.count else { return nil }
-                open[depth] = Int32(nodes.count)
+                guard depth < open.count else { return -1 }
+                open[depth] = Int32(count)
                 depth += 1
                 // Bits 32–55: members or elements, saturated at 2^24 - 1 (far above any body limit).
-                let count = Int32(truncatingIfNeeded: payload >> 32)
-                assert(count < 0xFF_FFFF, "container count saturated in simdjson's tape")
-                nodes.append(.init(kind: word >> 56 == UInt64(UInt8(ascii: "{")) ? .object : .array, flag: false, start: 0, length: 0, count: count, next: 0, number: 0))
+                let members = Int32(truncatingIfNeeded: payload >> 32)
+                assert(members < 0xFF_FFFF, "container count saturated in simdjson's tape")
+                let kind: JSONDocument.Kind = word >> 56 == UInt64(UInt8(ascii: "{")) ? .object : .array
+                (out + count).initialize(to: .init(kind: kind, flag: false, start: 0, length: 0, count: members, next: 0, number: 0))
+                count += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 depth -= 1
-                nodes[Int(open[depth])].next = Int32(nodes.count)
+                out[Int(open[depth])].next = Int32(count)
             case UInt8(ascii: "\""):
                 let offset = Int(payload)
                 let length = Int(UnsafeRawPointer(strings + offset).loadUnaligned(as: UInt32.self).littleEndian)
@@ -84,6 +103,6 @@ enum SimdJSONTape {
             i += 1
         }
         assert(depth == 0, "unbalanced simdjson tape")
-        return (nodes, stringsEnd)
+        return count
     }
 }
