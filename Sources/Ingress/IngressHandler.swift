@@ -68,9 +68,15 @@ final class IngressHandler: ChannelDuplexHandler {
     /// Requests read and not yet answered on one connection before its reads pause.
     static let answersOwedMax = 256
 
+    /// The paths that have a route; any other is counted as "other" in the metrics.
+    static let routes: Set<String> = ["/v3/session", "/v2/session", "/v1/events", "/batch", "/health", "/metrics"]
+
     /// A request read in full, waiting for its answer (or for earlier answers to be written).
     private struct Owed {
-        var head: HTTPRequestHead
+        var version: HTTPVersion
+        var keepAlive: Bool
+        /// The route's path, or "other" (the metrics label).
+        var route: String
         var admittedBytes: Int
         var answer: IngressAnswer?
     }
@@ -171,11 +177,13 @@ final class IngressHandler: ChannelDuplexHandler {
             self.head = nil
             requestDeadline?.cancel()
             requestDeadline = nil
+            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
             services.inFlight.add(1)
             services.admittedBytes.add(body.count)
-            owed.append(Owed(head: head, admittedBytes: body.count, answer: nil))
+            owed.append(
+                Owed(version: head.version, keepAlive: head.isKeepAlive, route: Self.routes.contains(path) ? path : "other", admittedBytes: body.count))
             if !head.isKeepAlive { closingAfterOwed = true }
-            handle(head, sequence: owedBase + owed.count - 1, context: context)
+            handle(head, path: path, sequence: owedBase + owed.count - 1, context: context)
         }
     }
 
@@ -193,8 +201,7 @@ final class IngressHandler: ChannelDuplexHandler {
         requestDeadline?.cancel()
         requestDeadline = nil
         services.inFlight.add(1)
-        let closing = HTTPRequestHead(version: .http1_1, method: .GET, uri: "", headers: ["Connection": "close"])
-        owed.append(Owed(head: closing, admittedBytes: 0, answer: nil))
+        owed.append(Owed(version: .http1_1, keepAlive: false, route: "other", admittedBytes: 0))
         complete(owedBase + owed.count - 1, .malformed(parserError), context)
     }
 
@@ -207,8 +214,7 @@ final class IngressHandler: ChannelDuplexHandler {
         }
     }
 
-    private func handle(_ head: HTTPRequestHead, sequence: Int, context: ChannelHandlerContext) {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+    private func handle(_ head: HTTPRequestHead, path: String, sequence: Int, context: ChannelHandlerContext) {
         let route: PayloadVersion?
         switch path {
         case "/v3/session": route = .v3
@@ -233,18 +239,17 @@ final class IngressHandler: ChannelDuplexHandler {
         }
         let loop = onThisLoop(context)
         let answer: @Sendable (IngressAnswer) -> Void = { answer in loop { $0.complete(sequence, answer, $1) } }
-        let source = "ingress:\(path)"
         let key = head.headers.first(name: "Idempotency-Key")
         if let hasher = oversizedHasher {
             let limit = route == nil ? services.configuration.batchBytesMax : services.configuration.bodyBytesMax
             let error = PayloadError(.tooLarge, "body of \(bodyLength) bytes exceeds the limit of \(limit)")
             let record = QuarantineRecord.oversized(
                 prefix: body, length: bodyLength, sha256: Hex.string(hasher.finalize()),
-                rejection: error, source: source, producerUID: peerUID, idempotencyKey: key)
+                rejection: error, source: Item.source(path: path, line: nil), producerUID: peerUID, idempotencyKey: key)
             return Self.quarantine(record, error, services, done: answer)
         }
-        guard let route else { return batch(source: source, answer) }
-        let item = Item(bytes: body, route: route, key: key, source: source, uid: peerUID)
+        guard let route else { return batch(path: path, answer) }
+        let item = Item(bytes: body, route: route, key: key, path: path, line: nil, uid: peerUID)
         Self.process(item, services, done: answer)
     }
 
@@ -254,8 +259,15 @@ final class IngressHandler: ChannelDuplexHandler {
         /// nil for a `/batch` line: its own `v` chooses, and its `idempotency_key` member is its key.
         var route: PayloadVersion?
         var key: String?
-        var source: String
+        /// The route's path, and for a `/batch` line its 1-based number: the quarantine's source.
+        var path: String
+        var line: Int?
         var uid: UInt32
+
+        /// `ingress:PATH` or `ingress:/batch:LINE`, built only when a payload is quarantined.
+        var source: String { Self.source(path: path, line: line) }
+
+        static func source(path: String, line: Int?) -> String { "ingress:\(path)" + (line.map { ":\($0)" } ?? "") }
     }
 
     /// A payload that passed validation: its record and its answer's checkpoint.
@@ -353,7 +365,7 @@ final class IngressHandler: ChannelDuplexHandler {
     /// lines are appended in line order; the answer is NDJSON, one line per input line in order (the single
     /// answer with its `"status"`), sent once every line is durable or rejected. A final empty line
     /// (after the last newline) is not a payload.
-    private func batch(source: String, _ answer: @escaping @Sendable (IngressAnswer) -> Void) {
+    private func batch(path: String, _ answer: @escaping @Sendable (IngressAnswer) -> Void) {
         var lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard !lines.isEmpty else {
@@ -368,7 +380,7 @@ final class IngressHandler: ChannelDuplexHandler {
         // idempotency key; otherwise each claims its key and is appended on its own (in order).
         var accepted: [(line: Int, item: Item, accepted: Accepted)] = []
         for (index, line) in lines.enumerated() {
-            let item = Item(bytes: line, route: nil, key: nil, source: "\(source):\(index + 1)", uid: peerUID)
+            let item = Item(bytes: line, route: nil, key: nil, path: path, line: index + 1, uid: peerUID)
             if let payload = Self.validate(item, services, rejected: { finish(index, $0) }) { accepted.append((index, item, payload)) }
         }
         if accepted.contains(where: { $0.accepted.key != nil }) {
@@ -404,7 +416,7 @@ final class IngressHandler: ChannelDuplexHandler {
                 services.inFlight.add(-1)
                 continue
             }
-            answeredLast = !write(due, to: first.head, context)
+            answeredLast = !write(due, for: first, context)
             wrote = true
         }
         guard wrote else { return }
@@ -421,18 +433,15 @@ final class IngressHandler: ChannelDuplexHandler {
     }
 
     /// Writes one answer (not flushed); false when the connection closes after it.
-    private func write(_ answer: IngressAnswer, to head: HTTPRequestHead, _ context: ChannelHandlerContext) -> Bool {
-        let route = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        services.metrics.answered(
-            route: ["/v3/session", "/v2/session", "/v1/events", "/batch", "/health", "/metrics"].contains(route) ? route : "other",
-            status: answer.status.code)
+    private func write(_ answer: IngressAnswer, for request: Owed, _ context: ChannelHandlerContext) -> Bool {
+        services.metrics.answered(route: request.route, status: answer.status.code)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: answer.contentType)
         headers.add(name: "Content-Length", value: String(answer.body.utf8.count))
         for (name, value) in answer.headers { headers.add(name: name, value: value) }
-        let keepAlive = head.isKeepAlive && !services.draining.isSet
+        let keepAlive = request.keepAlive && !services.draining.isSet
         if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: answer.status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: answer.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: answer.body)))), promise: nil)
         let services = self.services
         context.write(wrapOutboundOut(.end(nil))).whenComplete { _ in services.inFlight.add(-1) }

@@ -119,15 +119,17 @@ public struct JSONDocument: Sendable {
 
 /// One object's member names hashed into 32 slots (open addressing), so the validator finds a
 /// member in one or two probes instead of scanning every name. Objects with more than 24 members,
-/// escaped names or over 65,535 nodes are not indexed; their lookups scan
+/// escaped names or over 65,535 nodes are not indexed: their lookups scan
 /// (`JSONDocument.member(of:…)`). 64 bytes, so readers stay cheap to copy.
 struct MemberIndex {
     static let membersMax = 24
+    let object: Int
     /// Per slot, the name node's distance from the object node; 0 is empty.
     private var slots = InlineArray<32, UInt16>(repeating: 0)
-    private(set) var isIndexed = false
+    private var isIndexed = false
 
     init(_ document: JSONDocument, _ object: Int) {
+        self.object = object
         let count = Int(document.nodes[object].count)
         guard count <= Self.membersMax, Int(document.nodes[object].next) - object <= Int(UInt16.max) else { return }
         var key = object + 1
@@ -142,8 +144,10 @@ struct MemberIndex {
         isIndexed = true
     }
 
-    /// The value node of `object`'s member named by the `length` bytes at `name`, nil when absent.
-    func member(of object: Int, in document: JSONDocument, name: UnsafePointer<UInt8>, length: Int, prefix: UInt64) -> Int? {
+    /// The value node of the member named by the `length` bytes at `name`, nil when absent.
+    func member(in document: JSONDocument, name: UnsafePointer<UInt8>, length: Int) -> Int? {
+        let prefix = JSONDocument.prefix(name, length)
+        guard isIndexed else { return document.member(of: object, name: name, length: length, prefix: prefix) }
         var slot = JSONDocument.slot(prefix, length) & 31
         while slots[slot] != 0 {
             let key = object + Int(slots[slot])

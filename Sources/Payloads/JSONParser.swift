@@ -10,9 +10,9 @@ import Foundation
 public enum JSONParser {
     public static let depthMaxDefault = 32
 
-    public static func parse(_ bytes: [UInt8], depthMax: Int = depthMaxDefault) throws(PayloadError) -> JSONDocument {
+    public static func parse(_ bytes: ArraySlice<UInt8>, depthMax: Int = depthMaxDefault) throws(PayloadError) -> JSONDocument {
         if let document = SimdJSONTape.document(bytes, depthMax: depthMax) { return document }
-        return try parseReference(bytes, depthMax: depthMax)
+        return try parseReference(Array(bytes), depthMax: depthMax)
     }
 
     /// The reference parser alone: one pass in Swift with exact verdicts and paths.

@@ -7,7 +7,6 @@ struct ObjectReader {
     static let idBytesMax = 128
 
     let document: JSONDocument
-    let object: Int
     /// The object's path: `parentPath` followed by `index` when it is an array element.
     private let parentPath: [PathComponent]
     private let index: Int?
@@ -15,7 +14,6 @@ struct ObjectReader {
 
     init(_ document: JSONDocument, _ node: Int, parentPath: [PathComponent], index: Int? = nil) throws(PayloadError) {
         self.document = document
-        self.object = node
         self.parentPath = parentPath
         self.index = index
         guard document.kind(node) == .object else {
@@ -34,13 +32,9 @@ struct ObjectReader {
 
     /// The member's node, nil when absent or null.
     func node(_ key: StaticString) -> Int? {
-        let length = key.utf8CodeUnitCount
-        let prefix = JSONDocument.prefix(key.utf8Start, length)
-        let member =
-            members.isIndexed
-            ? members.member(of: object, in: document, name: key.utf8Start, length: length, prefix: prefix)
-            : document.member(of: object, name: key.utf8Start, length: length, prefix: prefix)
-        guard let member, document.kind(member) != .null else { return nil }
+        guard let member = members.member(in: document, name: key.utf8Start, length: key.utf8CodeUnitCount),
+            document.kind(member) != .null
+        else { return nil }
         return member
     }
 

@@ -20,10 +20,16 @@ public struct PayloadLimits: Sendable {
 public enum PayloadValidator {
     /// `route` is the version the endpoint implies; nil lets the payload's own `v` choose
     /// (`import`, `/batch`), which then must be 1, 2 or 3.
-    public static func validate(_ bytes: [UInt8], route: PayloadVersion?, limits: PayloadLimits = PayloadLimits())
+    public static func validate(_ bytes: ArraySlice<UInt8>, route: PayloadVersion?, limits: PayloadLimits = PayloadLimits())
         throws(PayloadError) -> Payload
     {
         return try decode(bytes, route: route, limits: limits).payload
+    }
+
+    public static func validate(_ bytes: [UInt8], route: PayloadVersion?, limits: PayloadLimits = PayloadLimits())
+        throws(PayloadError) -> Payload
+    {
+        return try decode(bytes[...], route: route, limits: limits).payload
     }
 
     /// A `/batch` line: validated by its own `v`, with its optional top-level `idempotency_key`
@@ -31,11 +37,11 @@ public enum PayloadValidator {
     public static func validateBatchLine(_ bytes: [UInt8], limits: PayloadLimits = PayloadLimits())
         throws(PayloadError) -> (payload: Payload, idempotencyKey: String?)
     {
-        let (payload, object) = try decode(bytes, route: nil, limits: limits)
+        let (payload, object) = try decode(bytes[...], route: nil, limits: limits)
         return (payload, try object.string("idempotency_key", lengthMax: 1024, lengthMin: 1))
     }
 
-    private static func decode(_ bytes: [UInt8], route: PayloadVersion?, limits: PayloadLimits) throws(PayloadError)
+    private static func decode(_ bytes: ArraySlice<UInt8>, route: PayloadVersion?, limits: PayloadLimits) throws(PayloadError)
         -> (payload: Payload, object: ObjectReader)
     {
         guard bytes.count <= limits.bodyBytesMax else {

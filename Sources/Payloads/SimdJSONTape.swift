@@ -12,7 +12,7 @@ enum SimdJSONTape {
     /// simdjson's tape word: the type character in the top byte, a payload in the low 56 bits.
     private static let payloadMask: UInt64 = 0x00FF_FFFF_FFFF_FFFF
 
-    static func document(_ bytes: [UInt8], depthMax: Int) -> JSONDocument? {
+    static func document(_ bytes: ArraySlice<UInt8>, depthMax: Int) -> JSONDocument? {
         guard !bytes.isEmpty else { return nil }
         var tape = sl_json_tape()
         let status = bytes.withUnsafeBufferPointer { sl_json_parse($0.baseAddress, $0.count, &tape) }

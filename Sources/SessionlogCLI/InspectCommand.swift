@@ -63,12 +63,7 @@ struct InspectCommand: AsyncParsableCommand {
         s.storedBytes > 0 ? Double(s.rawBytes) / Double(s.storedBytes) : 0
     }
 
-    private static func time(_ ms: Int64?) -> String {
-        guard let ms else { return "-" }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
-    }
+    private static func time(_ ms: Int64?) -> String { ms.map { TimeArgument.text(ms: $0) } ?? "-" }
 
     private static func row(_ s: SegmentSummary) -> [String] {
         [

@@ -51,7 +51,7 @@ struct StatusCommand: AsyncParsableCommand {
                     ("projections", "[" + rows.map(JSONText.object).joined(separator: ",") + "]"),
                 ]) + "\n")
         case .table:
-            let time = endTime.map { Self.iso8601(ms: $0) } ?? "-"
+            let time = endTime.map { TimeArgument.text(ms: $0) } ?? "-"
             output.write("log \(data.logPath): end offset \(end), last record received \(time)\n")
             let header = rows.first!.map(\.0)
             output.write(TextTable.render(header: header, rows: rows.map { $0.map { Self.plain($0.1) } }))
@@ -61,11 +61,5 @@ struct StatusCommand: AsyncParsableCommand {
 
     private static func plain(_ json: String) -> String {
         json == "null" ? "-" : json.hasPrefix("\"") ? String(json.dropFirst().dropLast()) : json
-    }
-
-    private static func iso8601(ms: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 }

@@ -8,7 +8,7 @@ import Testing
 @Suite struct SimdJSONFastPathTests {
     /// nil when the fast path declines; otherwise whether it agrees with the reference parser.
     static func agreement(_ bytes: [UInt8], depthMax: Int = JSONParser.depthMaxDefault) -> Bool? {
-        guard let fast = SimdJSONTape.document(bytes, depthMax: depthMax) else { return nil }
+        guard let fast = SimdJSONTape.document(bytes[...], depthMax: depthMax) else { return nil }
         guard let reference = try? JSONParser.parseReference(bytes, depthMax: depthMax) else { return false }
         return fast == reference
     }
@@ -50,7 +50,7 @@ import Testing
         let beyond = "[" + atLimit + "]"
         #expect(Self.agreement(Array(atLimit.utf8)) == true)
         #expect(Self.agreement(Array(beyond.utf8)) == nil)
-        #expect(throws: PayloadError.self) { try JSONParser.parse(Array(beyond.utf8)) }
+        #expect(throws: PayloadError.self) { try JSONParser.parse(Array(beyond.utf8)[...]) }
     }
 
     @Test(arguments: [1, 2] as [UInt64]) func mutationsNeverMakeThePathsDisagree(seed: UInt64) {

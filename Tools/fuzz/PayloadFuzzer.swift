@@ -7,7 +7,7 @@
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPayload(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let bytes = count == 0 ? [] : Array(UnsafeRawBufferPointer(start: start, count: count))
-    if let fast = SimdJSONTape.document(bytes, depthMax: JSONParser.depthMaxDefault) {
+    if let fast = SimdJSONTape.document(bytes[...], depthMax: JSONParser.depthMaxDefault) {
         precondition((try? JSONParser.parseReference(bytes)) == fast, "the fast path and the reference parser disagree")
     }
     for route in [nil] + PayloadVersion.allCases.map(Optional.some) {

@@ -194,7 +194,7 @@ struct DecodedChunk: Sendable {
                 return
             }
             do {
-                payloads.append((record.offset, try PayloadValidator.validate(Array(record.payload), route: version)))
+                payloads.append((record.offset, try PayloadValidator.validate(record.payload, route: version)))
             } catch {
                 failure = .unreadable(offset: record.offset, "the payload is invalid (\(error))")
                 return
