@@ -1,11 +1,11 @@
 import Foundation
 
-/// A parsed JSON text: a flat, pre-order array of nodes whose strings point into `bytes` (the
-/// input, or simdjson's unescaped strings). An object's children alternate key, value; `next`
-/// skips a whole subtree.
+/// A parsed JSON text in simdjson's tape format (simdjson's doc/tape.md), whichever parser
+/// produced it: a node is a tape index, containers know where their subtree ends, and every
+/// string (member names too) is already unescaped in `strings`.
 ///
 /// Produced by `JSONParser`, which guarantees I-JSON (RFC 7493): valid UTF-8, no duplicate member
-/// names, no lone surrogates, finite numbers. Not thread-safe to mutate; immutable once parsed.
+/// names, no lone surrogates, finite numbers. Immutable once parsed.
 public struct JSONDocument: Sendable {
     /// The JSON type of a node.
     public enum Kind: UInt8, Sendable {
@@ -23,65 +23,67 @@ public struct JSONDocument: Sendable {
         }
     }
 
-    struct Node: Sendable {
-        var kind: Kind
-        /// bool: its value; string: whether it holds escapes.
-        var flag: Bool
-        /// string: its first byte in `bytes`.
-        var start: Int32
-        /// string: its byte length in `bytes` (escaped when `flag`).
-        var length: Int32
-        /// array: elements; object: members.
-        var count: Int32
-        /// Index of the first node after this subtree.
-        var next: Int32
-        /// number: its value; unescaped string: its first 8 bytes (`prefix`) as a bit pattern.
-        var number: Double
+    /// Tape words: a type character in the top byte, a payload in the low 56 bits. Word 0 is the
+    /// root (payload: the tape's length), the last word closes it. `{`/`[`: bits 0–31 the index
+    /// after the matching close, bits 32–55 the member/element count; `"`: bits 0–47 the string's
+    /// offset in `strings` and, on a member name, bits 48–55 its `Member`'s raw value + 1 (0 when
+    /// no schema reads it; see `MemberTable.resolve`); `l`/`u`/`d`: the next word is an
+    /// Int64/UInt64/Double; `t`/`f`/`n`: literals.
+    let tape: [UInt64]
+    /// Each string as a 32-bit little-endian length, its UTF-8 bytes and a NUL.
+    let strings: [UInt8]
+
+    static let payloadMask: UInt64 = 0x00FF_FFFF_FFFF_FFFF
+    /// A string word's offset bits; a member name's word has its `Member` above them.
+    static let offsetMask: UInt64 = 0x0000_FFFF_FFFF_FFFF
+    static let memberShift: UInt64 = 48
+    /// Container counts saturate here, as in simdjson (far above any body limit).
+    static let countMax = 0xFF_FFFF
+
+    init(tape: [UInt64], strings: [UInt8]) {
+        self.tape = tape
+        self.strings = strings
     }
 
-    /// The text string nodes point into.
-    let bytes: [UInt8]
-    var nodes: [Node] = []
-
-    init(bytes: [UInt8], nodes: [Node] = []) {
-        self.bytes = bytes
-        self.nodes = nodes
-    }
-
-    /// The root node.
-    var root: Int { 0 }
-
-    func kind(_ node: Int) -> Kind { nodes[node].kind }
-    func number(_ node: Int) -> Double { nodes[node].number }
-    func bool(_ node: Int) -> Bool { nodes[node].flag }
-    func count(_ node: Int) -> Int { Int(nodes[node].count) }
-
-    /// The value node of `object`'s member named by the `length` bytes at `name` (whose `prefix`
-    /// is given), nil when absent: a scan comparing names by length and first 8 bytes (kept in
-    /// each unescaped name node's `number`), then in full only past 8 bytes.
-    func member(of object: Int, name: UnsafePointer<UInt8>, length: Int, prefix: UInt64) -> Int? {
-        var key = object + 1
-        for _ in 0..<nodes[object].count {
-            if isName(key, name, length, prefix) { return key + 1 }
-            key = Int(nodes[key + 1].next)
+    /// Calls `body` with the document's tape and strings borrowed for reading.
+    func withTape<R, E: Error>(_ body: (JSONTape) throws(E) -> R) throws(E) -> R {
+        try tape.withUnsafeBufferPointer { (tape) throws(E) in
+            try strings.withUnsafeBufferPointer { (strings) throws(E) in try body(JSONTape(words: tape, strings: strings)) }
         }
-        return nil
     }
 
-    /// Whether member name node `key` is the `length` bytes at `name`.
-    @inline(__always) func isName(_ key: Int, _ name: UnsafePointer<UInt8>, _ length: Int, _ prefix: UInt64) -> Bool {
-        let n = nodes[key]
-        if n.flag { return stringBytes(key).elementsEqual(UnsafeBufferPointer(start: name, count: length)) }
-        guard Int(n.length) == length && n.number.bitPattern == prefix else { return false }
-        return length <= 8 || bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(n.start), name, length) == 0 }
+    @inline(__always) static func tag(_ word: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: word >> 56) }
+
+    @inline(__always) static func kind(_ word: UInt64) -> Kind {
+        switch tag(word) {
+        case UInt8(ascii: "\""): .string
+        case UInt8(ascii: "l"), UInt8(ascii: "u"), UInt8(ascii: "d"): .number
+        case UInt8(ascii: "{"): .object
+        case UInt8(ascii: "["): .array
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): .bool
+        default: .null
+        }
     }
 
-    /// The slot of a name of `length` bytes starting with `prefix` among 64 (its 6-bit hash).
-    @inline(__always) static func slot(_ prefix: UInt64, _ length: Int) -> Int {
-        Int(truncatingIfNeeded: ((prefix &+ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+    @inline(__always) static func next(_ word: UInt64, _ node: Int) -> Int {
+        switch tag(word) {
+        case UInt8(ascii: "{"), UInt8(ascii: "["): Int(truncatingIfNeeded: word & 0xFFFF_FFFF)
+        case UInt8(ascii: "l"), UInt8(ascii: "u"), UInt8(ascii: "d"): node + 2
+        default: node + 1
+        }
     }
 
-    /// The first `min(8, length)` bytes as a little-endian word (zero-padded).
+    @inline(__always) static func stringRange(_ word: UInt64, _ strings: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        let offset = Int(truncatingIfNeeded: word & offsetMask)
+        let length = UnsafeRawPointer(strings.baseAddress! + offset).loadUnaligned(as: UInt32.self).littleEndian
+        return offset + 4..<offset + 4 + Int(length)
+    }
+
+    @inline(__always) static func stringRange(_ word: UInt64, _ strings: [UInt8]) -> Range<Int> {
+        strings.withUnsafeBufferPointer { stringRange(word, $0) }
+    }
+
+    /// A name's first `min(8, length)` bytes as a little-endian word (zero-padded).
     @inline(__always) static func prefix(_ p: UnsafePointer<UInt8>, _ length: Int) -> UInt64 {
         if length >= 8 { return UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) }
         var word: UInt64 = 0
@@ -89,90 +91,89 @@ public struct JSONDocument: Sendable {
         return word
     }
 
-    /// The decoded value of a string node.
-    func string(_ node: Int) -> String {
-        let n = nodes[node]
-        let range = Int(n.start)..<Int(n.start + n.length)
-        if !n.flag { return String(decoding: bytes[range], as: UTF8.self) }
-        return String(decoding: JSONParser.unescape(bytes[range]), as: UTF8.self)
-    }
-
-    /// Bytes of a string node's raw (escaped) text: an upper bound of its code point count.
-    func rawLength(_ node: Int) -> Int { Int(nodes[node].length) }
-
-    /// Unicode code points in a string node's decoded value.
-    func codePointCount(_ node: Int) -> Int {
-        let n = nodes[node]
-        if n.flag { return string(node).unicodeScalars.count }
-        var count = 0
-        for byte in bytes[Int(n.start)..<Int(n.start + n.length)] where byte & 0xC0 != 0x80 { count += 1 }
-        return count
-    }
-
-    /// The raw bytes of a string node's decoded value, without allocating a String when unescaped.
-    func stringBytes(_ node: Int) -> ArraySlice<UInt8> {
-        let n = nodes[node]
-        let range = Int(n.start)..<Int(n.start + n.length)
-        return n.flag ? ArraySlice(JSONParser.unescape(bytes[range])) : bytes[range]
-    }
-}
-
-/// One object's member names hashed into 32 slots (open addressing), so the validator finds a
-/// member in one or two probes instead of scanning every name. Objects with more than 24 members,
-/// escaped names or over 65,535 nodes are not indexed: their lookups scan
-/// (`JSONDocument.member(of:…)`). 64 bytes, so readers stay cheap to copy.
-struct MemberIndex {
-    static let membersMax = 24
-    let object: Int
-    /// Per slot, the name node's distance from the object node; 0 is empty.
-    private var slots = InlineArray<32, UInt16>(repeating: 0)
-    private var isIndexed = false
-
-    init(_ document: JSONDocument, _ object: Int) {
-        self.object = object
-        let count = Int(document.nodes[object].count)
-        guard count <= Self.membersMax, Int(document.nodes[object].next) - object <= Int(UInt16.max) else { return }
-        var key = object + 1
-        for _ in 0..<count {
-            let n = document.nodes[key]
-            guard !n.flag else { return }
-            var slot = JSONDocument.slot(n.number.bitPattern, Int(n.length)) & 31
-            while slots[slot] != 0 { slot = (slot + 1) & 31 }
-            slots[slot] = UInt16(key - object)
-            key = Int(document.nodes[key + 1].next)
-        }
-        isIndexed = true
-    }
-
-    /// The value node of the member named by the `length` bytes at `name`, nil when absent.
-    func member(in document: JSONDocument, name: UnsafePointer<UInt8>, length: Int) -> Int? {
-        let prefix = JSONDocument.prefix(name, length)
-        guard isIndexed else { return document.member(of: object, name: name, length: length, prefix: prefix) }
-        var slot = JSONDocument.slot(prefix, length) & 31
-        while slots[slot] != 0 {
-            let key = object + Int(slots[slot])
-            if document.isName(key, name, length, prefix) { return key + 1 }
-            slot = (slot + 1) & 31
-        }
-        return nil
+    /// A `bits`-bit hash of a name of `length` bytes starting with `prefix`.
+    @inline(__always) static func hash(_ prefix: UInt64, _ length: Int, bits: Int) -> Int {
+        Int(truncatingIfNeeded: ((prefix &+ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
     }
 }
 
 extension JSONDocument: Equatable {
-    /// The same JSON value: node for node the same kinds, member order, decoded strings and
-    /// numbers (bit for bit), whichever parser produced each.
+    /// The same JSON value: the same structure and member order, decoded strings and numbers (as
+    /// doubles, bit for bit: one parser's integer words equal the other's doubles), whichever
+    /// parser produced each.
     public static func == (a: JSONDocument, b: JSONDocument) -> Bool {
-        guard a.nodes.count == b.nodes.count else { return false }
-        for i in a.nodes.indices {
-            let (x, y) = (a.nodes[i], b.nodes[i])
-            guard x.kind == y.kind, x.count == y.count, x.next == y.next else { return false }
-            switch x.kind {
-            case .bool: guard x.flag == y.flag else { return false }
-            case .number: guard x.number.bitPattern == y.number.bitPattern else { return false }
-            case .string: guard a.stringBytes(i) == b.stringBytes(i) else { return false }
-            case .null, .array, .object: break
+        guard a.tape.count == b.tape.count else { return false }
+        return a.withTape { x in b.withTape { y in x == y } }
+    }
+}
+
+/// A `JSONDocument`'s tape and strings, borrowed: typed reads of its nodes (tape indices)
+/// without reference counting. Valid only inside `JSONDocument.withTape`.
+struct JSONTape {
+    let words: UnsafeBufferPointer<UInt64>
+    let strings: UnsafeBufferPointer<UInt8>
+
+    /// The root value's node.
+    var root: Int { 1 }
+
+    @inline(__always) func kind(_ node: Int) -> JSONDocument.Kind { JSONDocument.kind(words[node]) }
+
+    /// A number node's value as a double (integers convert with correct rounding, as strtod would).
+    func number(_ node: Int) -> Double {
+        switch JSONDocument.tag(words[node]) {
+        case UInt8(ascii: "l"): Double(Int64(bitPattern: words[node + 1]))
+        case UInt8(ascii: "u"): Double(words[node + 1])
+        default: Double(bitPattern: words[node + 1])
+        }
+    }
+
+    func bool(_ node: Int) -> Bool { JSONDocument.tag(words[node]) == UInt8(ascii: "t") }
+
+    /// Members of an object node, elements of an array node.
+    func count(_ node: Int) -> Int { Int(truncatingIfNeeded: (words[node] & JSONDocument.payloadMask) >> 32) }
+
+    /// The first node after `node`'s subtree.
+    @inline(__always) func next(_ node: Int) -> Int { JSONDocument.next(words[node], node) }
+
+    /// A string node's UTF-8 bytes.
+    @inline(__always) func stringBytes(_ node: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: strings[JSONDocument.stringRange(words[node], strings)])
+    }
+
+    /// The decoded value of a string node.
+    func string(_ node: Int) -> String { String(decoding: stringBytes(node), as: UTF8.self) }
+
+    /// Unicode code points in a string node's value.
+    func codePointCount(_ node: Int) -> Int {
+        var count = 0
+        for byte in stringBytes(node) where byte & 0xC0 != 0x80 { count += 1 }
+        return count
+    }
+
+    static func == (a: JSONTape, b: JSONTape) -> Bool {
+        guard a.words.count == b.words.count else { return false }
+        var node = 0
+        while node < a.words.count {
+            switch (a.kind(node), b.kind(node)) {
+            case (.number, .number):
+                guard a.number(node).bitPattern == b.number(node).bitPattern else { return false }
+                node += 1
+            case (.string, .string):
+                // The same bytes, and as a member name resolved to the same member.
+                guard a.words[node] >> JSONDocument.memberShift == b.words[node] >> JSONDocument.memberShift,
+                    a.stringBytes(node).elementsEqual(b.stringBytes(node))
+                else { return false }
+            default:
+                guard a.words[node] == b.words[node] else { return false }
             }
+            node += 1
         }
         return true
+    }
+
+    /// The `Member` a member name node was resolved to, nil when no schema reads it.
+    @inline(__always) func member(named node: Int) -> Member? {
+        let id = UInt8(truncatingIfNeeded: words[node] >> JSONDocument.memberShift)
+        return id == 0 ? nil : Member(rawValue: id - 1)
     }
 }

@@ -23,23 +23,22 @@ public enum JSONParser {
         if let bad = UTF8Validation.firstInvalidByte(bytes) {
             throw PayloadError(.invalidUTF8, "byte \(bad) is not valid UTF-8")
         }
-        var document = JSONDocument(bytes: bytes)
         // The closure only calls a function that owns its state: mutating captured variables
-        // inside it would box them and check exclusivity dynamically on every node.
-        document.nodes = try bytes.withUnsafeBufferPointer { (buffer) throws(PayloadError) in
-            try parseNodes(buffer, depthMax: depthMax)
+        // inside it would box them and check exclusivity dynamically on every word.
+        return try bytes.withUnsafeBufferPointer { (buffer) throws(PayloadError) in
+            try parseTape(buffer, depthMax: depthMax)
         }
-        return document
     }
 
-    private static func parseNodes(_ buffer: UnsafeBufferPointer<UInt8>, depthMax: Int) throws(PayloadError) -> [JSONDocument.Node] {
-        var nodes = [JSONDocument.Node]()
-        nodes.reserveCapacity(buffer.count / 8 + 4)
+    private static func parseTape(_ buffer: UnsafeBufferPointer<UInt8>, depthMax: Int) throws(PayloadError) -> JSONDocument {
         var state = State(depthMax: depthMax)
+        state.tape.reserveCapacity(buffer.count / 4 + 4)
+        state.strings.reserveCapacity(buffer.count + 16)
+        state.tape.append(0)
         var position = 0
         do throws(Failure) {
             try state.skipSpace(buffer, &position)
-            try state.value(buffer, &position, depth: 1, into: &nodes)
+            try state.value(buffer, &position, depth: 1)
             try state.skipSpace(buffer, &position)
         } catch let failure {
             throw PayloadError(failure.code, path: PathComponent.render(failure.path.reversed()), failure.message)
@@ -47,7 +46,10 @@ public enum JSONParser {
         guard position == buffer.count else {
             throw PayloadError(.invalidJSON, "unexpected bytes after the JSON value at byte \(position)")
         }
-        return nodes
+        // The root words, as simdjson writes them: the first holds the tape's length.
+        state.tape.append(State.word("r"))
+        state.tape[0] = State.word("r") | UInt64(state.tape.count)
+        return JSONDocument(tape: state.tape, strings: state.strings)
     }
 
     /// An error on its way out of the recursion; each level adds its path component.
@@ -57,10 +59,22 @@ public enum JSONParser {
         var path: [PathComponent] = []
     }
 
+    /// Writes simdjson's tape format (see `JSONDocument.tape`), numbers always as doubles.
     private struct State {
         let depthMax: Int
+        var tape: [UInt64] = []
+        var strings: [UInt8] = []
 
         init(depthMax: Int) { self.depthMax = depthMax }
+
+        static func word(_ tag: Unicode.Scalar, _ payload: Int = 0) -> UInt64 {
+            UInt64(tag.value) << 56 | UInt64(payload)
+        }
+
+        /// The decoded text of the member name at tape index `node`.
+        func name(_ node: Int) -> String {
+            String(decoding: strings[JSONDocument.stringRange(tape[node], strings)], as: UTF8.self)
+        }
 
         func syntax(_ message: String, _ position: Int) -> Failure {
             Failure(code: .invalidJSON, message: message + " at byte \(position)")
@@ -75,60 +89,59 @@ public enum JSONParser {
             }
         }
 
-        mutating func value(
-            _ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int, into nodes: inout [JSONDocument.Node]
-        ) throws(Failure) {
+        mutating func value(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int) throws(Failure) {
             guard p < b.count else { throw syntax("unexpected end of input", p) }
             switch b[p] {
-            case UInt8(ascii: "{"): try object(b, &p, depth: depth, into: &nodes)
-            case UInt8(ascii: "["): try array(b, &p, depth: depth, into: &nodes)
-            case UInt8(ascii: "\""): try string(b, &p, into: &nodes)
-            case UInt8(ascii: "t"): try literal(b, &p, "true", .bool, true, into: &nodes)
-            case UInt8(ascii: "f"): try literal(b, &p, "false", .bool, false, into: &nodes)
-            case UInt8(ascii: "n"): try literal(b, &p, "null", .null, false, into: &nodes)
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number(b, &p, into: &nodes)
+            case UInt8(ascii: "{"): try object(b, &p, depth: depth)
+            case UInt8(ascii: "["): try array(b, &p, depth: depth)
+            case UInt8(ascii: "\""): try string(b, &p)
+            case UInt8(ascii: "t"): try literal(b, &p, "true", "t")
+            case UInt8(ascii: "f"): try literal(b, &p, "false", "f")
+            case UInt8(ascii: "n"): try literal(b, &p, "null", "n")
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number(b, &p)
             default: throw syntax("unexpected character", p)
             }
         }
 
-        func literal(
-            _ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, _ word: StaticString, _ kind: JSONDocument.Kind, _ flag: Bool,
-            into nodes: inout [JSONDocument.Node]
-        ) throws(Failure) {
-            let count = word.utf8CodeUnitCount
-            guard p + count <= b.count, memcmp(b.baseAddress! + p, word.utf8Start, count) == 0 else {
+        mutating func literal(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, _ text: StaticString, _ tag: Unicode.Scalar) throws(Failure) {
+            let count = text.utf8CodeUnitCount
+            guard p + count <= b.count, memcmp(b.baseAddress! + p, text.utf8Start, count) == 0 else {
                 throw syntax("invalid literal", p)
             }
-            nodes.append(.init(kind: kind, flag: flag, start: Int32(p), length: 0, count: 0, next: Int32(nodes.count + 1), number: 0))
+            tape.append(Self.word(tag))
             p += count
         }
 
-        mutating func object(
-            _ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int, into nodes: inout [JSONDocument.Node]
-        ) throws(Failure) {
+        /// Closes the container opened at tape index `open` with `count` members or elements.
+        mutating func close(_ open: Int, _ openTag: Unicode.Scalar, _ closeTag: Unicode.Scalar, count: Int) {
+            tape.append(Self.word(closeTag, open))
+            tape[open] = Self.word(openTag, min(count, JSONDocument.countMax) << 32 | tape.count)
+        }
+
+        mutating func object(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int) throws(Failure) {
             guard depth <= depthMax else {
                 throw Failure(code: .tooDeep, message: "nesting deeper than \(depthMax) levels")
             }
-            let index = nodes.count
-            nodes.append(.init(kind: .object, flag: false, start: Int32(p), length: 0, count: 0, next: 0, number: 0))
+            let index = tape.count
+            tape.append(0)
             p += 1
             try skipSpace(b, &p)
-            var members: Int32 = 0
+            var members = 0
             if p < b.count && b[p] == UInt8(ascii: "}") {
                 p += 1
             } else {
                 while true {
                     guard p < b.count, b[p] == UInt8(ascii: "\"") else { throw syntax("expected a member name", p) }
-                    let keyNode = nodes.count
-                    try string(b, &p, into: &nodes)
+                    let keyNode = tape.count
+                    try string(b, &p)
                     try skipSpace(b, &p)
                     guard p < b.count, b[p] == UInt8(ascii: ":") else { throw syntax("expected ':'", p) }
                     p += 1
                     try skipSpace(b, &p)
                     do {
-                        try value(b, &p, depth: depth + 1, into: &nodes)
+                        try value(b, &p, depth: depth + 1)
                     } catch var failure {
-                        failure.path.append(.key(JSONParser.key(nodes, keyNode, b)))
+                        failure.path.append(.key(name(keyNode)))
                         throw failure
                     }
                     members += 1
@@ -144,32 +157,32 @@ public enum JSONParser {
                     break
                 }
             }
-            nodes[index].count = members
-            nodes[index].next = Int32(nodes.count)
-            if members > 1, let duplicate = JSONParser.duplicateKey(nodes, object: index, b) {
-                throw Failure(code: .invalidJSON, message: "duplicate member name \"\(duplicate)\" (RFC 7493 forbids them)")
+            close(index, "{", "}", count: members)
+            let duplicate = tape.withUnsafeMutableBufferPointer { tape in
+                strings.withUnsafeBufferPointer { MemberTable.shared.resolve(tape, $0, object: index) }
+            }
+            if let duplicate {
+                throw Failure(code: .invalidJSON, message: "duplicate member name \"\(name(duplicate))\" (RFC 7493 forbids them)")
             }
         }
 
-        mutating func array(
-            _ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int, into nodes: inout [JSONDocument.Node]
-        ) throws(Failure) {
+        mutating func array(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int) throws(Failure) {
             guard depth <= depthMax else {
                 throw Failure(code: .tooDeep, message: "nesting deeper than \(depthMax) levels")
             }
-            let index = nodes.count
-            nodes.append(.init(kind: .array, flag: false, start: Int32(p), length: 0, count: 0, next: 0, number: 0))
+            let index = tape.count
+            tape.append(0)
             p += 1
             try skipSpace(b, &p)
-            var elements: Int32 = 0
+            var elements = 0
             if p < b.count && b[p] == UInt8(ascii: "]") {
                 p += 1
             } else {
                 while true {
                     do {
-                        try value(b, &p, depth: depth + 1, into: &nodes)
+                        try value(b, &p, depth: depth + 1)
                     } catch var failure {
-                        failure.path.append(.index(Int(elements)))
+                        failure.path.append(.index(elements))
                         throw failure
                     }
                     elements += 1
@@ -185,11 +198,10 @@ public enum JSONParser {
                     break
                 }
             }
-            nodes[index].count = elements
-            nodes[index].next = Int32(nodes.count)
+            close(index, "[", "]", count: elements)
         }
 
-        func string(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, into nodes: inout [JSONDocument.Node]) throws(Failure) {
+        mutating func string(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) throws(Failure) {
             let start = p + 1
             var i = start
             var escaped = false
@@ -234,12 +246,16 @@ public enum JSONParser {
                     i += 1
                 }
             }
-            let prefix = JSONDocument.prefix(b.baseAddress! + start, i - start)
-            nodes.append(.init(kind: .string, flag: escaped, start: Int32(start), length: Int32(i - start), count: 0, next: Int32(nodes.count + 1), number: Double(bitPattern: prefix)))
+            let raw = UnsafeBufferPointer(rebasing: b[start..<i])
+            let text = escaped ? JSONParser.unescape(raw) : Array(raw)
+            tape.append(Self.word("\"", strings.count))
+            withUnsafeBytes(of: UInt32(text.count).littleEndian) { strings += $0 }
+            strings += text
+            strings.append(0)
             p = i + 1
         }
 
-        func number(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, into nodes: inout [JSONDocument.Node]) throws(Failure) {
+        mutating func number(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) throws(Failure) {
             let start = p
             var i = p
             if b[i] == UInt8(ascii: "-") { i += 1 }
@@ -283,7 +299,8 @@ public enum JSONParser {
                     throw Failure(code: .outOfRange, message: "number \(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)) is not a finite double")
                 }
             }
-            nodes.append(.init(kind: .number, flag: false, start: Int32(start), length: Int32(i - start), count: 0, next: Int32(nodes.count + 1), number: value))
+            tape.append(Self.word("d"))
+            tape.append(value.bitPattern)
             p = i
         }
 
@@ -312,52 +329,8 @@ public enum JSONParser {
 
     }
 
-    /// A member name node's decoded text.
-    static func key(_ nodes: [JSONDocument.Node], _ node: Int, _ b: UnsafeBufferPointer<UInt8>) -> String {
-        let n = nodes[node]
-        let raw = Array(UnsafeBufferPointer(rebasing: b[Int(n.start)..<Int(n.start + n.length)]))
-        return String(decoding: n.flag ? JSONParser.unescape(raw[...]) : raw, as: UTF8.self)
-    }
-
-    /// The first member name that occurs twice in the object (compared after unescaping).
-    /// A 64-bit mask of hashed (length, first 8 bytes) lets nearly every name pass in O(1);
-    /// only a name whose bit is already set is compared, pairwise, with the names before it.
-    static func duplicateKey(_ nodes: [JSONDocument.Node], object: Int, _ b: UnsafeBufferPointer<UInt8>) -> String? {
-        var seen: UInt64 = 0
-        var i = object + 1
-        for n in 0..<Int(nodes[object].count) {
-            let a = nodes[i]
-            let word = a.number.bitPattern
-            let bit: UInt64 = a.flag ? 1 : 1 << JSONDocument.slot(word, Int(a.length))
-            if seen & bit != 0 || a.flag, n > 0, let duplicate = earlierName(equalTo: i, among: n, nodes, object, b) {
-                return duplicate
-            }
-            seen |= bit
-            i = Int(nodes[Int(a.next)].next)
-        }
-        return nil
-    }
-
-    /// Compares member name node `i` with the first `n` names of `object`.
-    private static func earlierName(
-        equalTo i: Int, among n: Int, _ nodes: [JSONDocument.Node], _ object: Int, _ b: UnsafeBufferPointer<UInt8>
-    ) -> String? {
-        let a = nodes[i]
-        var j = object + 1
-        for _ in 0..<n {
-            let c = nodes[j]
-            if a.flag || c.flag {
-                if key(nodes, i, b) == key(nodes, j, b) { return key(nodes, i, b) }
-            } else if a.length == c.length && memcmp(b.baseAddress! + Int(a.start), b.baseAddress! + Int(c.start), Int(a.length)) == 0 {
-                return key(nodes, i, b)
-            }
-            j = Int(nodes[Int(c.next)].next)
-        }
-        return nil
-    }
-
     /// Decodes the escapes of a string's raw bytes (already validated by the parser).
-    static func unescape(_ raw: ArraySlice<UInt8>) -> [UInt8] {
+    static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(raw.count)
         var i = raw.startIndex

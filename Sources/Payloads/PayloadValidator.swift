@@ -23,13 +23,13 @@ public enum PayloadValidator {
     public static func validate(_ bytes: ArraySlice<UInt8>, route: PayloadVersion?, limits: PayloadLimits = PayloadLimits())
         throws(PayloadError) -> Payload
     {
-        return try decode(bytes, route: route, limits: limits).payload
+        return try decode(bytes, route: route, limits: limits) { _ throws(PayloadError) in () }.payload
     }
 
     public static func validate(_ bytes: [UInt8], route: PayloadVersion?, limits: PayloadLimits = PayloadLimits())
         throws(PayloadError) -> Payload
     {
-        return try decode(bytes[...], route: route, limits: limits).payload
+        return try validate(bytes[...], route: route, limits: limits)
     }
 
     /// A `/batch` line: validated by its own `v`, with its optional top-level `idempotency_key`
@@ -37,30 +37,36 @@ public enum PayloadValidator {
     public static func validateBatchLine(_ bytes: [UInt8], limits: PayloadLimits = PayloadLimits())
         throws(PayloadError) -> (payload: Payload, idempotencyKey: String?)
     {
-        let (payload, object) = try decode(bytes[...], route: nil, limits: limits)
-        return (payload, try object.string("idempotency_key", lengthMax: 1024, lengthMin: 1))
+        let (payload, key) = try decode(bytes[...], route: nil, limits: limits) { (object) throws(PayloadError) in
+            try object.string(.idempotencyKey, lengthMax: 1024, lengthMin: 1)
+        }
+        return (payload, key)
     }
 
-    private static func decode(_ bytes: ArraySlice<UInt8>, route: PayloadVersion?, limits: PayloadLimits) throws(PayloadError)
-        -> (payload: Payload, object: ObjectReader)
-    {
+    /// The payload, and what `extra` reads from its top-level object.
+    private static func decode<Extra>(
+        _ bytes: ArraySlice<UInt8>, route: PayloadVersion?, limits: PayloadLimits, extra: (ObjectReader) throws(PayloadError) -> Extra
+    ) throws(PayloadError) -> (payload: Payload, extra: Extra) {
         guard bytes.count <= limits.bodyBytesMax else {
             throw PayloadError(.tooLarge, "payload of \(bytes.count) bytes exceeds the limit of \(limits.bodyBytesMax)")
         }
-        let document = try JSONParser.parse(bytes, depthMax: limits.depthMax)
-        guard document.kind(document.root) == .object else {
-            throw PayloadError(.wrongType, "a payload is a JSON object, found \(document.kind(document.root).name)")
-        }
-        let object = try ObjectReader(document, document.root, parentPath: [])
-        switch try self.version(object, route: route) {
-        case .v3: return (.v3(try v3(object)), object)
-        case .v2: return (.v2(try v2(object)), object)
-        case .v1: return (.v1(try v1(object)), object)
+        return try JSONParser.parse(bytes, depthMax: limits.depthMax).withTape { (document) throws(PayloadError) in
+            guard document.kind(document.root) == .object else {
+                throw PayloadError(.wrongType, "a payload is a JSON object, found \(document.kind(document.root).name)")
+            }
+            let object = try ObjectReader(document, document.root, parentPath: [])
+            let payload: Payload =
+                switch try self.version(object, route: route) {
+                case .v3: .v3(try v3(object))
+                case .v2: .v2(try v2(object))
+                case .v1: .v1(try v1(object))
+                }
+            return (payload, try extra(object))
         }
     }
 
     private static func version(_ object: ObjectReader, route: PayloadVersion?) throws(PayloadError) -> PayloadVersion {
-        guard let node = object.node("v") else {
+        guard let node = object.node(.v) else {
             if let route { return route }
             throw PayloadError(.missingField, path: "v", "v: is required (1, 2 or 3) when the route does not imply it")
         }
@@ -82,14 +88,14 @@ public enum PayloadValidator {
     // MARK: V3
 
     static func v3(_ o: ObjectReader) throws(PayloadError) -> V3SessionPayload {
-        let sessionID = try o.requiredID("session_id")
-        let userID = try o.requiredID("user_id")
-        let siteID = try o.requiredID("site_id")
-        let sentAt = try o.requiredTime("sent_at")
-        let checkpoint = try o.integer("checkpoint", in: 0...(ObjectReader.timeMax - 1)) ?? 0
-        let attributes = try o.object("attributes")
-        let actionsNode = try o.required("actions")
-        try o.expect(.array, actionsNode, "actions")
+        let sessionID = try o.requiredID(.sessionID)
+        let userID = try o.requiredID(.userID)
+        let siteID = try o.requiredID(.siteID)
+        let sentAt = try o.requiredTime(.sentAt)
+        let checkpoint = try o.integer(.checkpoint, in: 0...(ObjectReader.timeMax - 1)) ?? 0
+        let attributes = try o.object(.attributes)
+        let actionsNode = try o.required(.actions)
+        try o.expect(.array, actionsNode, .actions)
         let count = o.document.count(actionsNode)
         guard count <= PayloadLimits.actionsMax else {
             throw PayloadError(.tooManyActions, path: "actions", "actions: \(count) items; at most \(PayloadLimits.actionsMax) per payload")
@@ -100,7 +106,7 @@ public enum PayloadValidator {
         var node = actionsNode + 1
         for index in 0..<count {
             actions.append(try action(ObjectReader(o.document, node, parentPath: actionsPath, index: index)))
-            node = Int(o.document.nodes[node].next)
+            node = o.document.next(node)
         }
         return V3SessionPayload(
             sessionID: sessionID, userID: userID, siteID: siteID, sentAtMs: sentAt, checkpoint: checkpoint,
@@ -109,104 +115,104 @@ public enum PayloadValidator {
     }
 
     private static func action(_ a: ObjectReader) throws(PayloadError) -> V3Action {
-        let typeNode = try a.required("type")
-        try a.expect(.string, typeNode, "type")
-        let pageNumber = { () throws(PayloadError) -> Int in Int(try a.integer("page_number", required: true, in: 1...65535)!) }
+        let typeNode = try a.required(.type)
+        try a.expect(.string, typeNode, .type)
+        let pageNumber = { () throws(PayloadError) -> Int in Int(try a.integer(.pageNumber, required: true, in: 1...65535)!) }
         switch a.document.string(typeNode) {
         case "pageview":
-            let path = try a.requiredString("path", lengthMax: 2048, lengthMin: 1)
-            guard path.utf8.first == UInt8(ascii: "/") else { throw a.error(.invalidValue, "path", "must start with /") }
+            let path = try a.requiredString(.path, lengthMax: 2048, lengthMin: 1)
+            guard path.utf8.first == UInt8(ascii: "/") else { throw a.error(.invalidValue, .path, "must start with /") }
             return .pageview(
                 PageView(
-                    pageNumber: try pageNumber(), path: path, url: try a.string("url", lengthMax: 8192),
-                    title: try a.string("title"), enteredAtMs: try a.requiredTime("entered_at"),
-                    durationMs: try a.integer("duration_ms", in: 0...604_800_000) ?? 0,
-                    scroll: try a.integer("scroll", in: 0...100).map { Int($0) }, final: try a.bool("final") ?? false))
+                    pageNumber: try pageNumber(), path: path, url: try a.string(.url, lengthMax: 8192),
+                    title: try a.string(.title), enteredAtMs: try a.requiredTime(.enteredAt),
+                    durationMs: try a.integer(.durationMs, in: 0...604_800_000) ?? 0,
+                    scroll: try a.integer(.scroll, in: 0...100).map { Int($0) }, final: try a.bool(.`final`) ?? false))
         case "goal":
             return .goal(
                 Goal(
-                    pageNumber: try pageNumber(), name: try a.requiredString("name", lengthMax: 128, lengthMin: 1),
-                    atMs: try a.requiredTime("at"), value: try a.number("value") ?? 0))
+                    pageNumber: try pageNumber(), name: try a.requiredString(.name, lengthMax: 128, lengthMin: 1),
+                    atMs: try a.requiredTime(.at), value: try a.number(.value) ?? 0))
         case let other:
-            throw a.error(.unknownActionType, "type", "unknown action type \"\(other)\" (pageview or goal)")
+            throw a.error(.unknownActionType, .type, "unknown action type \"\(other)\" (pageview or goal)")
         }
     }
 
     // MARK: V2
 
     static func v2(_ o: ObjectReader) throws(PayloadError) -> V2SessionContext {
-        let kindNode = try o.required("kind")
-        try o.expect(.string, kindNode, "kind")
+        let kindNode = try o.required(.kind)
+        try o.expect(.string, kindNode, .kind)
         guard let kind = V2SessionContext.Kind(rawValue: o.document.string(kindNode)) else {
-            throw o.error(.invalidValue, "kind", "must be start or renew")
+            throw o.error(.invalidValue, .kind, "must be start or renew")
         }
-        let sessionID = try o.requiredID("session_id")
+        let sessionID = try o.requiredID(.sessionID)
         var oldSessionID: String?
         if kind == .renew {
-            oldSessionID = try o.requiredID("old_session_id")
+            oldSessionID = try o.requiredID(.oldSessionID)
             guard oldSessionID != sessionID else {
-                throw o.error(.invalidValue, "old_session_id", "a session cannot renew itself")
+                throw o.error(.invalidValue, .oldSessionID, "a session cannot renew itself")
             }
         }
-        let startedAt = try o.requiredTime("started_at")
-        let expiresAt = try o.time("expires_at")
+        let startedAt = try o.requiredTime(.startedAt)
+        let expiresAt = try o.time(.expiresAt)
         if let expiresAt, expiresAt < startedAt {
-            throw o.error(.outOfRange, "expires_at", "\(expiresAt) is before started_at \(startedAt)")
+            throw o.error(.outOfRange, .expiresAt, "\(expiresAt) is before started_at \(startedAt)")
         }
-        let attribution = try o.object("attribution")
+        let attribution = try o.object(.attribution)
         return V2SessionContext(
-            kind: kind, sessionID: sessionID, userID: try o.requiredID("user_id"), siteID: try o.requiredID("site_id"),
+            kind: kind, sessionID: sessionID, userID: try o.requiredID(.userID), siteID: try o.requiredID(.siteID),
             oldSessionID: oldSessionID, startedAtMs: startedAt, expiresAtMs: expiresAt, context: try o.sessionContext(),
-            original: try attribution?.object("original")?.touch(), current: try attribution?.object("current")?.touch())
+            original: try attribution?.object(.original)?.touch(), current: try attribution?.object(.current)?.touch())
     }
 
     // MARK: V1
 
     static func v1(_ o: ObjectReader) throws(PayloadError) -> V1Event {
-        let eventID = try o.requiredID("event_id")
-        let typeNode = try o.required("event_type")
-        try o.expect(.string, typeNode, "event_type")
+        let eventID = try o.requiredID(.eventID)
+        let typeNode = try o.required(.eventType)
+        try o.expect(.string, typeNode, .eventType)
         guard let eventType = V1Event.EventType(rawValue: o.document.string(typeNode)) else {
-            throw o.error(.unknownEventType, "event_type", "unknown event type (pageview, click, scroll, form_submit, conversion)")
+            throw o.error(.unknownEventType, .eventType, "unknown event type (pageview, click, scroll, form_submit, conversion)")
         }
-        let timestampNode = try o.required("timestamp")
-        try o.expect(.string, timestampNode, "timestamp")
+        let timestampNode = try o.required(.timestamp)
+        try o.expect(.string, timestampNode, .timestamp)
         guard let timestamp = RFC3339.milliseconds(o.document.stringBytes(timestampNode)) else {
-            throw o.error(.invalidTimestamp, "timestamp", "expected an RFC 3339 date-time such as 2025-06-03T10:15:00.250Z")
+            throw o.error(.invalidTimestamp, .timestamp, "expected an RFC 3339 date-time such as 2025-06-03T10:15:00.250Z")
         }
         var eventValue: V1Event.Value?
-        if let node = o.node("event_value") {
+        if let node = o.node(.eventValue) {
             switch o.document.kind(node) {
             case .number: eventValue = .number(o.document.number(node))
-            case .string: eventValue = .string(try o.string("event_value")!)
-            default: throw o.error(.wrongType, "event_value", "expected a string or a number")
+            case .string: eventValue = .string(try o.string(.eventValue)!)
+            default: throw o.error(.wrongType, .eventValue, "expected a string or a number")
             }
         }
-        if let node = o.node("metadata") {
+        if let node = o.node(.metadata) {
             switch o.document.kind(node) {
-            case .string: _ = try o.string("metadata")
+            case .string: _ = try o.string(.metadata)
             case .object: break
-            default: throw o.error(.wrongType, "metadata", "expected a string or an object")
+            default: throw o.error(.wrongType, .metadata, "expected a string or an object")
             }
         }
-        for key: StaticString in ["event_value_type", "workspace_id", "attribution_id", "environment"] { _ = try o.string(key) }
+        for member: Member in [.eventValueType, .workspaceID, .attributionID, .environment] { _ = try o.string(member) }
         return V1Event(
-            eventID: eventID, eventType: eventType, timestampMs: timestamp, sessionID: try o.requiredID("session_id"),
-            userID: try o.requiredID("user_id"), projectID: try o.requiredID("project_id"),
-            pageURL: try o.requiredString("page_url", lengthMax: 8192),
-            referrerURL: try o.string("referrer_url", lengthMax: 8192),
-            sessionEventSequence: try o.integer("session_event_sequence", required: true, in: 1...(ObjectReader.timeMax - 1))!,
-            scrollPercentage: try o.number("scroll_percentage", in: 0...100), timeOnPage: try o.number("time_on_page", in: 0...Double.greatestFiniteMagnitude),
+            eventID: eventID, eventType: eventType, timestampMs: timestamp, sessionID: try o.requiredID(.sessionID),
+            userID: try o.requiredID(.userID), projectID: try o.requiredID(.projectID),
+            pageURL: try o.requiredString(.pageURL, lengthMax: 8192),
+            referrerURL: try o.string(.referrerURL, lengthMax: 8192),
+            sessionEventSequence: try o.integer(.sessionEventSequence, required: true, in: 1...(ObjectReader.timeMax - 1))!,
+            scrollPercentage: try o.number(.scrollPercentage, in: 0...100), timeOnPage: try o.number(.timeOnPage, in: 0...Double.greatestFiniteMagnitude),
             eventValue: eventValue, context: try v1Context(o))
     }
 
     /// V1 has no segment_id (the bug the V3 change fixed); its other context ids are read.
     private static func v1Context(_ o: ObjectReader) throws(PayloadError) -> SessionContext {
         var context = SessionContext()
-        context.abTestID = try o.string("ab_test_id")
-        context.abTestVariantID = try o.string("ab_test_variant_id")
-        context.campaignID = try o.string("campaign_id")
-        context.landingPageID = try o.string("landing_page_id")
+        context.abTestID = try o.string(.abTestID)
+        context.abTestVariantID = try o.string(.abTestVariantID)
+        context.campaignID = try o.string(.campaignID)
+        context.landingPageID = try o.string(.landingPageID)
         return context
     }
 }

@@ -65,8 +65,8 @@ import Testing
         #expect(page.title == "\"quoted\"")
     }
 
-    /// Members are found whatever the object's shape: many unknown members (beyond the hashed
-    /// index), names differing only past 8 bytes, escaped names (reference parser), any order.
+    /// Members are found whatever the object's shape: many unknown members, names differing only
+    /// past 8 bytes, escaped names (reference parser), any order.
     @Test func membersAreFoundInEveryObjectShape() throws {
         let expected = try PayloadValidator.validate(Array(specV3.utf8), route: .v3)
         let unknown = (0..<40).map { #""utm_source_\#($0)":"x\#($0)""# }.joined(separator: ",")
@@ -74,7 +74,7 @@ import Testing
             .replacingOccurrences(of: #"{"v":3,"#, with: #"{\#(unknown),"v":3,"#)
         #expect(try PayloadValidator.validate(Array(crowded.utf8), route: .v3) == expected)
         // A 30-digit integer (valid: a finite double) makes simdjson decline, so the reference
-        // parser's escaped name nodes are what the reader looks through.
+        // parser resolves the escaped names the reader looks for.
         let escaped = specV3.replacingOccurrences(of: #""session_id""#, with: #""session\u005fid""#)
             .replacingOccurrences(of: #""utm_source""#, with: #""utm_\u0073ource""#)
             .replacingOccurrences(of: #"{"v":3,"#, with: #"{"big":123456789012345678901234567890,"v":3,"#)

@@ -44,6 +44,23 @@ import Testing
         #expect(Self.agreement(Array(text.utf8)) == true)
     }
 
+    /// Repeated names are found whether a schema reads them (resolved members) or not, among a
+    /// few or among many (the sorted comparison); distinct names pass.
+    @Test func repeatedMemberNamesAreInvalidWhereverTheyAre() throws {
+        let many = (0..<40).map { #""x\#($0)":\#($0)"# }.joined(separator: ",")
+        let repeated = [
+            #"{"session_id":"a","v":3,"session_id":"b"}"#, #"{\#(many),"x7":0}"#, #"{\#(many),"session_id":"a","session_id":"a"}"#,
+            #"{"actions":[{"type":"goal","type":"goal"}]}"#, #"{"a":{\#(many),"x39":1}}"#,
+        ]
+        for text in repeated {
+            #expect(Self.agreement(Array(text.utf8)) == nil, "\(text)")
+            let error = try #require(throws: PayloadError.self) { try JSONParser.parse(Array(text.utf8)[...]) }
+            #expect(error.code == .invalidJSON && error.message.contains("duplicate member name"), "\(error)")
+        }
+        let distinct = #"{\#(many),"session_id":"a","v":3}"#
+        #expect(Self.agreement(Array(distinct.utf8)) == true)
+    }
+
     @Test func nestingAtTheLimitIsAcceptedAndBeyondItDeclined() {
         let depth = JSONParser.depthMaxDefault
         let atLimit = String(repeating: "[", count: depth - 1) + "{}" + String(repeating: "]", count: depth - 1)

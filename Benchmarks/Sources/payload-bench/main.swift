@@ -13,8 +13,10 @@ let input = try Data(contentsOf: URL(fileURLWithPath: CommandLine.arguments[1]))
 let lines: [[UInt8]] = input.split(separator: UInt8(ascii: "\n")).map { Array($0) }
 
 func now() -> Double { Date().timeIntervalSince1970 }
+/// PAYLOAD_BENCH_SECONDS lengthens each measurement (for profiling); default 1.
+let secondsPerMeasurement = ProcessInfo.processInfo.environment["PAYLOAD_BENCH_SECONDS"].flatMap(Double.init) ?? 1
 
-/// Runs `body` over `payloads` enough times for ~1 s; returns (MB/s, payloads/s).
+/// Runs `body` over `payloads` enough times for `secondsPerMeasurement`; returns (MB/s, payloads/s).
 func measure(_ payloads: [[UInt8]], _ body: ([UInt8]) -> Bool) -> (Double, Double) {
     let bytes = payloads.reduce(0) { $0 + $1.count }
     var rounds = 0
@@ -23,7 +25,7 @@ func measure(_ payloads: [[UInt8]], _ body: ([UInt8]) -> Bool) -> (Double, Doubl
     repeat {
         for payload in payloads where !body(payload) { failures += 1 }
         rounds += 1
-    } while now() - start < 1.0
+    } while now() - start < secondsPerMeasurement
     let seconds = now() - start
     precondition(failures == 0, "\(failures) payloads failed")
     return (Double(bytes * rounds) / seconds / 1e6, Double(payloads.count * rounds) / seconds)

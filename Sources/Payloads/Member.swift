@@ -1,0 +1,185 @@
+import Foundation
+
+/// Every member name the payload schemas read (SPEC §1), so an object's members are matched to
+/// them once, by a hashed table, and each read is an array index. Unknown names are ignored.
+enum Member: UInt8, CaseIterable {
+    case v, idempotencyKey, sessionID, userID, siteID, sentAt
+    case checkpoint, attributes, actions, utmSource, utmMedium, utmCampaign
+    case utmTerm, utmContent, ref, source, referrer, landingPage
+    case timestamp, segmentID, abTestID, abTestVariantID, campaignID, landingPageID
+    case type, pageNumber, path, url, title, enteredAt
+    case durationMs, scroll, `final`, name, at, value
+    case kind, oldSessionID, startedAt, expiresAt, attribution, original
+    case current, eventID, eventType, projectID, pageURL, referrerURL
+    case sessionEventSequence, scrollPercentage, timeOnPage, eventValue, metadata, eventValueType
+    case workspaceID, attributionID, environment
+
+    /// The member name as it appears in payloads and error paths.
+    var key: StaticString {
+        switch self {
+        case .v: "v"
+        case .idempotencyKey: "idempotency_key"
+        case .sessionID: "session_id"
+        case .userID: "user_id"
+        case .siteID: "site_id"
+        case .sentAt: "sent_at"
+        case .checkpoint: "checkpoint"
+        case .attributes: "attributes"
+        case .actions: "actions"
+        case .utmSource: "utm_source"
+        case .utmMedium: "utm_medium"
+        case .utmCampaign: "utm_campaign"
+        case .utmTerm: "utm_term"
+        case .utmContent: "utm_content"
+        case .ref: "ref"
+        case .source: "source"
+        case .referrer: "referrer"
+        case .landingPage: "landing_page"
+        case .timestamp: "timestamp"
+        case .segmentID: "segment_id"
+        case .abTestID: "ab_test_id"
+        case .abTestVariantID: "ab_test_variant_id"
+        case .campaignID: "campaign_id"
+        case .landingPageID: "landing_page_id"
+        case .type: "type"
+        case .pageNumber: "page_number"
+        case .path: "path"
+        case .url: "url"
+        case .title: "title"
+        case .enteredAt: "entered_at"
+        case .durationMs: "duration_ms"
+        case .scroll: "scroll"
+        case .`final`: "final"
+        case .name: "name"
+        case .at: "at"
+        case .value: "value"
+        case .kind: "kind"
+        case .oldSessionID: "old_session_id"
+        case .startedAt: "started_at"
+        case .expiresAt: "expires_at"
+        case .attribution: "attribution"
+        case .original: "original"
+        case .current: "current"
+        case .eventID: "event_id"
+        case .eventType: "event_type"
+        case .projectID: "project_id"
+        case .pageURL: "page_url"
+        case .referrerURL: "referrer_url"
+        case .sessionEventSequence: "session_event_sequence"
+        case .scrollPercentage: "scroll_percentage"
+        case .timeOnPage: "time_on_page"
+        case .eventValue: "event_value"
+        case .metadata: "metadata"
+        case .eventValueType: "event_value_type"
+        case .workspaceID: "workspace_id"
+        case .attributionID: "attribution_id"
+        case .environment: "environment"
+        }
+    }
+}
+
+/// Member names hashed into 128 slots (open addressing) by length and first 8 bytes: a name
+/// costs one hash and, nearly always, one comparison to resolve or to be found unknown.
+///
+/// Parsing resolves every member name once (`resolve`), which also finds repeated names, so
+/// readers index members without looking names up again.
+struct MemberTable: @unchecked Sendable {
+    static let shared = MemberTable()
+    static let slotBits = 7
+
+    /// A slot: its member's name length (0: empty), raw value and name as three zero-padded
+    /// little-endian words (names are at most 24 bytes).
+    private struct Entry {
+        var length: UInt8 = 0
+        var member: UInt8 = 0
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    }
+
+    /// Written once here, never freed: the process-wide table is immutable and immortal.
+    private let slots: UnsafeMutableBufferPointer<Entry>
+
+    private init() {
+        slots = .allocate(capacity: 1 << Self.slotBits)
+        slots.initialize(repeating: Entry())
+        precondition(Member.allCases.count < 255, "a member's raw value + 1 fits in a byte")
+        for member in Member.allCases {
+            let key = member.key
+            let (name, length) = (key.utf8Start, key.utf8CodeUnitCount)
+            precondition(length > 0 && length <= 24, "member names are 1–24 bytes")
+            let words = Self.words(name, length)
+            var slot = JSONDocument.hash(words.0, length, bits: Self.slotBits)
+            while slots[slot].length != 0 { slot = (slot + 1) & (slots.count - 1) }
+            slots[slot] = Entry(length: UInt8(length), member: member.rawValue, words: words)
+        }
+    }
+
+    /// The member named by the `length` bytes at `name`, nil when no schema reads it.
+    @inline(__always) func member(_ name: UnsafePointer<UInt8>, _ length: Int) -> Member? {
+        guard length <= 24 else { return nil }
+        let words = Self.words(name, length)
+        var slot = JSONDocument.hash(words.0, length, bits: Self.slotBits)
+        while true {
+            let entry = slots[slot]
+            guard entry.length != 0 else { return nil }
+            if Int(entry.length) == length && entry.words == words { return Member(rawValue: entry.member) }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+    }
+
+    /// The `length` (≤ 24) bytes at `name` as three zero-padded little-endian words.
+    @inline(__always) private static func words(_ name: UnsafePointer<UInt8>, _ length: Int) -> (UInt64, UInt64, UInt64) {
+        (
+            JSONDocument.prefix(name, min(length, 8)), length > 8 ? JSONDocument.prefix(name + 8, min(length - 8, 8)) : 0,
+            length > 16 ? JSONDocument.prefix(name + 16, length - 16) : 0
+        )
+    }
+
+    /// Marks each member name of the object at `object` with its `Member` (see
+    /// `JSONDocument.tape`) and returns the name node of the first member whose name an earlier
+    /// member has, nil when the names are distinct. Known names are checked against a mask;
+    /// names no schema reads are compared with each other (sorted when there are many).
+    func resolve(_ tape: UnsafeMutableBufferPointer<UInt64>, _ strings: UnsafeBufferPointer<UInt8>, object: Int) -> Int? {
+        var seen: UInt64 = 0
+        var repeated: Int?
+        var firstUnknown: Int?
+        var unknown: [Int] = []  // from the second unknown name on, with the first
+        var key = object + 1
+        for _ in 0..<Int(truncatingIfNeeded: (tape[object] & JSONDocument.payloadMask) >> 32) {
+            let name = JSONDocument.stringRange(tape[key], strings)
+            if let member = member(strings.baseAddress! + name.lowerBound, name.count) {
+                let bit: UInt64 = 1 << member.rawValue
+                if seen & bit != 0 && repeated == nil { repeated = key }
+                seen |= bit
+                tape[key] |= UInt64(member.rawValue + 1) << JSONDocument.memberShift
+            } else if let first = firstUnknown {
+                if unknown.isEmpty { unknown.append(first) }
+                unknown.append(key)
+            } else {
+                firstUnknown = key
+            }
+            key = JSONDocument.next(tape[key + 1], key + 1)
+        }
+        guard !unknown.isEmpty, let other = Self.firstRepeated(unknown, tape, strings) else { return repeated }
+        return min(repeated ?? .max, other)
+    }
+
+    /// The first of the name nodes `keys` (in order) whose name an earlier one has.
+    private static func firstRepeated(_ keys: [Int], _ tape: UnsafeMutableBufferPointer<UInt64>, _ strings: UnsafeBufferPointer<UInt8>) -> Int? {
+        func name(_ key: Int) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: strings[JSONDocument.stringRange(tape[key], strings)])
+        }
+        if keys.count <= 16 {
+            for i in 1..<keys.count where keys[..<i].contains(where: { name($0).elementsEqual(name(keys[i])) }) { return keys[i] }
+            return nil
+        }
+        // Sorted by name, then position: equal names are adjacent, and of each run the second
+        // is a repeat; the earliest such repeat in document order is the answer.
+        let sorted = keys.sorted { a, b in
+            let (x, y) = (name(a), name(b))
+            return x.elementsEqual(y) ? a < b : x.lexicographicallyPrecedes(y)
+        }
+        var first: Int?
+        for i in 1..<sorted.count where name(sorted[i]).elementsEqual(name(sorted[i - 1])) { first = min(first ?? .max, sorted[i]) }
+        return first
+    }
+}
