@@ -12,6 +12,10 @@ struct ObjectReader {
     private let parentPath: [PathComponent]
     private let index: Int?
     private let object: Int
+    /// For objects of more than `scannedMembersMax` members (V1 events have ~20), each
+    /// `Member`'s value node (0: absent), so reads need not scan; smaller objects are scanned.
+    private let valueNodes: [Int32]?
+    static let scannedMembersMax = 12
 
     init(_ document: JSONTape, _ node: Int, parentPath: [PathComponent], index: Int? = nil) throws(PayloadError) {
         self.document = document
@@ -21,6 +25,18 @@ struct ObjectReader {
         guard document.kind(node) == .object else {
             throw PayloadError(.wrongType, path: PathComponent.render(index.map { parentPath + [.index($0)] } ?? parentPath), "expected an object, found \(document.kind(node).name)")
         }
+        let count = document.count(node)
+        guard count > Self.scannedMembersMax else {
+            valueNodes = nil
+            return
+        }
+        var values = [Int32](repeating: 0, count: Member.allCases.count)
+        var key = node + 1
+        for _ in 0..<count {
+            if let member = document.member(named: key) { values[Int(member.rawValue)] = Int32(key + 1) }
+            key = document.next(key + 1)
+        }
+        valueNodes = values
     }
 
     var path: [PathComponent] { index.map { parentPath + [.index($0)] } ?? parentPath }
@@ -31,9 +47,13 @@ struct ObjectReader {
         PayloadError(code, path: pathString(member), "\(member.key): \(message)")
     }
 
-    /// The member's node, nil when absent or null: a scan of the names parsing resolved, which
-    /// for payload-sized objects costs less than indexing them first.
+    /// The member's node, nil when absent or null: from the index, or a scan of the names parsing
+    /// resolved, which for small objects costs less than indexing them first.
     func node(_ member: Member) -> Int? {
+        if let valueNodes {
+            let node = Int(valueNodes[Int(member.rawValue)])
+            return node == 0 || document.kind(node) == .null ? nil : node
+        }
         var key = object + 1
         for _ in 0..<document.count(object) {
             if document.member(named: key) == member { return document.kind(key + 1) == .null ? nil : key + 1 }

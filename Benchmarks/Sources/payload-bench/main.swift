@@ -21,6 +21,7 @@ func measure(_ payloads: [[UInt8]], _ body: ([UInt8]) -> Bool) -> (Double, Doubl
     let bytes = payloads.reduce(0) { $0 + $1.count }
     var rounds = 0
     var failures = 0
+    for payload in payloads { _ = body(payload) }  // warm-up: caches, allocator, parser buffers
     let start = now()
     repeat {
         for payload in payloads where !body(payload) { failures += 1 }
