@@ -102,8 +102,7 @@ extension JSONDocument: Equatable {
     /// doubles, bit for bit: one parser's integer words equal the other's doubles), whichever
     /// parser produced each.
     public static func == (a: JSONDocument, b: JSONDocument) -> Bool {
-        guard a.tape.count == b.tape.count else { return false }
-        return a.withTape { x in b.withTape { y in x == y } }
+        a.withTape { x in b.withTape { y in x == y } }
     }
 }
 
@@ -134,6 +133,24 @@ struct JSONTape {
 
     /// The first node after `node`'s subtree.
     @inline(__always) func next(_ node: Int) -> Int { JSONDocument.next(words[node], node) }
+
+    /// The name nodes of an object node's members, in order (each value node is the name's + 1).
+    @inline(__always) func memberKeys(of object: Int) -> MemberKeys { MemberKeys(tape: self, key: object + 1, remaining: count(object)) }
+
+    struct MemberKeys: Sequence, IteratorProtocol {
+        let tape: JSONTape
+        var key: Int
+        var remaining: Int
+
+        @inline(__always) mutating func next() -> Int? {
+            guard remaining > 0 else { return nil }
+            defer {
+                key = tape.next(key + 1)
+                remaining -= 1
+            }
+            return key
+        }
+    }
 
     /// A string node's UTF-8 bytes.
     @inline(__always) func stringBytes(_ node: Int) -> UnsafeBufferPointer<UInt8> {

@@ -14,6 +14,9 @@ enum Member: UInt8, CaseIterable {
     case sessionEventSequence, scrollPercentage, timeOnPage, eventValue, metadata, eventValueType
     case workspaceID, attributionID, environment
 
+    /// How many members there are (`allCases` builds an array on every call).
+    static let count = allCases.count
+
     /// The member name as it appears in payloads and error paths.
     var key: StaticString {
         switch self {
@@ -101,7 +104,7 @@ struct MemberTable: @unchecked Sendable {
     private init() {
         slots = .allocate(capacity: 1 << Self.slotBits)
         slots.initialize(repeating: Entry())
-        precondition(Member.allCases.count < 255, "a member's raw value + 1 fits in a byte")
+        precondition(Member.count <= 64, "a member's bit fits a 64-bit mask (and its raw value + 1 a byte)")
         for member in Member.allCases {
             let key = member.key
             let (name, length) = (key.utf8Start, key.utf8CodeUnitCount)
@@ -139,35 +142,31 @@ struct MemberTable: @unchecked Sendable {
     /// member has, nil when the names are distinct. Known names are checked against a mask;
     /// names no schema reads are compared with each other (sorted when there are many).
     func resolve(_ tape: UnsafeMutableBufferPointer<UInt64>, _ strings: UnsafeBufferPointer<UInt8>, object: Int) -> Int? {
+        // Reading through a view while marking name words: the walk reads only value words.
+        let view = JSONTape(words: UnsafeBufferPointer(tape), strings: strings)
         var seen: UInt64 = 0
         var repeated: Int?
-        var firstUnknown: Int?
-        var unknown: [Int] = []  // from the second unknown name on, with the first
-        var key = object + 1
-        for _ in 0..<Int(truncatingIfNeeded: (tape[object] & JSONDocument.payloadMask) >> 32) {
-            let name = JSONDocument.stringRange(tape[key], strings)
-            if let member = member(strings.baseAddress! + name.lowerBound, name.count) {
-                let bit: UInt64 = 1 << member.rawValue
-                if seen & bit != 0 && repeated == nil { repeated = key }
-                seen |= bit
-                tape[key] |= UInt64(member.rawValue + 1) << JSONDocument.memberShift
-            } else if let first = firstUnknown {
-                if unknown.isEmpty { unknown.append(first) }
-                unknown.append(key)
-            } else {
-                firstUnknown = key
+        var unknownCount = 0
+        for key in view.memberKeys(of: object) {
+            let name = view.stringBytes(key)
+            guard let member = member(name.baseAddress!, name.count) else {
+                unknownCount += 1
+                continue
             }
-            key = JSONDocument.next(tape[key + 1], key + 1)
+            let bit: UInt64 = 1 << member.rawValue
+            if seen & bit != 0 && repeated == nil { repeated = key }
+            seen |= bit
+            tape[key] |= UInt64(member.rawValue + 1) << JSONDocument.memberShift
         }
-        guard !unknown.isEmpty, let other = Self.firstRepeated(unknown, tape, strings) else { return repeated }
+        guard unknownCount >= 2, let other = Self.firstRepeatedUnknown(view, object: object) else { return repeated }
         return min(repeated ?? .max, other)
     }
 
-    /// The first of the name nodes `keys` (in order) whose name an earlier one has.
-    private static func firstRepeated(_ keys: [Int], _ tape: UnsafeMutableBufferPointer<UInt64>, _ strings: UnsafeBufferPointer<UInt8>) -> Int? {
-        func name(_ key: Int) -> UnsafeBufferPointer<UInt8> {
-            UnsafeBufferPointer(rebasing: strings[JSONDocument.stringRange(tape[key], strings)])
-        }
+    /// The first name node of `object`, among the names no schema reads, whose name an earlier
+    /// one has.
+    private static func firstRepeatedUnknown(_ tape: JSONTape, object: Int) -> Int? {
+        let keys = tape.memberKeys(of: object).filter { tape.member(named: $0) == nil }
+        let name = tape.stringBytes
         if keys.count <= 16 {
             for i in 1..<keys.count where keys[..<i].contains(where: { name($0).elementsEqual(name(keys[i])) }) { return keys[i] }
             return nil

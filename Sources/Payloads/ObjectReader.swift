@@ -25,16 +25,13 @@ struct ObjectReader {
         guard document.kind(node) == .object else {
             throw PayloadError(.wrongType, path: PathComponent.render(index.map { parentPath + [.index($0)] } ?? parentPath), "expected an object, found \(document.kind(node).name)")
         }
-        let count = document.count(node)
-        guard count > Self.scannedMembersMax else {
+        guard document.count(node) > Self.scannedMembersMax else {
             valueNodes = nil
             return
         }
-        var values = [Int32](repeating: 0, count: Member.allCases.count)
-        var key = node + 1
-        for _ in 0..<count {
+        var values = [Int32](repeating: 0, count: Member.count)
+        for key in document.memberKeys(of: node) {
             if let member = document.member(named: key) { values[Int(member.rawValue)] = Int32(key + 1) }
-            key = document.next(key + 1)
         }
         valueNodes = values
     }
@@ -47,19 +44,20 @@ struct ObjectReader {
         PayloadError(code, path: pathString(member), "\(member.key): \(message)")
     }
 
-    /// The member's node, nil when absent or null: from the index, or a scan of the names parsing
-    /// resolved, which for small objects costs less than indexing them first.
+    /// The member's node, nil when absent or null.
     func node(_ member: Member) -> Int? {
+        guard let node = valueNode(member), document.kind(node) != .null else { return nil }
+        return node
+    }
+
+    /// The member's value node: from the index, or a scan of the names parsing resolved, which
+    /// for small objects costs less than indexing them first.
+    private func valueNode(_ member: Member) -> Int? {
         if let valueNodes {
             let node = Int(valueNodes[Int(member.rawValue)])
-            return node == 0 || document.kind(node) == .null ? nil : node
+            return node == 0 ? nil : node
         }
-        var key = object + 1
-        for _ in 0..<document.count(object) {
-            if document.member(named: key) == member { return document.kind(key + 1) == .null ? nil : key + 1 }
-            key = document.next(key + 1)
-        }
-        return nil
+        return document.memberKeys(of: object).first { document.member(named: $0) == member }.map { $0 + 1 }
     }
 
     func required(_ member: Member) throws(PayloadError) -> Int {
