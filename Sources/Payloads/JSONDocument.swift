@@ -45,6 +45,14 @@ public struct JSONDocument: Sendable {
         self.strings = strings
     }
 
+    /// A copy of a borrowed tape and the part of its string buffer its strings use.
+    init(copying source: JSONTape) {
+        // Strings are written in document order, so the last string word's ends the used buffer.
+        let last = source.words.lastIndex { Self.tag($0) == UInt8(ascii: "\"") }
+        let stringsEnd = last.map { Self.stringRange(source.words[$0], source.strings).upperBound + 1 } ?? 0
+        self.init(tape: Array(source.words), strings: Array(source.strings[..<stringsEnd]))
+    }
+
     /// Calls `body` with the document's tape and strings borrowed for reading.
     func withTape<R, E: Error>(_ body: (JSONTape) throws(E) -> R) throws(E) -> R {
         try tape.withUnsafeBufferPointer { (tape) throws(E) in
@@ -188,9 +196,8 @@ struct JSONTape {
         return true
     }
 
-    /// The `Member` a member name node was resolved to, nil when no schema reads it.
-    @inline(__always) func member(named node: Int) -> Member? {
-        let id = UInt8(truncatingIfNeeded: words[node] >> JSONDocument.memberShift)
-        return id == 0 ? nil : Member(rawValue: id - 1)
+    /// The `Member.id` a member name node was resolved to, 0 when no schema reads it.
+    @inline(__always) func memberID(named node: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: words[node] >> JSONDocument.memberShift)
     }
 }

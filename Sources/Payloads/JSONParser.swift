@@ -11,8 +11,14 @@ public enum JSONParser {
     public static let depthMaxDefault = 32
 
     public static func parse(_ bytes: ArraySlice<UInt8>, depthMax: Int = depthMaxDefault) throws(PayloadError) -> JSONDocument {
-        if let document = SimdJSONTape.document(bytes, depthMax: depthMax) { return document }
-        return try parseReference(Array(bytes), depthMax: depthMax)
+        try withTape(bytes, depthMax: depthMax) { JSONDocument(copying: $0) }
+    }
+
+    /// Parses `bytes` and calls `body` with the document borrowed: on the fast path simdjson's
+    /// own tape, read in place without a copy. The tape is valid only during `body`.
+    static func withTape<R>(_ bytes: ArraySlice<UInt8>, depthMax: Int, _ body: (JSONTape) throws(PayloadError) -> R) throws(PayloadError) -> R {
+        if let result = try SimdJSONTape.withTape(bytes, depthMax: depthMax, body) { return result }
+        return try parseReference(Array(bytes), depthMax: depthMax).withTape(body)
     }
 
     /// The reference parser alone: one pass in Swift with exact verdicts and paths.

@@ -17,6 +17,10 @@ enum Member: UInt8, CaseIterable {
     /// How many members there are (`allCases` builds an array on every call).
     static let count = allCases.count
 
+    /// The mark parsing leaves on a name resolved to this member (`JSONTape.memberID(named:)`):
+    /// the raw value + 1, as 0 marks a name no schema reads.
+    var id: UInt8 { rawValue + 1 }
+
     /// The member name as it appears in payloads and error paths.
     var key: StaticString {
         switch self {
@@ -90,11 +94,11 @@ struct MemberTable: @unchecked Sendable {
     static let shared = MemberTable()
     static let slotBits = 7
 
-    /// A slot: its member's name length (0: empty), raw value and name as three zero-padded
+    /// A slot: its member's name length (0: empty), `Member.id` and name as three zero-padded
     /// little-endian words (names are at most 24 bytes).
     private struct Entry {
         var length: UInt8 = 0
-        var member: UInt8 = 0
+        var id: UInt8 = 0
         var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
     }
 
@@ -112,19 +116,21 @@ struct MemberTable: @unchecked Sendable {
             let words = Self.words(name, length)
             var slot = JSONDocument.hash(words.0, length, bits: Self.slotBits)
             while slots[slot].length != 0 { slot = (slot + 1) & (slots.count - 1) }
-            slots[slot] = Entry(length: UInt8(length), member: member.rawValue, words: words)
+            slots[slot] = Entry(length: UInt8(length), id: member.id, words: words)
         }
     }
 
-    /// The member named by the `length` bytes at `name`, nil when no schema reads it.
-    @inline(__always) func member(_ name: UnsafePointer<UInt8>, _ length: Int) -> Member? {
-        guard length <= 24 else { return nil }
-        let words = Self.words(name, length)
+    /// The member named by the `length` bytes at `name`, as its raw value + 1 (0: no schema
+    /// reads it). `readable` is how many bytes from `name` on may be read: with 24 or more the
+    /// name is loaded as three masked words, with fewer byte by byte.
+    @inline(__always) func memberID(_ name: UnsafePointer<UInt8>, _ length: Int, readable: Int) -> UInt8 {
+        guard length <= 24 else { return 0 }
+        let words = readable >= 24 ? Self.maskedWords(name, length) : Self.words(name, length)
         var slot = JSONDocument.hash(words.0, length, bits: Self.slotBits)
         while true {
             let entry = slots[slot]
-            guard entry.length != 0 else { return nil }
-            if Int(entry.length) == length && entry.words == words { return Member(rawValue: entry.member) }
+            guard entry.length != 0 else { return 0 }
+            if Int(entry.length) == length && entry.words == words { return entry.id }
             slot = (slot + 1) & (slots.count - 1)
         }
     }
@@ -137,6 +143,18 @@ struct MemberTable: @unchecked Sendable {
         )
     }
 
+    /// `words`, from three unaligned loads (24 bytes must be readable) masked to `length`.
+    @inline(__always) private static func maskedWords(_ name: UnsafePointer<UInt8>, _ length: Int) -> (UInt64, UInt64, UInt64) {
+        let raw = UnsafeRawPointer(name)
+        @inline(__always) func word(_ index: Int) -> UInt64 {
+            let kept = length - 8 * index
+            guard kept > 0 else { return 0 }
+            let value = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self))
+            return kept >= 8 ? value : value & ((1 &<< UInt64(8 * kept)) &- 1)
+        }
+        return (word(0), word(1), word(2))
+    }
+
     /// Marks each member name of the object at `object` with its `Member` (see
     /// `JSONDocument.tape`) and returns the name node of the first member whose name an earlier
     /// member has, nil when the names are distinct. Known names are checked against a mask;
@@ -147,16 +165,18 @@ struct MemberTable: @unchecked Sendable {
         var seen: UInt64 = 0
         var repeated: Int?
         var unknownCount = 0
+        let stringsEnd = strings.baseAddress! + strings.count
         for key in view.memberKeys(of: object) {
             let name = view.stringBytes(key)
-            guard let member = member(name.baseAddress!, name.count) else {
+            let id = memberID(name.baseAddress!, name.count, readable: stringsEnd - name.baseAddress!)
+            guard id != 0 else {
                 unknownCount += 1
                 continue
             }
-            let bit: UInt64 = 1 << member.rawValue
+            let bit: UInt64 = 1 &<< (id - 1)
             if seen & bit != 0 && repeated == nil { repeated = key }
             seen |= bit
-            tape[key] |= UInt64(member.rawValue + 1) << JSONDocument.memberShift
+            tape[key] |= UInt64(id) << JSONDocument.memberShift
         }
         guard unknownCount >= 2, let other = Self.firstRepeatedUnknown(view, object: object) else { return repeated }
         return min(repeated ?? .max, other)
@@ -165,7 +185,7 @@ struct MemberTable: @unchecked Sendable {
     /// The first name node of `object`, among the names no schema reads, whose name an earlier
     /// one has.
     private static func firstRepeatedUnknown(_ tape: JSONTape, object: Int) -> Int? {
-        let keys = tape.memberKeys(of: object).filter { tape.member(named: $0) == nil }
+        let keys = tape.memberKeys(of: object).filter { tape.memberID(named: $0) == 0 }
         let name = tape.stringBytes
         if keys.count <= 16 {
             for i in 1..<keys.count where keys[..<i].contains(where: { name($0).elementsEqual(name(keys[i])) }) { return keys[i] }

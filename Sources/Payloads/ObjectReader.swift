@@ -31,7 +31,8 @@ struct ObjectReader {
         }
         var values = [Int32](repeating: 0, count: Member.count)
         for key in document.memberKeys(of: node) {
-            if let member = document.member(named: key) { values[Int(member.rawValue)] = Int32(key + 1) }
+            let id = document.memberID(named: key)
+            if id != 0 { values[Int(id - 1)] = Int32(key + 1) }
         }
         valueNodes = values
     }
@@ -57,7 +58,7 @@ struct ObjectReader {
             let node = Int(valueNodes[Int(member.rawValue)])
             return node == 0 ? nil : node
         }
-        return document.memberKeys(of: object).first { document.member(named: $0) == member }.map { $0 + 1 }
+        return document.memberKeys(of: object).first { document.memberID(named: $0) == member.id }.map { $0 + 1 }
     }
 
     func required(_ member: Member) throws(PayloadError) -> Int {

@@ -50,7 +50,7 @@ public enum PayloadValidator {
         guard bytes.count <= limits.bodyBytesMax else {
             throw PayloadError(.tooLarge, "payload of \(bytes.count) bytes exceeds the limit of \(limits.bodyBytesMax)")
         }
-        return try JSONParser.parse(bytes, depthMax: limits.depthMax).withTape { (document) throws(PayloadError) in
+        return try JSONParser.withTape(bytes, depthMax: limits.depthMax) { (document) throws(PayloadError) in
             guard document.kind(document.root) == .object else {
                 throw PayloadError(.wrongType, "a payload is a JSON object, found \(document.kind(document.root).name)")
             }
