@@ -1,5 +1,6 @@
 import LogFormat
 import LogStore
+import NIOCore
 import NIOHTTP1
 import Payloads
 
@@ -65,6 +66,22 @@ struct IngressAnswer: Sendable {
     }
 
     static let health = IngressAnswer(status: .ok, body: #"{"status":"ok"}"#)
+
+    /// Appends this answer as an HTTP/1.x response in `version`: status line, `Content-Type`,
+    /// `Content-Length`, the extra headers, `Connection: close` when the connection closes after
+    /// it (or `keep-alive` when an HTTP/1.0 connection stays open), then the body.
+    func encode(version: HTTPVersion, keepAlive: Bool, into out: inout ByteBuffer) {
+        out.writeString("HTTP/\(version.major).\(version.minor) \(status.code) \(status.reasonPhrase)\r\n")
+        out.writeString("Content-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n")
+        for (name, value) in headers { out.writeString("\(name): \(value)\r\n") }
+        if !keepAlive {
+            out.writeString("Connection: close\r\n")
+        } else if version == .http1_0 {
+            out.writeString("Connection: keep-alive\r\n")
+        }
+        out.writeString("\r\n")
+        out.writeString(body)
+    }
 
     private static func errorObject(_ code: String, _ message: String, _ path: String) -> String {
         JSONText.object([("code", JSONText.string(code)), ("message", JSONText.string(message)), ("path", JSONText.string(path))])

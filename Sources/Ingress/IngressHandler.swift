@@ -63,7 +63,8 @@ final class IngressServices: Sendable {
 final class IngressHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = Never
-    typealias OutboundOut = HTTPServerResponsePart
+    /// Answers are written as bytes (`IngressAnswer.encode`): the pipeline has no response encoder.
+    typealias OutboundOut = ByteBuffer
 
     /// Requests read and not yet answered on one connection before its reads pause.
     static let answersOwedMax = 256
@@ -88,7 +89,11 @@ final class IngressHandler: ChannelDuplexHandler {
     private var bodyLength = 0
     private var oversizedHasher: SHA256?
     private var bodyLimit = 0
-    private var requestDeadline: Scheduled<Void>?
+    /// When the connection closes unless the request being read completes first; nil while
+    /// answers are owed. Moving it is a field write: one timer (`deadlineCheck`) per connection
+    /// checks it, rescheduling itself, instead of a timer armed and cancelled per request.
+    private var requestDeadline: NIODeadline?
+    private var deadlineCheck: Scheduled<Void>?
     private var counted = false
     /// Answers owed, oldest first; `owedBase` is the sequence number of `owed.first`.
     private var owed = CircularBuffer<Owed>()
@@ -128,7 +133,8 @@ final class IngressHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        requestDeadline?.cancel()
+        deadlineCheck?.cancel()
+        deadlineCheck = nil
         if counted {
             services.connections.add(-1)
             counted = false
@@ -138,10 +144,23 @@ final class IngressHandler: ChannelDuplexHandler {
 
     /// Closes the connection unless the next request completes in time (see `requestTimeoutMs`).
     private func armRequestDeadline(_ context: ChannelHandlerContext) {
-        requestDeadline?.cancel()
-        let channel = context.channel
-        requestDeadline = context.eventLoop.scheduleTask(in: .milliseconds(services.configuration.requestTimeoutMs)) {
-            channel.close(promise: nil)
+        let deadline = NIODeadline.now() + .milliseconds(services.configuration.requestTimeoutMs)
+        requestDeadline = deadline
+        if deadlineCheck == nil { scheduleDeadlineCheck(at: deadline, context) }
+    }
+
+    private func scheduleDeadlineCheck(at deadline: NIODeadline, _ context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadlineCheck = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = bound.value
+            handler.deadlineCheck = nil
+            // No deadline while answers are owed: the next `armRequestDeadline` schedules a check.
+            guard let deadline = handler.requestDeadline else { return }
+            if deadline <= .now() {
+                context.close(promise: nil)
+            } else {
+                handler.scheduleDeadlineCheck(at: deadline, context)
+            }
         }
     }
 
@@ -175,7 +194,6 @@ final class IngressHandler: ChannelDuplexHandler {
         case .end:
             guard let head else { return }
             self.head = nil
-            requestDeadline?.cancel()
             requestDeadline = nil
             let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
             services.inFlight.add(1)
@@ -198,7 +216,6 @@ final class IngressHandler: ChannelDuplexHandler {
         }
         closingAfterOwed = true
         head = nil
-        requestDeadline?.cancel()
         requestDeadline = nil
         services.inFlight.add(1)
         owed.append(Owed(version: .http1_1, keepAlive: false, route: "other", admittedBytes: 0))
@@ -435,16 +452,11 @@ final class IngressHandler: ChannelDuplexHandler {
     /// Writes one answer (not flushed); false when the connection closes after it.
     private func write(_ answer: IngressAnswer, for request: Owed, _ context: ChannelHandlerContext) -> Bool {
         services.metrics.answered(route: request.route, status: answer.status.code)
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: answer.contentType)
-        headers.add(name: "Content-Length", value: String(answer.body.utf8.count))
-        for (name, value) in answer.headers { headers.add(name: name, value: value) }
         let keepAlive = request.keepAlive && !services.draining.isSet
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: answer.status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: answer.body)))), promise: nil)
+        var bytes = context.channel.allocator.buffer(capacity: 160 + answer.body.utf8.count)
+        answer.encode(version: request.version, keepAlive: keepAlive, into: &bytes)
         let services = self.services
-        context.write(wrapOutboundOut(.end(nil))).whenComplete { _ in services.inFlight.add(-1) }
+        context.write(wrapOutboundOut(bytes)).whenComplete { _ in services.inFlight.add(-1) }
         return keepAlive
     }
 }

@@ -47,9 +47,10 @@ public final class IngressServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(AdmissionHandler(services: services))
-                    // IngressHandler orders pipelined answers itself and answers malformed requests
-                    // in that order too (NIO's error handler would answer 400 ahead of them).
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+                    // Only NIO's request decoder: IngressHandler orders pipelined answers itself,
+                    // answers malformed requests in that order too (NIO's error handler would
+                    // answer 400 ahead of them), and writes its answers as bytes.
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try channel.pipeline.syncOperations.addHandler(IngressHandler(services: services))
                 }
             }

@@ -4,8 +4,9 @@ import Foundation
 /// tests: sends raw request bytes (so callers can pipeline) and reads Content-Length-framed
 /// responses (10 s receive timeout). Not thread-safe: one client per thread.
 public final class UnixHTTPClient {
-    /// A response: status code, lower-cased header names, body as text.
+    /// A response: status line and code, lower-cased header names, body as text.
     public struct Response: Sendable {
+        public var statusLine: String
         public var status: Int
         public var headers: [String: String]
         public var body: String
@@ -70,7 +71,7 @@ public final class UnixHTTPClient {
                 if pending.count >= end + 4 + length {
                     let body = String(decoding: pending[(end + 4)..<(end + 4 + length)], as: UTF8.self)
                     pending.removeFirst(end + 4 + length)
-                    return Response(status: status, headers: headers, body: body)
+                    return Response(statusLine: head[0], status: status, headers: headers, body: body)
                 }
             }
             var chunk = [UInt8](repeating: 0, count: 65536)

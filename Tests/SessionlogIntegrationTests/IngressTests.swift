@@ -384,8 +384,31 @@ import Testing
         let started = Date()
         #expect(throws: (any Error).self) { try slow.readResponse() }
         #expect(Date().timeIntervalSince(started) < 5, "closed by the request deadline, not the client's timeout")
-        // An idle keep-alive connection is closed the same way; a prompt one is served.
-        #expect(try ingress.client().call("GET", "/health").status == 200)
+        // A connection whose requests each complete in time stays open past the timeout...
+        let prompt = try ingress.client()
+        for _ in 0..<4 {
+            #expect(try prompt.call("GET", "/health").status == 200)
+            Thread.sleep(forTimeInterval: 0.15)
+        }
+        // ...and once it idles, keep-alive or not, it is closed the same way.
+        let idleSince = Date()
+        #expect(throws: (any Error).self) { try prompt.readResponse() }
+        #expect(Date().timeIntervalSince(idleSince) < 5, "an idle connection is closed by the request deadline")
+        #expect(ingress.stop().status == 0)
+    }
+
+    @Test func anHTTP10ClientGetsHTTP10AnswersAndKeepAliveOnlyWhenAsked() throws {
+        let ingress = try IngressTests.Running([])
+        let client = try ingress.client()
+        client.send(Array("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".utf8))
+        let kept = try client.readResponse()
+        #expect(kept.status == 200)
+        #expect(kept.statusLine == "HTTP/1.0 200 OK")
+        #expect(kept.headers["connection"] == "keep-alive")
+        client.send(Array("GET /health HTTP/1.0\r\n\r\n".utf8))
+        let closing = try client.readResponse()
+        #expect(closing.headers["connection"] == "close")
+        #expect(throws: (any Error).self) { try client.readResponse() }
         #expect(ingress.stop().status == 0)
     }
 
