@@ -15,7 +15,8 @@ public enum JSONParser {
     }
 
     /// Parses `bytes` and calls `body` with the document borrowed: on the fast path simdjson's
-    /// own tape, read in place without a copy. The tape is valid only during `body`.
+    /// own tape, read in place without a copy. The tape is valid only during `body`, which must
+    /// not parse again on this thread (that would reuse the thread's simdjson buffers).
     static func withTape<R>(_ bytes: ArraySlice<UInt8>, depthMax: Int, _ body: (JSONTape) throws(PayloadError) -> R) throws(PayloadError) -> R {
         if let result = try SimdJSONTape.withTape(bytes, depthMax: depthMax, body) { return result }
         return try parseReference(Array(bytes), depthMax: depthMax).withTape(body)
