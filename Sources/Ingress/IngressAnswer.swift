@@ -46,9 +46,14 @@ struct IngressAnswer: Sendable {
             body: JSONText.object([("error", errorObject("not_found", "no route \(uri); routes: POST /v3/session, POST /v2/session, POST /v1/events, POST /batch, GET /health, GET /metrics", ""))]))
     }
 
-    /// 400 for a request HTTP/1.1's grammar rejects; the connection closes after it.
-    static func malformed(_ error: HTTPParserError) -> IngressAnswer {
-        IngressAnswer(status: .badRequest, body: JSONText.object([("error", errorObject("bad_request", "malformed HTTP request (\(error))", ""))]))
+    /// 400 for a request HTTP/1.1's grammar rejects, 431 for one whose headers exceed
+    /// `headerBytesMax`; the connection closes after it.
+    static func malformed(_ error: HTTPParserError, headerBytesMax: Int) -> IngressAnswer {
+        guard error != .headerOverflow else {
+            let message = "request headers exceed \(headerBytesMax) bytes (the ingress's --max-header-bytes)"
+            return IngressAnswer(status: .requestHeaderFieldsTooLarge, body: JSONText.object([("error", errorObject("headers_too_large", message, ""))]))
+        }
+        return IngressAnswer(status: .badRequest, body: JSONText.object([("error", errorObject("bad_request", "malformed HTTP request (\(error))", ""))]))
     }
 
     static func methodNotAllowed(_ method: HTTPMethod, _ uri: String, allow: String) -> IngressAnswer {

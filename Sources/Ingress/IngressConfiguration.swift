@@ -10,6 +10,9 @@ public struct IngressConfiguration: Sendable {
     public var bodyBytesMax = 1 << 20
     /// Largest `/batch` body (its lines are each limited to `bodyBytesMax`).
     public var batchBytesMax = 16 << 20
+    /// Largest request head (request line and headers); a larger one gets 431 and the
+    /// connection closes.
+    public var headerBytesMax = 16 << 10
     /// A connection must complete each request (headers and body) within this time of its
     /// previous answer or of connecting, else it is closed: slow-loris clients and idle
     /// keep-alive connections cannot hold the server.

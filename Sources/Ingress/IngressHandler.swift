@@ -219,7 +219,7 @@ final class IngressHandler: ChannelDuplexHandler {
         requestDeadline = nil
         services.inFlight.add(1)
         owed.append(Owed(version: .http1_1, keepAlive: false, route: "other", admittedBytes: 0))
-        complete(owedBase + owed.count - 1, .malformed(parserError), context)
+        complete(owedBase + owed.count - 1, .malformed(parserError, headerBytesMax: services.configuration.headerBytesMax), context)
     }
 
     /// Holds reads while `answersOwedMax` answers are owed (a producer pipelining without reading).

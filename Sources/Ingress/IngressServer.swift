@@ -50,7 +50,11 @@ public final class IngressServer: Sendable {
                     // Only NIO's request decoder: IngressHandler orders pipelined answers itself,
                     // answers malformed requests in that order too (NIO's error handler would
                     // answer 400 ahead of them), and writes its answers as bytes.
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                    var limits = NIOHTTPDecoderLimitConfiguration()
+                    limits.maxHeaderFieldSize = services.configuration.headerBytesMax
+                    limits.maxHeaderListSize = services.configuration.headerBytesMax
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)))
                     try channel.pipeline.syncOperations.addHandler(IngressHandler(services: services))
                 }
             }

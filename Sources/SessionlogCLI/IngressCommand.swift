@@ -29,6 +29,9 @@ struct IngressCommand: AsyncParsableCommand {
     @Option(help: "Largest payload in bytes.")
     var maxBody: Int = 1 << 20
 
+    @Option(help: "Largest request head (request line and headers) in bytes; larger gets 431.")
+    var maxHeaderBytes: Int = 16 << 10
+
     @Option(help: "fdatasync policy: always (durable before answered) or never.")
     var fsync: FsyncPolicy = .always
 
@@ -60,6 +63,7 @@ struct IngressCommand: AsyncParsableCommand {
         guard maxBody > 0, maxBody <= LogWriterOptions.recordBytesMax - 4096 else {
             throw ValidationError("--max-body must be between 1 and \(LogWriterOptions.recordBytesMax - 4096)")
         }
+        guard (1024...(1 << 20)).contains(maxHeaderBytes) else { throw ValidationError("--max-header-bytes must be between 1024 and 1048576") }
         guard segmentBytes >= 4096 else { throw ValidationError("--segment-bytes must be at least 4096") }
         guard requestTimeoutMs >= 10 else { throw ValidationError("--request-timeout-ms must be at least 10") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
@@ -71,6 +75,7 @@ struct IngressCommand: AsyncParsableCommand {
         var configuration = IngressConfiguration(
             socketPath: socket ?? data.directory + "/ingress.sock", logPath: data.logPath, rejectedPath: data.rejectedPath)
         configuration.bodyBytesMax = maxBody
+        configuration.headerBytesMax = maxHeaderBytes
         configuration.requestTimeoutMs = requestTimeoutMs
         configuration.connectionsMax = maxConnections
         configuration.pendingBytesMax = maxPendingBytes

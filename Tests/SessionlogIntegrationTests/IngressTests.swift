@@ -110,6 +110,26 @@ import Testing
         #expect(ingress.stop().status == 0)
     }
 
+    /// Request heads up to `--max-header-bytes` are served; a larger one gets 431 with a JSON error
+    /// naming the limit, after the answers owed before it, then the connection closes.
+    @Test func oversizedRequestHeadersGet431ThenTheConnectionCloses() throws {
+        let ingress = try Running(["--max-header-bytes", "4096"])
+        let client = try ingress.client()
+        let fits = try client.call("GET", "/health", headers: ["X-Trace": String(repeating: "a", count: 3000)])
+        #expect(fits.status == 200)
+        client.send(
+            UnixHTTPClient.request("POST", "/v2/session", body: Self.v2)
+                + UnixHTTPClient.request("GET", "/health", headers: ["X-Trace": String(repeating: "a", count: 5000)]))
+        #expect(try client.readResponse().status == 200)
+        let refused = try client.readResponse()
+        #expect(refused.status == 431 && refused.headers["connection"] == "close")
+        let error = try jsonObject(refused.body)["error"] as? [String: Any]
+        #expect(error?["code"] as? String == "headers_too_large")
+        #expect((error?["message"] as? String)?.contains("4096 bytes") == true)
+        #expect(throws: (any Error).self) { try client.readResponse() }
+        #expect(ingress.stop().status == 0)
+    }
+
     /// More requests pipelined than a connection may owe answers for (reads pause, then resume):
     /// every one is answered, in order, with dense offsets.
     @Test func deepPipeliningIsAnsweredInOrder() throws {
