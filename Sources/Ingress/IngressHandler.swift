@@ -174,6 +174,7 @@ final class IngressHandler: ChannelDuplexHandler {
             bodyLength = 0
             oversizedHasher = nil
             if requestDeadline == nil { armRequestDeadline(context) }
+            continueIfExpected(requestHead, context)
         case .body(var buffer):
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
             bodyLength += bytes.count
@@ -203,6 +204,16 @@ final class IngressHandler: ChannelDuplexHandler {
             if !head.isKeepAlive { closingAfterOwed = true }
             handle(head, path: path, sequence: owedBase + owed.count - 1, context: context)
         }
+    }
+
+    /// `Expect: 100-continue` (curl sends it for bodies over 1 MiB, then waits a second for it):
+    /// the interim answer goes out at once, unless answers are owed for earlier pipelined
+    /// requests — it may not overtake them — in which case the client sends after its own wait.
+    private func continueIfExpected(_ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        guard head.version == .http1_1, owed.isEmpty,
+            head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" })
+        else { return }
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
     }
 
     /// A request NIO's HTTP parser rejects is answered 400 in its place in the answer order (after

@@ -110,6 +110,21 @@ import Testing
         #expect(ingress.stop().status == 0)
     }
 
+    /// A client that sends `Expect: 100-continue` (curl, for bodies over 1 MiB) gets the interim
+    /// answer before it sends the body, then the final one.
+    @Test func expect100ContinueGetsTheInterimAnswerBeforeTheBody() throws {
+        let ingress = try Running()
+        let client = try ingress.client()
+        let body = Array(Self.v2.utf8)
+        client.send(Array("POST /v2/session HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\nExpect: 100-continue\r\n\r\n".utf8))
+        let interim = try client.readResponse()
+        #expect(interim.statusLine == "HTTP/1.1 100 Continue")
+        client.send(body)
+        let final = try client.readResponse()
+        #expect(final.status == 200 && final.body == #"{"offset":0}"#)
+        #expect(ingress.stop().status == 0)
+    }
+
     /// Request heads up to `--max-header-bytes` are served; a larger one gets 431 with a JSON error
     /// naming the limit, after the answers owed before it, then the connection closes.
     @Test func oversizedRequestHeadersGet431ThenTheConnectionCloses() throws {
