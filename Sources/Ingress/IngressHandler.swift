@@ -216,9 +216,10 @@ final class IngressHandler: ChannelDuplexHandler {
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
     }
 
-    /// A request NIO's HTTP parser rejects is answered 400 in its place in the answer order (after
-    /// the answers owed for earlier requests), then the connection closes; nothing after it is
-    /// read. Other errors close the connection at once.
+    /// A request NIO's HTTP parser rejects is answered 400 (431 when its head is over
+    /// `headerBytesMax`) in its place in the answer order (after the answers owed for earlier
+    /// requests), then the connection closes; nothing after it is read. Other errors close the
+    /// connection at once.
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard !closingAfterOwed else { return }
         guard let parserError = error as? HTTPParserError else {
