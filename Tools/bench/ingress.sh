@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Ingress benchmark (issue: the ingress): acknowledged payloads/s and ack latency with --fsync
-# always at 1, 16 and 128 connections (single route) and on /batch, then Redis Streams with
-# appendfsync always (redis-benchmark, its C client: single commands and pipelined) and NATS
-# JetStream (file storage, publish acks, nats-py) on the same payload, all in one run; then p99 at
-# half of the single route's maximum rate.
-#   Tools/bench/ingress.sh [SECONDS]    (default 5 per measurement)
+# always at 1, 16, 64 and 128 connections (single route) and on /batch, each alternating with Redis
+# Streams with appendfsync always (redis-benchmark, its C client: single commands and pipelined)
+# for ROUNDS rounds (default 3; medians reported); p99 at half of the single route's maximum
+# rate; then NATS JetStream (file storage, publish acks, nats-py) on the same payload.
+#   Tools/bench/ingress.sh [SECONDS]    (default 5 per measurement of ours)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 command -v redis-server >/dev/null || { apt-get install -y -qq redis-server redis-tools >/dev/null; }
@@ -17,30 +17,43 @@ swift build -c release --product sessionlog >/dev/null
 # little as the Redis client does.
 bench=$work/http_unix_bench
 gcc -O2 -o "$bench" Tools/bench/peers/http_unix_bench.c
+payload=$(grep -m1 '"kind":"start"' "$work/traffic.ndjson")
 .build/release/sessionlog ingress --data "$work/data" --fsync always 2>"$work/ingress.log" &
 ingress=$!
-for _ in $(seq 100); do [ -S "$work/data/ingress.sock" ] && break; sleep 0.1; done
-echo "--- sessionlog ingress (fsync always)"
-for c in 1 16 64 128; do "$bench" "$work/data/ingress.sock" "$work/traffic.ndjson" "$c" "$seconds" single | tee -a "$work/single.txt"; done
-"$bench" "$work/data/ingress.sock" "$work/traffic.ndjson" 16 "$seconds" batch:64
-max=$(grep -o '[0-9]* payloads/s' "$work/single.txt" | awk '{print $1}' | sort -n | tail -1)
+redis-server --port 0 --unixsocket "$work/redis.sock" --dir "$work" --appendonly yes --appendfsync always --save "" --daemonize yes
+for _ in $(seq 100); do [ -S "$work/data/ingress.sock" ] && [ -S "$work/redis.sock" ] && break; sleep 0.1; done
+echo "payload bytes: ${#payload}; Redis Streams with appendonly yes, appendfsync always"
+
+# Each configuration runs ROUNDS times, ours and Redis's alternating, so both see the same moments
+# of this machine (whose speed drifts by ±20% over minutes); the table gives each one's median.
+rounds=${ROUNDS:-3}
+ours() { "$bench" "$work/data/ingress.sock" "$work/traffic.ndjson" "$@"; }
+redis() {  # CONNECTIONS PIPELINE → requests/s
+  local c=$1 p=$2
+  redis-benchmark -s "$work/redis.sock" -c "$c" -P "$p" -n $((c * p * 2000 > 400000 ? 400000 : c * p * 2000)) -q XADD bench '*' p "$payload" \
+    | tr '\r' '\n' | grep -E 'requests per second' | tail -1 | sed 's/.*: \([0-9.]*\) requests per second.*/\1/'
+}
+median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+echo "--- sessionlog ingress (fsync always) and Redis, alternating, $rounds rounds each"
+: > "$work/table.txt"
+for config in "1 single 1" "16 single 1" "64 single 1" "128 single 1" "16 batch:64 64"; do
+  read -r c mode pipeline <<< "$config"
+  : > "$work/ours.txt"; : > "$work/redis.txt"
+  for _ in $(seq "$rounds"); do
+    ours "$c" "$seconds" "$mode" | tee -a "$work/ours.log" | grep -o '[0-9]* payloads/s' | awk '{print $1}' >> "$work/ours.txt"
+    redis "$c" "$pipeline" >> "$work/redis.txt"
+  done
+  o=$(median < "$work/ours.txt"); r=$(median < "$work/redis.txt")
+  echo "$mode c=$c: sessionlog $(tr '\n' ' ' < "$work/ours.txt")→ median $o/s; Redis$([ "$pipeline" -gt 1 ] && echo " pipelined $pipeline") $(tr '\n' ' ' < "$work/redis.txt")→ median ${r%.*}/s; ratio $(awk -v o="$o" -v r="$r" 'BEGIN {printf "%.2f", o / r}')" | tee -a "$work/table.txt"
+done
+grep -E '^single c=|^batch' "$work/ours.log" | sed 's/^/  /'
+max=$(grep -E '^single' "$work/ours.log" | grep -o '[0-9]* payloads/s' | awk '{print $1}' | sort -n | tail -1)
 echo "--- p99 at half of the maximum single-route rate ($max/s → $((max / 2))/s, 64 connections)"
-"$bench" "$work/data/ingress.sock" "$work/traffic.ndjson" 64 "$seconds" single $((max / 2))
+ours 64 "$seconds" single $((max / 2))
 echo "ingress peak RSS: $(grep VmHWM /proc/$ingress/status | awk '{print $2/1024 " MiB"}')"
 kill -TERM $ingress; wait $ingress || true
-.build/release/sessionlog verify --data "$work/data"
-
-echo "--- Redis Streams (appendonly yes, appendfsync always), same payload"
-payload=$(grep -m1 '"kind":"start"' "$work/traffic.ndjson")
-echo "payload bytes: ${#payload}"
-redis-server --port 0 --unixsocket "$work/redis.sock" --dir "$work" --appendonly yes --appendfsync always --save "" --daemonize yes
-for _ in $(seq 50); do [ -S "$work/redis.sock" ] && break; sleep 0.1; done
-for c in 1 16 64 128; do
-  n=$((c * 2000))
-  echo "redis single c=$c: $(redis-benchmark -s "$work/redis.sock" -c $c -n $n -q XADD bench '*' p "$payload" | tr '\r' '\n' | grep -E 'requests per second' | tail -1 | sed 's/.*: \([0-9.]* requests per second.*\)/\1/')"
-done
-echo "redis pipelined 64 c=16: $(redis-benchmark -s "$work/redis.sock" -c 16 -P 64 -n 400000 -q XADD bench '*' p "$payload" | tr '\r' '\n' | grep -E 'requests per second' | tail -1 | sed 's/.*: \([0-9.]* requests per second.*\)/\1/')"
 redis-cli -s "$work/redis.sock" shutdown nosave >/dev/null 2>&1 || true
+.build/release/sessionlog verify --data "$work/data"
 
 echo "--- NATS JetStream (file storage, publish acks), same payload"
 command -v nats-server >/dev/null || apt-get install -y -qq nats-server >/dev/null
