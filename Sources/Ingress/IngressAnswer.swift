@@ -43,7 +43,7 @@ struct IngressAnswer: Sendable {
     static func notFound(_ uri: String) -> IngressAnswer {
         IngressAnswer(
             status: .notFound,
-            body: JSONText.object([("error", errorObject("not_found", "no route \(uri); routes: POST /v3/session, POST /v2/session, POST /v1/events, POST /batch, GET /health, GET /metrics", ""))]))
+            body: JSONText.object([("error", errorObject("not_found", "no route \(uri); routes: \(IngressRoute.listing)", ""))]))
     }
 
     /// 400 for a request HTTP/1.1's grammar rejects, 431 for one whose headers exceed

@@ -69,15 +69,12 @@ final class IngressHandler: ChannelDuplexHandler {
     /// Requests read and not yet answered on one connection before its reads pause.
     static let answersOwedMax = 256
 
-    /// The paths that have a route; any other is counted as "other" in the metrics.
-    static let routes: Set<String> = ["/v3/session", "/v2/session", "/v1/events", "/batch", "/health", "/metrics"]
-
     /// A request read in full, waiting for its answer (or for earlier answers to be written).
     private struct Owed {
         var version: HTTPVersion
         var keepAlive: Bool
-        /// The route's path, or "other" (the metrics label).
-        var route: String
+        /// nil for a target with no route (counted as "other" in the metrics).
+        var route: IngressRoute?
         var admittedBytes: Int
         var answer: IngressAnswer?
     }
@@ -85,6 +82,7 @@ final class IngressHandler: ChannelDuplexHandler {
     private let services: IngressServices
     private var peerUID: UInt32 = UInt32.max
     private var head: HTTPRequestHead?
+    private var route: IngressRoute?
     private var body: [UInt8] = []
     private var bodyLength = 0
     private var oversizedHasher: SHA256?
@@ -169,7 +167,8 @@ final class IngressHandler: ChannelDuplexHandler {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             head = requestHead
-            bodyLimit = requestHead.uri.hasPrefix("/batch") ? services.configuration.batchBytesMax : services.configuration.bodyBytesMax
+            route = IngressRoute(target: requestHead.uri)
+            bodyLimit = route == .batch ? services.configuration.batchBytesMax : services.configuration.bodyBytesMax
             body.removeAll(keepingCapacity: true)
             bodyLength = 0
             oversizedHasher = nil
@@ -196,13 +195,9 @@ final class IngressHandler: ChannelDuplexHandler {
             guard let head else { return }
             self.head = nil
             requestDeadline = nil
-            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-            services.inFlight.add(1)
-            services.admittedBytes.add(body.count)
-            owed.append(
-                Owed(version: head.version, keepAlive: head.isKeepAlive, route: Self.routes.contains(path) ? path : "other", admittedBytes: body.count))
+            let sequence = owe(Owed(version: head.version, keepAlive: head.isKeepAlive, route: route, admittedBytes: body.count))
             if !head.isKeepAlive { closingAfterOwed = true }
-            handle(head, path: path, sequence: owedBase + owed.count - 1, context: context)
+            handle(head, route: route, sequence: sequence, context: context)
         }
     }
 
@@ -229,9 +224,16 @@ final class IngressHandler: ChannelDuplexHandler {
         closingAfterOwed = true
         head = nil
         requestDeadline = nil
+        let sequence = owe(Owed(version: .http1_1, keepAlive: false, route: nil, admittedBytes: 0))
+        complete(sequence, .malformed(parserError, headerBytesMax: services.configuration.headerBytesMax), context)
+    }
+
+    /// Counts a request as in flight and owes it an answer; returns its sequence number.
+    private func owe(_ request: Owed) -> Int {
         services.inFlight.add(1)
-        owed.append(Owed(version: .http1_1, keepAlive: false, route: "other", admittedBytes: 0))
-        complete(owedBase + owed.count - 1, .malformed(parserError, headerBytesMax: services.configuration.headerBytesMax), context)
+        services.admittedBytes.add(request.admittedBytes)
+        owed.append(request)
+        return owedBase + owed.count - 1
     }
 
     /// Holds reads while `answersOwedMax` answers are owed (a producer pipelining without reading).
@@ -243,26 +245,24 @@ final class IngressHandler: ChannelDuplexHandler {
         }
     }
 
-    private func handle(_ head: HTTPRequestHead, path: String, sequence: Int, context: ChannelHandlerContext) {
-        let route: PayloadVersion?
-        switch path {
-        case "/v3/session": route = .v3
-        case "/v2/session": route = .v2
-        case "/v1/events": route = .v1
-        case "/batch": route = nil
-        case "/health":
-            guard head.method == .GET else { return complete(sequence, .methodNotAllowed(head.method, path, allow: "GET"), context) }
-            return complete(sequence, .health, context)
-        case "/metrics":
-            guard head.method == .GET else { return complete(sequence, .methodNotAllowed(head.method, path, allow: "GET"), context) }
+    private func handle(_ head: HTTPRequestHead, route: IngressRoute?, sequence: Int, context: ChannelHandlerContext) {
+        guard let route else { return complete(sequence, .notFound(head.uri), context) }
+        guard head.method == route.method else {
+            return complete(sequence, .methodNotAllowed(head.method, route.rawValue, allow: "\(route.method)"), context)
+        }
+        let version: PayloadVersion?
+        switch route {
+        case .v3: version = .v3
+        case .v2: version = .v2
+        case .v1: version = .v1
+        case .batch: version = nil
+        case .health: return complete(sequence, .health, context)
+        case .metrics:
             let text = services.metrics.render(
                 log: services.log, quarantine: services.quarantine, inFlight: services.inFlight.current - 1,
                 connections: services.connections.current)
             return complete(sequence, IngressAnswer(status: .ok, body: text, contentType: "text/plain; version=0.0.4"), context)
-        default:
-            return complete(sequence, .notFound(head.uri), context)
         }
-        guard head.method == .POST else { return complete(sequence, .methodNotAllowed(head.method, path, allow: "POST"), context) }
         guard !services.draining.isSet else {
             return complete(sequence, .unavailable(StorageError(.closed, "the ingress is shutting down; retry on a new connection")), context)
         }
@@ -270,15 +270,14 @@ final class IngressHandler: ChannelDuplexHandler {
         let answer: @Sendable (IngressAnswer) -> Void = { answer in loop { $0.complete(sequence, answer, $1) } }
         let key = head.headers.first(name: "Idempotency-Key")
         if let hasher = oversizedHasher {
-            let limit = route == nil ? services.configuration.batchBytesMax : services.configuration.bodyBytesMax
-            let error = PayloadError(.tooLarge, "body of \(bodyLength) bytes exceeds the limit of \(limit)")
+            let error = PayloadError(.tooLarge, "body of \(bodyLength) bytes exceeds the limit of \(bodyLimit)")
             let record = QuarantineRecord.oversized(
                 prefix: body, length: bodyLength, sha256: Hex.string(hasher.finalize()),
-                rejection: error, source: Item.source(path: path, line: nil), producerUID: peerUID, idempotencyKey: key)
+                rejection: error, source: Item.source(path: route.rawValue, line: nil), producerUID: peerUID, idempotencyKey: key)
             return Self.quarantine(record, error, services, done: answer)
         }
-        guard let route else { return batch(path: path, answer) }
-        let item = Item(bytes: body, route: route, key: key, path: path, line: nil, uid: peerUID)
+        guard let version else { return batch(path: route.rawValue, answer) }
+        let item = Item(bytes: body, route: version, key: key, path: route.rawValue, line: nil, uid: peerUID)
         Self.process(item, services, done: answer)
     }
 
@@ -361,7 +360,7 @@ final class IngressHandler: ChannelDuplexHandler {
             services.noteAppend(outcome, log: "main")
             switch outcome {
             case .success(let offsets):
-                let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+                let now = services.configuration.writer.clock()
                 for (index, payload) in accepted.enumerated() {
                     if let key = payload.key {
                         services.idempotency.complete(key: key, offset: offsets[index], checkpoint: payload.checkpoint, receivedAtMs: now)
@@ -463,7 +462,7 @@ final class IngressHandler: ChannelDuplexHandler {
 
     /// Writes one answer (not flushed); false when the connection closes after it.
     private func write(_ answer: IngressAnswer, for request: Owed, _ context: ChannelHandlerContext) -> Bool {
-        services.metrics.answered(route: request.route, status: answer.status.code)
+        services.metrics.answered(route: request.route?.rawValue ?? "other", status: answer.status.code)
         let keepAlive = request.keepAlive && !services.draining.isSet
         var bytes = context.channel.allocator.buffer(capacity: 160 + answer.body.utf8.count)
         answer.encode(version: request.version, keepAlive: keepAlive, into: &bytes)

@@ -17,7 +17,7 @@ public final class IngressServer: Sendable {
 
     public init(configuration: IngressConfiguration, logger: Logger = Logger(label: "sessionlog.ingress")) throws {
         let logs = try DataLogs.open(logPath: configuration.logPath, rejectedPath: configuration.rejectedPath, options: configuration.writer)
-        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let now = configuration.writer.clock()
         let window: IdempotencyWindow
         do {
             window = try IdempotencyWindow.rebuild(from: configuration.logPath, nowMs: now, limits: configuration.payloadLimits)

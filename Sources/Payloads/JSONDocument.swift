@@ -90,19 +90,6 @@ public struct JSONDocument: Sendable {
     @inline(__always) static func stringRange(_ word: UInt64, _ strings: [UInt8]) -> Range<Int> {
         strings.withUnsafeBufferPointer { stringRange(word, $0) }
     }
-
-    /// A name's first `min(8, length)` bytes as a little-endian word (zero-padded).
-    @inline(__always) static func prefix(_ p: UnsafePointer<UInt8>, _ length: Int) -> UInt64 {
-        if length >= 8 { return UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) }
-        var word: UInt64 = 0
-        for i in 0..<length { word |= UInt64(p[i]) << (8 * UInt64(i)) }
-        return word
-    }
-
-    /// A `bits`-bit hash of a name of `length` bytes starting with `prefix`.
-    @inline(__always) static func hash(_ prefix: UInt64, _ length: Int, bits: Int) -> Int {
-        Int(truncatingIfNeeded: ((prefix &+ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
-    }
 }
 
 extension JSONDocument: Equatable {

@@ -114,7 +114,7 @@ struct MemberTable: @unchecked Sendable {
             let (name, length) = (key.utf8Start, key.utf8CodeUnitCount)
             precondition(length > 0 && length <= 24, "member names are 1–24 bytes")
             let words = Self.words(name, length)
-            var slot = JSONDocument.hash(words.0, length, bits: Self.slotBits)
+            var slot = Self.hash(words.0, length, bits: Self.slotBits)
             while slots[slot].length != 0 { slot = (slot + 1) & (slots.count - 1) }
             slots[slot] = Entry(length: UInt8(length), id: member.id, words: words)
         }
@@ -126,7 +126,7 @@ struct MemberTable: @unchecked Sendable {
     @inline(__always) func memberID(_ name: UnsafePointer<UInt8>, _ length: Int, readable: Int) -> UInt8 {
         guard length <= 24 else { return 0 }
         let words = readable >= 24 ? Self.maskedWords(name, length) : Self.words(name, length)
-        var slot = JSONDocument.hash(words.0, length, bits: Self.slotBits)
+        var slot = Self.hash(words.0, length, bits: Self.slotBits)
         while true {
             let entry = slots[slot]
             guard entry.length != 0 else { return 0 }
@@ -135,11 +135,24 @@ struct MemberTable: @unchecked Sendable {
         }
     }
 
+    /// A name's first `min(8, length)` bytes as a little-endian word (zero-padded).
+    @inline(__always) private static func prefix(_ p: UnsafePointer<UInt8>, _ length: Int) -> UInt64 {
+        if length >= 8 { return UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) }
+        var word: UInt64 = 0
+        for i in 0..<length { word |= UInt64(p[i]) << (8 * UInt64(i)) }
+        return word
+    }
+
+    /// A `bits`-bit hash of a name of `length` bytes starting with `prefix`.
+    @inline(__always) private static func hash(_ prefix: UInt64, _ length: Int, bits: Int) -> Int {
+        Int(truncatingIfNeeded: ((prefix &+ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
+    }
+
     /// The `length` (≤ 24) bytes at `name` as three zero-padded little-endian words.
     @inline(__always) private static func words(_ name: UnsafePointer<UInt8>, _ length: Int) -> (UInt64, UInt64, UInt64) {
         (
-            JSONDocument.prefix(name, min(length, 8)), length > 8 ? JSONDocument.prefix(name + 8, min(length - 8, 8)) : 0,
-            length > 16 ? JSONDocument.prefix(name + 16, length - 16) : 0
+            Self.prefix(name, min(length, 8)), length > 8 ? Self.prefix(name + 8, min(length - 8, 8)) : 0,
+            length > 16 ? Self.prefix(name + 16, length - 16) : 0
         )
     }
 

@@ -195,7 +195,7 @@ public enum PayloadValidator {
             default: throw o.error(.wrongType, .metadata, "expected a string or an object")
             }
         }
-        for member: Member in [.eventValueType, .workspaceID, .attributionID, .environment] { _ = try o.string(member) }
+        for member in v1CheckedStrings { _ = try o.string(member) }
         return V1Event(
             eventID: eventID, eventType: eventType, timestampMs: timestamp, sessionID: try o.requiredID(.sessionID),
             userID: try o.requiredID(.userID), projectID: try o.requiredID(.projectID),
@@ -205,6 +205,9 @@ public enum PayloadValidator {
             scrollPercentage: try o.number(.scrollPercentage, in: 0...100), timeOnPage: try o.number(.timeOnPage, in: 0...Double.greatestFiniteMagnitude),
             eventValue: eventValue, context: try v1Context(o))
     }
+
+    /// V1 members checked to be strings (within the default length) and not otherwise read.
+    private static let v1CheckedStrings: [Member] = [.eventValueType, .workspaceID, .attributionID, .environment]
 
     /// V1 has no segment_id (the bug the V3 change fixed); its other context ids are read.
     private static func v1Context(_ o: ObjectReader) throws(PayloadError) -> SessionContext {

@@ -1,0 +1,23 @@
+import NIOHTTP1
+import Payloads
+
+/// The ingress's routes (SPEC §2), each with its path, the one method it takes and, for the
+/// payload routes, the version it implies. Anything else is answered 404.
+enum IngressRoute: String, CaseIterable, Sendable {
+    case v3 = "/v3/session", v2 = "/v2/session", v1 = "/v1/events", batch = "/batch", health = "/health", metrics = "/metrics"
+
+    /// The route of a request target, whose query string does not count.
+    init?(target: String) {
+        self.init(rawValue: target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target)
+    }
+
+    var method: HTTPMethod {
+        switch self {
+        case .health, .metrics: .GET
+        case .v3, .v2, .v1, .batch: .POST
+        }
+    }
+
+    /// Every route as `METHOD path`, for the 404 answer.
+    static let listing = allCases.map { "\($0.method) \($0.rawValue)" }.joined(separator: ", ")
+}
