@@ -3,41 +3,58 @@ import Foundation
 /// Typed access to one JSON object's members with SPEC §1 rules and error codes, for the
 /// validators. Members are found by the `Member` parsing resolved their names to; `null` counts
 /// as absent. Errors name the member's path, built only on error.
+///
+/// A reader lives for the duration of the closure given to `read`: its index of value nodes is
+/// a stack allocation filled in one pass over the object's names, so every read is O(1).
 struct ObjectReader {
     static let timeMax: Double = 9_007_199_254_740_992  // 2^53, exclusive
     static let idBytesMax = 128
 
     let document: JSONTape
-    /// The object's path: `parentPath` followed by `index` when it is an array element.
+    /// The object's path: `parentPath` followed by `step` (its member name or array index).
     private let parentPath: [PathComponent]
-    private let index: Int?
-    private let object: Int
-    /// For objects of more than `scannedMembersMax` members (V1 events have ~20), each
-    /// `Member`'s value node (0: absent), so reads need not scan; smaller objects are scanned.
-    private let valueNodes: [Int32]?
-    static let scannedMembersMax = 12
+    private let step: PathComponent?
+    /// Bit `member.rawValue` is set when the object has that member (null or not).
+    private let present: UInt64
+    /// Indexed by `Member.rawValue`: each present member's value node. Entries of absent members
+    /// are uninitialized and never read.
+    private let valueNodes: UnsafeMutablePointer<Int32>
 
-    init(_ document: JSONTape, _ node: Int, parentPath: [PathComponent], index: Int? = nil) throws(PayloadError) {
+    private init(document: JSONTape, parentPath: [PathComponent], step: PathComponent?, present: UInt64, valueNodes: UnsafeMutablePointer<Int32>) {
         self.document = document
         self.parentPath = parentPath
-        self.index = index
-        self.object = node
-        guard document.kind(node) == .object else {
-            throw PayloadError(.wrongType, path: PathComponent.render(index.map { parentPath + [.index($0)] } ?? parentPath), "expected an object, found \(document.kind(node).name)")
-        }
-        guard document.count(node) > Self.scannedMembersMax else {
-            valueNodes = nil
-            return
-        }
-        var values = [Int32](repeating: 0, count: Member.count)
-        for key in document.memberKeys(of: node) {
-            let id = document.memberID(named: key)
-            if id != 0 { values[Int(id - 1)] = Int32(key + 1) }
-        }
-        valueNodes = values
+        self.step = step
+        self.present = present
+        self.valueNodes = valueNodes
     }
 
-    var path: [PathComponent] { index.map { parentPath + [.index($0)] } ?? parentPath }
+    /// Calls `body` with a reader of the object at `node`, whose path is `parentPath` + `step`;
+    /// `wrong_type` when the node is not an object. The reader must not escape `body`.
+    static func read<R>(
+        _ document: JSONTape, _ node: Int, parentPath: [PathComponent], step: PathComponent?, _ body: (ObjectReader) throws(PayloadError) -> R
+    ) throws(PayloadError) -> R {
+        guard document.kind(node) == .object else {
+            throw notAnObject(document.kind(node), path: parentPath + (step.map { [$0] } ?? []))
+        }
+        // One slot per possible member id: `MemberTable` guarantees there are at most 64.
+        return try withUnsafeTemporaryAllocation(of: Int32.self, capacity: 64) { (slots) throws(PayloadError) -> R in
+            var present: UInt64 = 0
+            for key in document.memberKeys(of: node) {
+                let id = document.memberID(named: key)
+                guard id != 0 else { continue }
+                // Parsing rejected repeated names, so each slot is written at most once.
+                slots[Int(id - 1)] = Int32(truncatingIfNeeded: key + 1)
+                present |= 1 &<< UInt64(id - 1)
+            }
+            return try body(ObjectReader(document: document, parentPath: parentPath, step: step, present: present, valueNodes: slots.baseAddress!))
+        }
+    }
+
+    private static func notAnObject(_ kind: JSONDocument.Kind, path: [PathComponent]) -> PayloadError {
+        PayloadError(.wrongType, path: PathComponent.render(path), "expected an object, found \(kind.name)")
+    }
+
+    var path: [PathComponent] { step.map { parentPath + [$0] } ?? parentPath }
 
     func pathString(_ member: Member) -> String { PathComponent.render(path + [.key(member.key.description)]) }
 
@@ -46,19 +63,10 @@ struct ObjectReader {
     }
 
     /// The member's node, nil when absent or null.
-    func node(_ member: Member) -> Int? {
-        guard let node = valueNode(member), document.kind(node) != .null else { return nil }
-        return node
-    }
-
-    /// The member's value node: from the index, or a scan of the names parsing resolved, which
-    /// for small objects costs less than indexing them first.
-    private func valueNode(_ member: Member) -> Int? {
-        if let valueNodes {
-            let node = Int(valueNodes[Int(member.rawValue)])
-            return node == 0 ? nil : node
-        }
-        return document.memberKeys(of: object).first { document.memberID(named: $0) == member.id }.map { $0 + 1 }
+    @inline(__always) func node(_ member: Member) -> Int? {
+        guard present & (1 &<< UInt64(member.rawValue)) != 0 else { return nil }
+        let node = Int(valueNodes[Int(member.rawValue)])
+        return document.kind(node) == .null ? nil : node
     }
 
     func required(_ member: Member) throws(PayloadError) -> Int {
@@ -104,13 +112,10 @@ struct ObjectReader {
 
     func requiredID(_ member: Member) throws(PayloadError) -> String { try id(member, required: true)! }
 
-    static func isIDByte(_ c: UInt8) -> Bool {
-        switch c {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
-            true
-        default: false
-        }
+    /// `[A-Za-z0-9._:-]`, as bits of two words: bytes 0–63, then 64–127.
+    @inline(__always) static func isIDByte(_ c: UInt8) -> Bool {
+        let word: UInt64 = c < 64 ? 0x07FF_6000_0000_0000 : c < 128 ? 0x07FF_FFFE_87FF_FFFE : 0
+        return (word >> UInt64(c & 63)) & 1 != 0
     }
 
     // MARK: Numbers
@@ -148,9 +153,25 @@ struct ObjectReader {
         return document.bool(node)
     }
 
-    func object(_ member: Member) throws(PayloadError) -> ObjectReader? {
+    /// The member's object node (nil when absent or null): the node `object` reads, checked
+    /// here so a caller can report a wrong type before reading other members.
+    func objectNode(_ member: Member) throws(PayloadError) -> Int? {
         guard let node = node(member) else { return nil }
-        return try ObjectReader(document, node, parentPath: path + [.key(member.key.description)])
+        guard document.kind(node) == .object else {
+            throw Self.notAnObject(document.kind(node), path: path + [.key(member.key.description)])
+        }
+        return node
+    }
+
+    /// Calls `body` with a reader of the member's object node (see `objectNode`).
+    func object<R>(_ member: Member, at node: Int, _ body: (ObjectReader) throws(PayloadError) -> R) throws(PayloadError) -> R {
+        try Self.read(document, node, parentPath: path, step: .key(member.key.description), body)
+    }
+
+    /// Calls `body` with a reader of the member's object; nil when it is absent or null.
+    func object<R>(_ member: Member, _ body: (ObjectReader) throws(PayloadError) -> R) throws(PayloadError) -> R? {
+        guard let node = try objectNode(member) else { return nil }
+        return try object(member, at: node, body)
     }
 
     static func format(_ value: Double) -> String {

@@ -54,14 +54,15 @@ public enum PayloadValidator {
             guard document.kind(document.root) == .object else {
                 throw PayloadError(.wrongType, "a payload is a JSON object, found \(document.kind(document.root).name)")
             }
-            let object = try ObjectReader(document, document.root, parentPath: [])
-            let payload: Payload =
-                switch try self.version(object, route: route) {
-                case .v3: .v3(try v3(object))
-                case .v2: .v2(try v2(object))
-                case .v1: .v1(try v1(object))
-                }
-            return (payload, try extra(object))
+            return try ObjectReader.read(document, document.root, parentPath: [], step: nil) { (object) throws(PayloadError) in
+                let payload: Payload =
+                    switch try self.version(object, route: route) {
+                    case .v3: .v3(try v3(object))
+                    case .v2: .v2(try v2(object))
+                    case .v1: .v1(try v1(object))
+                    }
+                return (payload, try extra(object))
+            }
         }
     }
 
@@ -93,7 +94,7 @@ public enum PayloadValidator {
         let siteID = try o.requiredID(.siteID)
         let sentAt = try o.requiredTime(.sentAt)
         let checkpoint = try o.integer(.checkpoint, in: 0...(ObjectReader.timeMax - 1)) ?? 0
-        let attributes = try o.object(.attributes)
+        let attributes = try o.objectNode(.attributes)
         let actionsNode = try o.required(.actions)
         try o.expect(.array, actionsNode, .actions)
         let count = o.document.count(actionsNode)
@@ -105,12 +106,15 @@ public enum PayloadValidator {
         let actionsPath: [PathComponent] = [.key("actions")]
         var node = actionsNode + 1
         for index in 0..<count {
-            actions.append(try action(ObjectReader(o.document, node, parentPath: actionsPath, index: index)))
+            actions.append(try ObjectReader.read(o.document, node, parentPath: actionsPath, step: .index(index), action))
             node = o.document.next(node)
         }
+        let (touch, context) =
+            try attributes.map { (node) throws(PayloadError) in
+                try o.object(.attributes, at: node) { (a) throws(PayloadError) in (try a.touch(), try a.sessionContext()) }
+            } ?? (Touch(), SessionContext())
         return V3SessionPayload(
-            sessionID: sessionID, userID: userID, siteID: siteID, sentAtMs: sentAt, checkpoint: checkpoint,
-            touch: try attributes?.touch() ?? Touch(), context: try attributes?.sessionContext() ?? SessionContext(),
+            sessionID: sessionID, userID: userID, siteID: siteID, sentAtMs: sentAt, checkpoint: checkpoint, touch: touch, context: context,
             actions: actions)
     }
 
@@ -159,11 +163,19 @@ public enum PayloadValidator {
         if let expiresAt, expiresAt < startedAt {
             throw o.error(.outOfRange, .expiresAt, "\(expiresAt) is before started_at \(startedAt)")
         }
-        let attribution = try o.object(.attribution)
+        let attribution = try o.objectNode(.attribution)
+        let userID = try o.requiredID(.userID)
+        let siteID = try o.requiredID(.siteID)
+        let context = try o.sessionContext()
+        let (original, current) =
+            try attribution.map { (node) throws(PayloadError) in
+                try o.object(.attribution, at: node) { (a) throws(PayloadError) in
+                    (try a.object(.original) { (t) throws(PayloadError) in try t.touch() }, try a.object(.current) { (t) throws(PayloadError) in try t.touch() })
+                }
+            } ?? (nil, nil)
         return V2SessionContext(
-            kind: kind, sessionID: sessionID, userID: try o.requiredID(.userID), siteID: try o.requiredID(.siteID),
-            oldSessionID: oldSessionID, startedAtMs: startedAt, expiresAtMs: expiresAt, context: try o.sessionContext(),
-            original: try attribution?.object(.original)?.touch(), current: try attribution?.object(.current)?.touch())
+            kind: kind, sessionID: sessionID, userID: userID, siteID: siteID, oldSessionID: oldSessionID, startedAtMs: startedAt,
+            expiresAtMs: expiresAt, context: context, original: original, current: current)
     }
 
     // MARK: V1
