@@ -155,6 +155,18 @@ struct JSONTape {
     /// The decoded value of a string node.
     func string(_ node: Int) -> String { String(decoding: stringBytes(node), as: UTF8.self) }
 
+    /// Whether a string node's value is `text`, compared as UTF-8 without building a `String`.
+    func string(_ node: Int, equals text: String) -> Bool {
+        var text = text
+        let bytes = stringBytes(node)
+        return text.withUTF8 { $0.count == bytes.count && ($0.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, $0.count) == 0) }
+    }
+
+    /// The case of `T` whose raw value a string node holds, nil when none does.
+    func string<T: RawRepresentable & CaseIterable>(_ node: Int, as _: T.Type) -> T? where T.RawValue == String {
+        T.allCases.first { string(node, equals: $0.rawValue) }
+    }
+
     /// Unicode code points in a string node's value.
     func codePointCount(_ node: Int) -> Int {
         var count = 0

@@ -86,7 +86,7 @@ public struct Goal: Sendable, Equatable {
 /// SPEC §1.2: session start or renewal.
 public struct V2SessionContext: Sendable, Equatable {
     /// A new session, or the renewal of `oldSessionID` (which keeps its attribution).
-    public enum Kind: String, Sendable { case start, renew }
+    public enum Kind: String, Sendable, CaseIterable { case start, renew }
 
     public var kind: Kind
     public var sessionID, userID, siteID: String

@@ -122,8 +122,7 @@ public enum PayloadValidator {
         let typeNode = try a.required(.type)
         try a.expect(.string, typeNode, .type)
         let pageNumber = { () throws(PayloadError) -> Int in Int(try a.integer(.pageNumber, required: true, in: 1...65535)!) }
-        switch a.document.string(typeNode) {
-        case "pageview":
+        if a.document.string(typeNode, equals: "pageview") {
             let path = try a.requiredString(.path, lengthMax: 2048, lengthMin: 1)
             guard path.utf8.first == UInt8(ascii: "/") else { throw a.error(.invalidValue, .path, "must start with /") }
             return .pageview(
@@ -132,14 +131,14 @@ public enum PayloadValidator {
                     title: try a.string(.title), enteredAtMs: try a.requiredTime(.enteredAt),
                     durationMs: try a.integer(.durationMs, in: 0...604_800_000) ?? 0,
                     scroll: try a.integer(.scroll, in: 0...100).map { Int($0) }, final: try a.bool(.`final`) ?? false))
-        case "goal":
+        }
+        if a.document.string(typeNode, equals: "goal") {
             return .goal(
                 Goal(
                     pageNumber: try pageNumber(), name: try a.requiredString(.name, lengthMax: 128, lengthMin: 1),
                     atMs: try a.requiredTime(.at), value: try a.number(.value) ?? 0))
-        case let other:
-            throw a.error(.unknownActionType, .type, "unknown action type \"\(other)\" (pageview or goal)")
         }
+        throw a.error(.unknownActionType, .type, "unknown action type \"\(a.document.string(typeNode))\" (pageview or goal)")
     }
 
     // MARK: V2
@@ -147,7 +146,7 @@ public enum PayloadValidator {
     static func v2(_ o: ObjectReader) throws(PayloadError) -> V2SessionContext {
         let kindNode = try o.required(.kind)
         try o.expect(.string, kindNode, .kind)
-        guard let kind = V2SessionContext.Kind(rawValue: o.document.string(kindNode)) else {
+        guard let kind = o.document.string(kindNode, as: V2SessionContext.Kind.self) else {
             throw o.error(.invalidValue, .kind, "must be start or renew")
         }
         let sessionID = try o.requiredID(.sessionID)
@@ -184,7 +183,7 @@ public enum PayloadValidator {
         let eventID = try o.requiredID(.eventID)
         let typeNode = try o.required(.eventType)
         try o.expect(.string, typeNode, .eventType)
-        guard let eventType = V1Event.EventType(rawValue: o.document.string(typeNode)) else {
+        guard let eventType = o.document.string(typeNode, as: V1Event.EventType.self) else {
             throw o.error(.unknownEventType, .eventType, "unknown event type (pageview, click, scroll, form_submit, conversion)")
         }
         let timestampNode = try o.required(.timestamp)
