@@ -1,10 +1,10 @@
 import Synchronization
 
 /// Collects the answers of a `/batch` request's lines, which arrive in any order from any
-/// thread (mostly the log writer's), and hands over all of them once the last one is in; the
-/// caller joins them on its event loop, off the writer thread. Thread-safe (`Mutex`).
+/// thread (mostly the log writer's), and hands over all of them once the last one is in.
+/// Thread-safe (`Mutex`).
 final class BatchResults: Sendable {
-    private let state: Mutex<(lines: [String?], missing: Int)>
+    private let state: Mutex<(lines: [IngressAnswer?], missing: Int)>
 
     init(count: Int) {
         precondition(count > 0, "a batch has at least one line")
@@ -12,8 +12,8 @@ final class BatchResults: Sendable {
     }
 
     /// Records line `index`'s answer; returns every line's answer when it was the last one missing.
-    func set(_ index: Int, _ line: String) -> [String?]? {
-        state.withLock { state -> [String?]? in
+    func set(_ index: Int, _ line: IngressAnswer) -> [IngressAnswer?]? {
+        state.withLock { state -> [IngressAnswer?]? in
             precondition(state.lines[index] == nil, "line \(index) answered twice")
             state.lines[index] = line
             state.missing -= 1
@@ -21,13 +21,21 @@ final class BatchResults: Sendable {
         }
     }
 
-    /// The NDJSON body of a complete set of answers.
-    static func body(_ lines: [String?]) -> String {
+    /// The NDJSON body of a complete set of answers: each line's body with `"status":N` added.
+    static func body(_ lines: [IngressAnswer?]) -> String {
         var out: [UInt8] = []
-        out.reserveCapacity(lines.reduce(0) { $0 + ($1?.utf8.count ?? 0) + 1 })
+        out.reserveCapacity(lines.reduce(0) { $0 + ($1?.body.utf8.count ?? 0) + 16 })
         for line in lines {
-            out += line!.utf8
-            out.append(UInt8(ascii: "\n"))
+            let answer = line!
+            let body = answer.body.utf8
+            assert(body.last == UInt8(ascii: "}"), "an answer's body is a JSON object")
+            out += body.dropLast()
+            if body.count > 2 { out.append(UInt8(ascii: ",")) }
+            out += #""status":"#.utf8
+            let code = Int(answer.status.code)
+            assert((100...999).contains(code), "a three-digit status code")
+            out += [UInt8(ascii: "0") + UInt8(code / 100), UInt8(ascii: "0") + UInt8(code / 10 % 10), UInt8(ascii: "0") + UInt8(code % 10)]
+            out += "}\n".utf8
         }
         return String(decoding: out, as: UTF8.self)
     }

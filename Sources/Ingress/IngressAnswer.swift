@@ -11,11 +11,6 @@ struct IngressAnswer: Sendable {
     var headers: [(String, String)] = []
     var contentType = "application/json"
 
-    /// This answer as a `/batch` result line: the body with `"status":N` added.
-    var withStatus: String {
-        String(body.dropLast()) + (body.hasSuffix("{}") ? "" : ",") + "\"status\":\(status.code)}"
-    }
-
     /// 200 `{"offset":N}`, with `"checkpoint":C` for V3.
     /// Built by interpolation: it runs on the writer thread for every acknowledged payload.
     static func accepted(offset: LogOffset, checkpoint: Int64?) -> IngressAnswer {

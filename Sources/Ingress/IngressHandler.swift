@@ -174,23 +174,8 @@ final class IngressHandler: ChannelDuplexHandler {
             oversizedHasher = nil
             if requestDeadline == nil { armRequestDeadline(context) }
             continueIfExpected(requestHead, context)
-        case .body(var buffer):
-            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-            bodyLength += bytes.count
-            if oversizedHasher == nil && bodyLength > bodyLimit {
-                var hasher = SHA256()
-                hasher.update(data: body)
-                oversizedHasher = hasher
-                body = Array(body.prefix(QuarantineRecord.keptBytesMax))
-            }
-            if oversizedHasher != nil {
-                oversizedHasher!.update(data: bytes)
-                if body.count < QuarantineRecord.keptBytesMax {
-                    body += bytes.prefix(QuarantineRecord.keptBytesMax - body.count)
-                }
-            } else {
-                body += bytes
-            }
+        case .body(let buffer):
+            buffer.withUnsafeReadableBytes { appendBody($0) }
         case .end:
             guard let head else { return }
             self.head = nil
@@ -198,6 +183,26 @@ final class IngressHandler: ChannelDuplexHandler {
             let sequence = owe(Owed(version: head.version, keepAlive: head.isKeepAlive, route: route, admittedBytes: body.count))
             if !head.isKeepAlive { closingAfterOwed = true }
             handle(head, route: route, sequence: sequence, context: context)
+        }
+    }
+
+    /// Keeps a body part: all of it up to `bodyLimit`; past the limit, the first
+    /// `QuarantineRecord.keptBytesMax` bytes and a SHA-256 of the whole.
+    private func appendBody(_ bytes: UnsafeRawBufferPointer) {
+        bodyLength += bytes.count
+        if oversizedHasher == nil && bodyLength > bodyLimit {
+            var hasher = SHA256()
+            hasher.update(data: body)
+            oversizedHasher = hasher
+            body = Array(body.prefix(QuarantineRecord.keptBytesMax))
+        }
+        if oversizedHasher != nil {
+            oversizedHasher!.update(bufferPointer: bytes)
+            if body.count < QuarantineRecord.keptBytesMax {
+                body += bytes.prefix(QuarantineRecord.keptBytesMax - body.count)
+            }
+        } else {
+            body.append(contentsOf: bytes)
         }
     }
 
@@ -394,14 +399,13 @@ final class IngressHandler: ChannelDuplexHandler {
     /// answer with its `"status"`), sent once every line is durable or rejected. A final empty line
     /// (after the last newline) is not a payload.
     private func batch(path: String, _ answer: @escaping @Sendable (IngressAnswer) -> Void) {
-        var lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
-        if lines.last?.isEmpty == true { lines.removeLast() }
+        let lines = Self.lines(of: body)
         guard !lines.isEmpty else {
             return answer(IngressAnswer(status: .ok, body: "", contentType: "application/x-ndjson"))
         }
         let results = BatchResults(count: lines.count)
         let finish: @Sendable (Int, IngressAnswer) -> Void = { index, lineAnswer in
-            guard let answers = results.set(index, lineAnswer.withStatus) else { return }
+            guard let answers = results.set(index, lineAnswer) else { return }
             answer(IngressAnswer(status: .ok, body: BatchResults.body(answers), contentType: "application/x-ndjson"))
         }
         // Valid lines go to the writer as one request, in line order, when none carries an
@@ -416,6 +420,25 @@ final class IngressHandler: ChannelDuplexHandler {
         } else if !accepted.isEmpty {
             let lineOf = accepted.map(\.line)
             Self.append(accepted.map(\.accepted), services) { finish(lineOf[$0], $1) }
+        }
+    }
+
+    /// An NDJSON body's lines, each as its own bytes (a record's payload); a final empty line,
+    /// after the last newline, is not a line.
+    static func lines(of body: [UInt8]) -> [[UInt8]] {
+        body.withUnsafeBufferPointer { (buffer) -> [[UInt8]] in
+            var lines: [[UInt8]] = []
+            var start = 0
+            while start < buffer.count {
+                let rest = UnsafeRawPointer(buffer.baseAddress! + start)
+                var end = buffer.count
+                if let newline = memchr(rest, Int32(UInt8(ascii: "\n")), buffer.count - start) {
+                    end = start + (UnsafeRawPointer(newline) - rest)
+                }
+                lines.append(Array(buffer[start..<end]))
+                start = end + 1
+            }
+            return lines
         }
     }
 
