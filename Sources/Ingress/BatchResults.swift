@@ -26,11 +26,12 @@ final class BatchResults: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(lines.reduce(0) { $0 + ($1?.body.utf8.count ?? 0) + 16 })
         for line in lines {
-            let answer = line!
-            let body = answer.body.utf8
-            assert(body.last == UInt8(ascii: "}"), "an answer's body is a JSON object")
-            out += body.dropLast()
-            if body.count > 2 { out.append(UInt8(ascii: ",")) }
+            var answer = line!
+            answer.body.withUTF8 { body in
+                assert(body.last == UInt8(ascii: "}"), "an answer's body is a JSON object")
+                out += body.dropLast()
+                if body.count > 2 { out.append(UInt8(ascii: ",")) }
+            }
             out += #""status":"#.utf8
             let code = Int(answer.status.code)
             assert((100...999).contains(code), "a three-digit status code")

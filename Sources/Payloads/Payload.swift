@@ -5,7 +5,10 @@ public enum PayloadVersion: UInt8, Sendable, CaseIterable {
 
 /// A validated, decoded payload. Optional fields that were `null` are nil; strings are as sent
 /// (trimming and blank-as-absent are the fold's business, SPEC §4.1).
-public enum Payload: Sendable, Equatable {
+///
+/// `indirect`: the payload structs are hundreds of bytes, and a boxed payload moves out of the
+/// decoder's nested closures as one pointer rather than being copied at every level.
+public indirect enum Payload: Sendable, Equatable {
     case v1(V1Event)
     case v2(V2SessionContext)
     case v3(V3SessionPayload)
