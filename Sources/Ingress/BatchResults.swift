@@ -29,7 +29,7 @@ final class BatchResults: Sendable {
             var answer = line!
             answer.body.withUTF8 { body in
                 assert(body.last == UInt8(ascii: "}"), "an answer's body is a JSON object")
-                out += body.dropLast()
+                out += UnsafeBufferPointer(rebasing: body[..<(body.count - 1)])  // all but the closing brace
                 if body.count > 2 { out.append(UInt8(ascii: ",")) }
             }
             out += #""status":"#.utf8
