@@ -71,9 +71,22 @@ struct IngressAnswer: Sendable {
     /// `Content-Length`, the extra headers, `Connection: close` when the connection closes after
     /// it (or `keep-alive` when an HTTP/1.0 connection stays open), then the body.
     func encode(version: HTTPVersion, keepAlive: Bool, into out: inout ByteBuffer) {
-        out.writeString("HTTP/\(version.major).\(version.minor) \(status.code) \(status.reasonPhrase)\r\n")
-        out.writeString("Content-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n")
-        for (name, value) in headers { out.writeString("\(name): \(value)\r\n") }
+        // Written piece by piece: interpolated lines would each build a String on every answer.
+        out.writeStaticString(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        out.writeString(String(status.code))
+        out.writeStaticString(" ")
+        out.writeString(status.reasonPhrase)
+        out.writeStaticString("\r\nContent-Type: ")
+        out.writeString(contentType)
+        out.writeStaticString("\r\nContent-Length: ")
+        out.writeString(String(body.utf8.count))
+        out.writeStaticString("\r\n")
+        for (name, value) in headers {
+            out.writeString(name)
+            out.writeStaticString(": ")
+            out.writeString(value)
+            out.writeStaticString("\r\n")
+        }
         if !keepAlive {
             out.writeString("Connection: close\r\n")
         } else if version == .http1_0 {
