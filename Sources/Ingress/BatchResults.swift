@@ -32,11 +32,8 @@ final class BatchResults: Sendable {
                 out += UnsafeBufferPointer(rebasing: body[..<(body.count - 1)])  // all but the closing brace
                 if body.count > 2 { out.append(UInt8(ascii: ",")) }
             }
-            out += #""status":"#.utf8
-            let code = Int(answer.status.code)
-            assert((100...999).contains(code), "a three-digit status code")
-            out += [UInt8(ascii: "0") + UInt8(code / 100), UInt8(ascii: "0") + UInt8(code / 10 % 10), UInt8(ascii: "0") + UInt8(code % 10)]
-            out += "}\n".utf8
+            out += #""status":\#(answer.status.code)}"#.utf8
+            out.append(UInt8(ascii: "\n"))
         }
         return String(decoding: out, as: UTF8.self)
     }

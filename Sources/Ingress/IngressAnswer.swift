@@ -88,11 +88,11 @@ struct IngressAnswer: Sendable {
             out.writeStaticString("\r\n")
         }
         if !keepAlive {
-            out.writeString("Connection: close\r\n")
+            out.writeStaticString("Connection: close\r\n")
         } else if version == .http1_0 {
-            out.writeString("Connection: keep-alive\r\n")
+            out.writeStaticString("Connection: keep-alive\r\n")
         }
-        out.writeString("\r\n")
+        out.writeStaticString("\r\n")
         out.writeString(body)
     }
 

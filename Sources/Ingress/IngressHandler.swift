@@ -86,7 +86,8 @@ final class IngressHandler: ChannelDuplexHandler {
     private var body: [UInt8] = []
     private var bodyLength = 0
     private var oversizedHasher: SHA256?
-    private var bodyLimit = 0
+    /// The largest body the current request's route takes.
+    private var bodyLimit: Int { route == .batch ? services.configuration.batchBytesMax : services.configuration.bodyBytesMax }
     /// When the connection closes unless the request being read completes first; nil while
     /// answers are owed. Moving it is a field write: one timer (`deadlineCheck`) per connection
     /// checks it, rescheduling itself, instead of a timer armed and cancelled per request.
@@ -168,7 +169,6 @@ final class IngressHandler: ChannelDuplexHandler {
         case .head(let requestHead):
             head = requestHead
             route = IngressRoute(target: requestHead.uri)
-            bodyLimit = route == .batch ? services.configuration.batchBytesMax : services.configuration.bodyBytesMax
             body.removeAll(keepingCapacity: true)
             bodyLength = 0
             oversizedHasher = nil
@@ -255,18 +255,14 @@ final class IngressHandler: ChannelDuplexHandler {
         guard head.method == route.method else {
             return complete(sequence, .methodNotAllowed(head.method, route.rawValue, allow: "\(route.method)"), context)
         }
-        let version: PayloadVersion?
         switch route {
-        case .v3: version = .v3
-        case .v2: version = .v2
-        case .v1: version = .v1
-        case .batch: version = nil
         case .health: return complete(sequence, .health, context)
         case .metrics:
             let text = services.metrics.render(
                 log: services.log, quarantine: services.quarantine, inFlight: services.inFlight.current - 1,
                 connections: services.connections.current)
             return complete(sequence, IngressAnswer(status: .ok, body: text, contentType: "text/plain; version=0.0.4"), context)
+        case .v3, .v2, .v1, .batch: break
         }
         guard !services.draining.isSet else {
             return complete(sequence, .unavailable(StorageError(.closed, "the ingress is shutting down; retry on a new connection")), context)
@@ -281,7 +277,7 @@ final class IngressHandler: ChannelDuplexHandler {
                 rejection: error, source: Item.source(path: route.rawValue, line: nil), producerUID: peerUID, idempotencyKey: key)
             return Self.quarantine(record, error, services, done: answer)
         }
-        guard let version else { return batch(path: route.rawValue, answer) }
+        guard let version = route.payloadVersion else { return batch(path: route.rawValue, answer) }
         let item = Item(bytes: body, route: version, key: key, path: route.rawValue, line: nil, uid: peerUID)
         Self.process(item, services, done: answer)
     }
@@ -310,8 +306,8 @@ final class IngressHandler: ChannelDuplexHandler {
         var key: String? { record.idempotencyKey }
     }
 
-    /// Validates and appends one payload, then calls `done` (from any thread) with its answer once
-    /// it is durable or rejected: the single routes and keyed or invalid `/batch` lines.
+    /// Validates and appends one payload of a single route, then calls `done` (from any thread)
+    /// with its answer once it is durable or rejected.
     static func process(_ item: Item, _ services: IngressServices, done: @escaping @Sendable (IngressAnswer) -> Void) {
         guard let accepted = validate(item, services, rejected: done) else { return }
         settle(accepted, item, services, done: done)

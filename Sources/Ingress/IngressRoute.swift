@@ -18,6 +18,17 @@ enum IngressRoute: String, CaseIterable, Sendable {
         }
     }
 
+    /// The payload version a payload route implies; nil for `/batch` (each line's own `v` chooses)
+    /// and for the routes that take no payload.
+    var payloadVersion: PayloadVersion? {
+        switch self {
+        case .v3: .v3
+        case .v2: .v2
+        case .v1: .v1
+        case .batch, .health, .metrics: nil
+        }
+    }
+
     /// Every route as `METHOD path`, for the 404 answer.
     static let listing = allCases.map { "\($0.method) \($0.rawValue)" }.joined(separator: ", ")
 }

@@ -162,9 +162,10 @@ struct JSONTape {
         return text.withUTF8 { $0.count == bytes.count && ($0.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, $0.count) == 0) }
     }
 
-    /// The case of `T` whose raw value a string node holds, nil when none does.
-    func string<T: RawRepresentable & CaseIterable>(_ node: Int, as _: T.Type) -> T? where T.RawValue == String {
-        T.allCases.first { string(node, equals: $0.rawValue) }
+    /// The one of `cases` whose raw value a string node holds, nil when none does. Callers pass
+    /// a stored list: a synthesized `allCases` builds a new array on every call.
+    func string<T: RawRepresentable>(_ node: Int, among cases: [T]) -> T? where T.RawValue == String {
+        cases.first { string(node, equals: $0.rawValue) }
     }
 
     /// Unicode code points in a string node's value.

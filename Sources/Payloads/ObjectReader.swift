@@ -100,8 +100,8 @@ struct ObjectReader {
     }
 
     /// SPEC §1: 1–128 characters of `[A-Za-z0-9._:-]`.
-    func id(_ member: Member, required: Bool = true) throws(PayloadError) -> String? {
-        guard let node = required ? try self.required(member) : node(member) else { return nil }
+    func requiredID(_ member: Member) throws(PayloadError) -> String {
+        let node = try required(member)
         try expect(.string, node, member)
         let bytes = document.stringBytes(node)
         guard !bytes.isEmpty, bytes.count <= Self.idBytesMax, bytes.allSatisfy(Self.isIDByte) else {
@@ -109,8 +109,6 @@ struct ObjectReader {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
-
-    func requiredID(_ member: Member) throws(PayloadError) -> String { try id(member, required: true)! }
 
     /// `[A-Za-z0-9._:-]`, as bits of two words: bytes 0–63, then 64–127.
     @inline(__always) static func isIDByte(_ c: UInt8) -> Bool {

@@ -143,10 +143,12 @@ public enum PayloadValidator {
 
     // MARK: V2
 
+    private static let v2Kinds = V2SessionContext.Kind.allCases
+
     static func v2(_ o: ObjectReader) throws(PayloadError) -> V2SessionContext {
         let kindNode = try o.required(.kind)
         try o.expect(.string, kindNode, .kind)
-        guard let kind = o.document.string(kindNode, as: V2SessionContext.Kind.self) else {
+        guard let kind = o.document.string(kindNode, among: v2Kinds) else {
             throw o.error(.invalidValue, .kind, "must be start or renew")
         }
         let sessionID = try o.requiredID(.sessionID)
@@ -183,7 +185,7 @@ public enum PayloadValidator {
         let eventID = try o.requiredID(.eventID)
         let typeNode = try o.required(.eventType)
         try o.expect(.string, typeNode, .eventType)
-        guard let eventType = o.document.string(typeNode, as: V1Event.EventType.self) else {
+        guard let eventType = o.document.string(typeNode, among: v1EventTypes) else {
             throw o.error(.unknownEventType, .eventType, "unknown event type (pageview, click, scroll, form_submit, conversion)")
         }
         let timestampNode = try o.required(.timestamp)
@@ -216,6 +218,8 @@ public enum PayloadValidator {
             scrollPercentage: try o.number(.scrollPercentage, in: 0...100), timeOnPage: try o.number(.timeOnPage, in: 0...Double.greatestFiniteMagnitude),
             eventValue: eventValue, context: try v1Context(o))
     }
+
+    private static let v1EventTypes = V1Event.EventType.allCases
 
     /// V1 members checked to be strings (within the default length) and not otherwise read.
     private static let v1CheckedStrings: [Member] = [.eventValueType, .workspaceID, .attributionID, .environment]
