@@ -45,12 +45,9 @@ public struct JSONDocument: Sendable {
         self.strings = strings
     }
 
-    /// A copy of a borrowed tape and the part of its string buffer its strings use.
+    /// A copy of a borrowed tape and its strings.
     init(copying source: JSONTape) {
-        // Strings are written in document order, so the last string word's ends the used buffer.
-        let last = source.words.lastIndex { Self.tag($0) == UInt8(ascii: "\"") }
-        let stringsEnd = last.map { Self.stringRange(source.words[$0], source.strings).upperBound + 1 } ?? 0
-        self.init(tape: Array(source.words), strings: Array(source.strings[..<stringsEnd]))
+        self.init(tape: Array(source.words), strings: Array(source.strings))
     }
 
     /// Calls `body` with the document's tape and strings borrowed for reading.
@@ -105,6 +102,7 @@ extension JSONDocument: Equatable {
 /// without reference counting. Valid only inside `JSONDocument.withTape`.
 struct JSONTape {
     let words: UnsafeBufferPointer<UInt64>
+    /// Exactly the strings the tape uses (so `PayloadText` storage can be a copy of it).
     let strings: UnsafeBufferPointer<UInt8>
 
     /// The root value's node.
@@ -119,6 +117,12 @@ struct JSONTape {
         case UInt8(ascii: "u"): Double(words[node + 1])
         default: Double(bitPattern: words[node + 1])
         }
+    }
+
+    /// Whether a number node was written as an integer word (`l` or `u`).
+    @inline(__always) func isInteger(_ node: Int) -> Bool {
+        let tag = JSONDocument.tag(words[node])
+        return tag == UInt8(ascii: "l") || tag == UInt8(ascii: "u")
     }
 
     func bool(_ node: Int) -> Bool { JSONDocument.tag(words[node]) == UInt8(ascii: "t") }
@@ -155,17 +159,25 @@ struct JSONTape {
     /// The decoded value of a string node.
     func string(_ node: Int) -> String { String(decoding: stringBytes(node), as: UTF8.self) }
 
+    /// A string node's value as a text in `storage`, which must be a copy of `strings`.
+    @inline(__always) func text(_ node: Int, in storage: [UInt8]) -> PayloadText {
+        PayloadText(storage: storage, range: JSONDocument.stringRange(words[node], strings))
+    }
+
     /// Whether a string node's value is `text`, compared as UTF-8 without building a `String`.
-    func string(_ node: Int, equals text: String) -> Bool {
-        var text = text
+    @inline(__always) func string(_ node: Int, equals text: StaticString) -> Bool {
         let bytes = stringBytes(node)
-        return text.withUTF8 { $0.count == bytes.count && ($0.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, $0.count) == 0) }
+        return text.utf8CodeUnitCount == bytes.count && memcmp(text.utf8Start, bytes.baseAddress!, bytes.count) == 0
     }
 
     /// The one of `cases` whose raw value a string node holds, nil when none does. Callers pass
     /// a stored list: a synthesized `allCases` builds a new array on every call.
     func string<T: RawRepresentable>(_ node: Int, among cases: [T]) -> T? where T.RawValue == String {
-        cases.first { string(node, equals: $0.rawValue) }
+        let bytes = stringBytes(node)
+        return cases.first { (candidate) in
+            var raw = candidate.rawValue
+            return raw.withUTF8 { $0.count == bytes.count && ($0.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, $0.count) == 0) }
+        }
     }
 
     /// Unicode code points in a string node's value.

@@ -11,6 +11,8 @@ struct ObjectReader {
     static let idBytesMax = 128
 
     let document: JSONTape
+    /// A copy of the document's strings: the storage of the texts this reader returns.
+    let texts: [UInt8]
     /// The object's path: `parentPath` followed by `step` (its member name or array index).
     private let parentPath: [PathComponent]
     private let step: PathComponent?
@@ -20,8 +22,11 @@ struct ObjectReader {
     /// are uninitialized and never read.
     private let valueNodes: UnsafeMutablePointer<Int32>
 
-    private init(document: JSONTape, parentPath: [PathComponent], step: PathComponent?, present: UInt64, valueNodes: UnsafeMutablePointer<Int32>) {
+    private init(
+        document: JSONTape, texts: [UInt8], parentPath: [PathComponent], step: PathComponent?, present: UInt64, valueNodes: UnsafeMutablePointer<Int32>
+    ) {
         self.document = document
+        self.texts = texts
         self.parentPath = parentPath
         self.step = step
         self.present = present
@@ -29,9 +34,11 @@ struct ObjectReader {
     }
 
     /// Calls `body` with a reader of the object at `node`, whose path is `parentPath` + `step`;
-    /// `wrong_type` when the node is not an object. The reader must not escape `body`.
+    /// `wrong_type` when the node is not an object. `texts` must be a copy of `document.strings`.
+    /// The reader must not escape `body`.
     static func read<R>(
-        _ document: JSONTape, _ node: Int, parentPath: [PathComponent], step: PathComponent?, _ body: (ObjectReader) throws(PayloadError) -> R
+        _ document: JSONTape, texts: [UInt8], _ node: Int, parentPath: [PathComponent], step: PathComponent?,
+        _ body: (ObjectReader) throws(PayloadError) -> R
     ) throws(PayloadError) -> R {
         guard document.kind(node) == .object else {
             throw notAnObject(document.kind(node), path: parentPath + (step.map { [$0] } ?? []))
@@ -46,7 +53,8 @@ struct ObjectReader {
                 slots[Int(id - 1)] = Int32(truncatingIfNeeded: key + 1)
                 present |= 1 &<< UInt64(id - 1)
             }
-            return try body(ObjectReader(document: document, parentPath: parentPath, step: step, present: present, valueNodes: slots.baseAddress!))
+            return try body(
+                ObjectReader(document: document, texts: texts, parentPath: parentPath, step: step, present: present, valueNodes: slots.baseAddress!))
         }
     }
 
@@ -69,45 +77,48 @@ struct ObjectReader {
         return document.kind(node) == .null ? nil : node
     }
 
-    func required(_ member: Member) throws(PayloadError) -> Int {
+    @inline(__always) func required(_ member: Member) throws(PayloadError) -> Int {
         guard let node = node(member) else { throw error(.missingField, member, "is required") }
         return node
     }
 
-    func expect(_ kind: JSONDocument.Kind, _ node: Int, _ member: Member) throws(PayloadError) {
-        guard document.kind(node) == kind else {
-            throw error(.wrongType, member, "expected \(kind.name), found \(document.kind(node).name)")
-        }
+    @inline(__always) func expect(_ kind: JSONDocument.Kind, _ node: Int, _ member: Member) throws(PayloadError) {
+        guard document.kind(node) == kind else { throw wrongType(kind, node, member) }
+    }
+
+    private func wrongType(_ kind: JSONDocument.Kind, _ node: Int, _ member: Member) -> PayloadError {
+        error(.wrongType, member, "expected \(kind.name), found \(document.kind(node).name)")
     }
 
     // MARK: Strings
 
-    func string(_ member: Member, required: Bool = false, lengthMax: Int = 1024, lengthMin: Int = 0) throws(PayloadError) -> String? {
+    func string(_ member: Member, required: Bool = false, lengthMax: Int = 1024, lengthMin: Int = 0) throws(PayloadError) -> PayloadText? {
         guard let node = required ? try self.required(member) : node(member) else { return nil }
         try expect(.string, node, member)
-        // Raw bytes bound the code point count from above, so counting is needed only past the limit.
-        if document.stringBytes(node).count > lengthMax || lengthMin > 0 {
+        // A string of n bytes has n/4…n code points, so counting is needed only near the limits.
+        let bytes = document.stringBytes(node).count
+        if bytes > lengthMax || bytes < 4 * lengthMin {
             let length = document.codePointCount(node)
             guard length >= lengthMin && length <= lengthMax else {
                 throw error(.outOfRange, member, "length \(length) is outside \(lengthMin)…\(lengthMax) characters")
             }
         }
-        return document.string(node)
+        return document.text(node, in: texts)
     }
 
-    func requiredString(_ member: Member, lengthMax: Int = 1024, lengthMin: Int = 0) throws(PayloadError) -> String {
+    func requiredString(_ member: Member, lengthMax: Int = 1024, lengthMin: Int = 0) throws(PayloadError) -> PayloadText {
         try string(member, required: true, lengthMax: lengthMax, lengthMin: lengthMin)!
     }
 
     /// SPEC §1: 1–128 characters of `[A-Za-z0-9._:-]`.
-    func requiredID(_ member: Member) throws(PayloadError) -> String {
+    func requiredID(_ member: Member) throws(PayloadError) -> PayloadText {
         let node = try required(member)
         try expect(.string, node, member)
         let bytes = document.stringBytes(node)
         guard !bytes.isEmpty, bytes.count <= Self.idBytesMax, bytes.allSatisfy(Self.isIDByte) else {
             throw error(.invalidID, member, "an id is 1–128 characters of A-Z a-z 0-9 . _ : -")
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return document.text(node, in: texts)
     }
 
     /// `[A-Za-z0-9._:-]`, as bits of two words: bytes 0–63, then 64–127.
@@ -118,12 +129,17 @@ struct ObjectReader {
 
     // MARK: Numbers
 
-    /// An integer (zero fraction or exponent allowed, as JSON Schema does) within `range`.
+    /// An integer (zero fraction or exponent allowed, as JSON Schema does) within `range`, whose
+    /// bounds must be integers of magnitude at most 2^53.
     func integer(_ member: Member, required: Bool = false, in range: ClosedRange<Double>) throws(PayloadError) -> Int64? {
         guard let node = required ? try self.required(member) : node(member) else { return nil }
         try expect(.number, node, member)
         let value = document.number(node)
-        guard value.rounded(.towardZero) == value else { throw error(.wrongType, member, "expected an integer, found \(value)") }
+        // An integer word needs no fraction check; converted to a double, it is in range exactly
+        // when it is (rounding never crosses an integer bound of magnitude ≤ 2^53).
+        guard document.isInteger(node) || value.rounded(.towardZero) == value else {
+            throw error(.wrongType, member, "expected an integer, found \(value)")
+        }
         guard range.contains(value) else {
             throw error(.outOfRange, member, "\(Self.format(value)) is outside \(Self.format(range.lowerBound))…\(Self.format(range.upperBound))")
         }
@@ -163,7 +179,7 @@ struct ObjectReader {
 
     /// Calls `body` with a reader of the member's object node (see `objectNode`).
     func object<R>(_ member: Member, at node: Int, _ body: (ObjectReader) throws(PayloadError) -> R) throws(PayloadError) -> R {
-        try Self.read(document, node, parentPath: path, step: .key(member.key.description), body)
+        try Self.read(document, texts: texts, node, parentPath: path, step: .key(member.key.description), body)
     }
 
     /// Calls `body` with a reader of the member's object; nil when it is absent or null.

@@ -3,8 +3,8 @@ public enum PayloadVersion: UInt8, Sendable, CaseIterable {
     case v1 = 1, v2 = 2, v3 = 3
 }
 
-/// A validated, decoded payload. Optional fields that were `null` are nil; strings are as sent
-/// (trimming and blank-as-absent are the fold's business, SPEC §4.1).
+/// A validated, decoded payload. Optional fields that were `null` are nil; strings are as sent,
+/// as `PayloadText` (trimming and blank-as-absent are the fold's business, SPEC §4.1).
 ///
 /// `indirect`: the payload structs are hundreds of bytes, and a boxed payload moves out of the
 /// decoder's nested closures as one pointer rather than being copied at every level.
@@ -24,7 +24,7 @@ public indirect enum Payload: Sendable, Equatable {
 
 /// Landing/traffic-source fields shared by V3 `attributes` and V2 `attribution.original`/`current`.
 public struct Touch: Sendable, Equatable {
-    public var utmSource, utmMedium, utmCampaign, utmTerm, utmContent, ref, source, referrer, landingPage: String?
+    public var utmSource, utmMedium, utmCampaign, utmTerm, utmContent, ref, source, referrer, landingPage: PayloadText?
     public var timestampMs: Int64?
 
     public init() {}
@@ -32,14 +32,14 @@ public struct Touch: Sendable, Equatable {
 
 /// Session context ids that take the first non-null value in log order (SPEC §4.1).
 public struct SessionContext: Sendable, Equatable {
-    public var segmentID, abTestID, abTestVariantID, campaignID, landingPageID: String?
+    public var segmentID, abTestID, abTestVariantID, campaignID, landingPageID: PayloadText?
 
     public init() {}
 }
 
 /// SPEC §1.1: the whole-session payload.
 public struct V3SessionPayload: Sendable, Equatable {
-    public var sessionID, userID, siteID: String
+    public var sessionID, userID, siteID: PayloadText
     public var sentAtMs: Int64
     /// Actions the server already acknowledged before this payload; actions[i] has seq checkpoint + i.
     public var checkpoint: Int64
@@ -70,8 +70,8 @@ public enum V3Action: Sendable, Equatable {
 /// A V3 pageview: replaces the page `(session_id, page_number)` whole (SPEC §4.1).
 public struct PageView: Sendable, Equatable {
     public var pageNumber: Int
-    public var path: String
-    public var url, title: String?
+    public var path: PayloadText
+    public var url, title: PayloadText?
     public var enteredAtMs: Int64
     public var durationMs: Int64
     public var scroll: Int?
@@ -81,7 +81,7 @@ public struct PageView: Sendable, Equatable {
 /// A V3 goal; its dedup token is `s:<seq>` (SPEC §4.1).
 public struct Goal: Sendable, Equatable {
     public var pageNumber: Int
-    public var name: String
+    public var name: PayloadText
     public var atMs: Int64
     public var value: Double
 }
@@ -92,9 +92,9 @@ public struct V2SessionContext: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable { case start, renew }
 
     public var kind: Kind
-    public var sessionID, userID, siteID: String
+    public var sessionID, userID, siteID: PayloadText
     /// Set for `renew` only (ignored on `start`).
-    public var oldSessionID: String?
+    public var oldSessionID: PayloadText?
     public var startedAtMs: Int64
     public var expiresAtMs: Int64?
     public var context: SessionContext
@@ -109,20 +109,20 @@ public struct V1Event: Sendable, Equatable {
     /// `event_value` as sent: a JSON number or a string.
     public enum Value: Sendable, Equatable {
         case number(Double)
-        case string(String)
+        case string(PayloadText)
     }
 
-    public var eventID: String
+    public var eventID: PayloadText
     public var eventType: EventType
     /// `timestamp` converted to UTC milliseconds (fraction truncated to ms).
     public var timestampMs: Int64
-    public var sessionID, userID, projectID: String
-    public var pageURL: String
-    public var referrerURL: String?
+    public var sessionID, userID, projectID: PayloadText
+    public var pageURL: PayloadText
+    public var referrerURL: PayloadText?
     public var sessionEventSequence: Int64
     public var scrollPercentage: Double?
     public var timeOnPage: Double?
     public var eventValue: Value?
     public var context: SessionContext
-    public var siteID: String { projectID }
+    public var siteID: PayloadText { projectID }
 }

@@ -38,7 +38,7 @@ public enum PayloadValidator {
         throws(PayloadError) -> (payload: Payload, idempotencyKey: String?)
     {
         let (payload, key) = try decode(bytes[...], route: nil, limits: limits) { (object) throws(PayloadError) in
-            try object.string(.idempotencyKey, lengthMax: 1024, lengthMin: 1)
+            try object.string(.idempotencyKey, lengthMax: 1024, lengthMin: 1)?.string
         }
         return (payload, key)
     }
@@ -54,7 +54,8 @@ public enum PayloadValidator {
             guard document.kind(document.root) == .object else {
                 throw PayloadError(.wrongType, "a payload is a JSON object, found \(document.kind(document.root).name)")
             }
-            return try ObjectReader.read(document, document.root, parentPath: [], step: nil) { (object) throws(PayloadError) in
+            return try ObjectReader.read(document, texts: Array(document.strings), document.root, parentPath: [], step: nil) {
+                (object) throws(PayloadError) in
                 let payload: Payload =
                     switch try self.version(object, route: route) {
                     case .v3: .v3(try v3(object))
@@ -106,7 +107,7 @@ public enum PayloadValidator {
         let actionsPath: [PathComponent] = [.key("actions")]
         var node = actionsNode + 1
         for index in 0..<count {
-            actions.append(try ObjectReader.read(o.document, node, parentPath: actionsPath, step: .index(index), action))
+            actions.append(try ObjectReader.read(o.document, texts: o.texts, node, parentPath: actionsPath, step: .index(index), action))
             node = o.document.next(node)
         }
         let (touch, context) =
@@ -124,7 +125,7 @@ public enum PayloadValidator {
         let pageNumber = { () throws(PayloadError) -> Int in Int(try a.integer(.pageNumber, required: true, in: 1...65535)!) }
         if a.document.string(typeNode, equals: "pageview") {
             let path = try a.requiredString(.path, lengthMax: 2048, lengthMin: 1)
-            guard path.utf8.first == UInt8(ascii: "/") else { throw a.error(.invalidValue, .path, "must start with /") }
+            guard path.firstByte == UInt8(ascii: "/") else { throw a.error(.invalidValue, .path, "must start with /") }
             return .pageview(
                 PageView(
                     pageNumber: try pageNumber(), path: path, url: try a.string(.url, lengthMax: 8192),
@@ -152,7 +153,7 @@ public enum PayloadValidator {
             throw o.error(.invalidValue, .kind, "must be start or renew")
         }
         let sessionID = try o.requiredID(.sessionID)
-        var oldSessionID: String?
+        var oldSessionID: PayloadText?
         if kind == .renew {
             oldSessionID = try o.requiredID(.oldSessionID)
             guard oldSessionID != sessionID else {

@@ -19,8 +19,8 @@ enum SimdJSONTape {
         let tape = UnsafeMutableBufferPointer(start: words, count: Int(words[0] & JSONDocument.payloadMask))
         // The lower bound of the string buffer's size the shim guarantees.
         let strings = UnsafeBufferPointer(start: stringBuffer, count: bytes.count * 5 / 3 + 64)
-        guard check(tape, strings, depthMax: depthMax) else { return nil }
-        return try body(JSONTape(words: UnsafeBufferPointer(tape), strings: strings))
+        guard let stringsEnd = check(tape, strings, depthMax: depthMax) else { return nil }
+        return try body(JSONTape(words: UnsafeBufferPointer(tape), strings: UnsafeBufferPointer(rebasing: strings[..<stringsEnd])))
     }
 
     /// The fast path's document, copied out of the parser (for tests and the fuzzer).
@@ -28,29 +28,34 @@ enum SimdJSONTape {
         withTape(bytes, depthMax: depthMax) { JSONDocument(copying: $0) }
     }
 
-    /// Resolves member names (`MemberTable.resolve`); false when containers nest deeper than
+    /// Resolves member names (`MemberTable.resolve`) and returns the end of the strings the tape
+    /// uses (simdjson writes them in document order); nil when containers nest deeper than
     /// `depthMax` (the top level counting as 1) or an object repeats a member name.
-    private static func check(_ tape: UnsafeMutableBufferPointer<UInt64>, _ strings: UnsafeBufferPointer<UInt8>, depthMax: Int) -> Bool {
+    private static func check(_ tape: UnsafeMutableBufferPointer<UInt64>, _ strings: UnsafeBufferPointer<UInt8>, depthMax: Int) -> Int? {
         let table = MemberTable.shared
         var depth = 0
+        var lastString: Int?
         var node = 1
         while node < tape.count - 1 {
             switch JSONDocument.tag(tape[node]) {
             case UInt8(ascii: "{"):
                 depth += 1
-                guard depth <= depthMax, table.resolve(tape, strings, object: node) == nil else { return false }
+                guard depth <= depthMax, table.resolve(tape, strings, object: node) == nil else { return nil }
             case UInt8(ascii: "["):
                 depth += 1
-                guard depth <= depthMax else { return false }
+                guard depth <= depthMax else { return nil }
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 depth -= 1
             case UInt8(ascii: "l"), UInt8(ascii: "u"), UInt8(ascii: "d"):
                 node += 1
+            case UInt8(ascii: "\""):
+                lastString = node
             default: break
             }
             node += 1
         }
         assert(depth == 0, "unbalanced simdjson tape")
-        return true
+        // The last string's length prefix, bytes and NUL.
+        return lastString.map { JSONDocument.stringRange(tape[$0], strings).upperBound + 1 } ?? 0
     }
 }

@@ -65,6 +65,20 @@ import Testing
         #expect(page.title == "\"quoted\"")
     }
 
+    /// Texts are equal, and hash alike, exactly when their bytes are, wherever they are stored.
+    @Test func textsCompareAndHashByTheirBytes() throws {
+        guard case .v3(let session) = try PayloadValidator.validate(Array(specV3.utf8), route: .v3) else {
+            Issue.record("not a V3 payload")
+            return
+        }
+        let sessionID = PayloadText("s-9f2c")
+        #expect(session.sessionID == sessionID && session.sessionID.hashValue == sessionID.hashValue)
+        #expect(session.sessionID.string == "s-9f2c" && "\(session.sessionID)" == "s-9f2c" && session.sessionID.utf8Count == 6)
+        #expect(session.sessionID != "s-9f2" && session.sessionID != "s-9f2d" && session.touch.utmSource != session.touch.utmMedium)
+        #expect(Set([session.siteID, "shop", PayloadText("shop")]).count == 1)
+        #expect(PayloadText("").isEmpty && PayloadText("").firstByte == nil && session.siteID.firstByte == UInt8(ascii: "s"))
+    }
+
     /// Members are found whatever the object's shape: many unknown members, names differing only
     /// past 8 bytes, escaped names (reference parser), any order.
     @Test func membersAreFoundInEveryObjectShape() throws {

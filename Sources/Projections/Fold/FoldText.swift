@@ -1,3 +1,5 @@
+import Payloads
+
 /// SPEC §4.1's rule for strings the fold reads: trimmed of Unicode White_Space, and absent when
 /// nothing is left (so a blank never wins a "first non-null").
 enum FoldText {
@@ -12,6 +14,13 @@ enum FoldText {
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
         if first == scalars.startIndex && last == scalars.index(before: scalars.endIndex) { return value }
         return String(scalars[first...last])
+    }
+
+    /// `clean` of a payload's text, building a `String` only when something is left.
+    static func clean(_ text: PayloadText?) -> String? {
+        guard let text else { return nil }
+        if let first = text.firstByte, isPrintableASCII(first), text.withUTF8({ isPrintableASCII($0[$0.count - 1]) }) { return text.string }
+        return clean(text.string)
     }
 
     private static func isPrintableASCII(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }

@@ -13,14 +13,14 @@ extension SessionState {
     /// True until the first record is folded.
     var isEmpty: Bool { siteID.isEmpty }
 
-    private func identify(siteID: String, userID: String) {
+    private func identify(siteID: PayloadText, userID: PayloadText) {
         guard isEmpty else { return }
-        self.siteID = FoldText.clean(siteID) ?? siteID
-        self.userID = FoldText.clean(userID) ?? userID
+        self.siteID = FoldText.clean(siteID) ?? siteID.string
+        self.userID = FoldText.clean(userID) ?? userID.string
     }
 
     private func fillContext(_ incoming: SessionContext) {
-        let values = [incoming.segmentID, incoming.abTestID, incoming.abTestVariantID, incoming.campaignID, incoming.landingPageID]
+        let values: [PayloadText?] = [incoming.segmentID, incoming.abTestID, incoming.abTestVariantID, incoming.campaignID, incoming.landingPageID]
         for field in ContextField.allCases where context[field.rawValue] == nil {
             context[field.rawValue] = FoldText.clean(values[field.rawValue])
         }
@@ -36,7 +36,7 @@ extension SessionState {
             switch action {
             case .pageview(let page):
                 pagesV3[page.pageNumber] = PageRow(
-                    pageNumber: page.pageNumber, path: FoldText.clean(page.path) ?? page.path, url: FoldText.clean(page.url),
+                    pageNumber: page.pageNumber, path: FoldText.clean(page.path) ?? page.path.string, url: FoldText.clean(page.url),
                     title: FoldText.clean(page.title), enteredAtMs: page.enteredAtMs, durationMs: page.durationMs,
                     scroll: page.scroll.map(Double.init), version: offset)
             case .goal(let goal):
@@ -59,7 +59,7 @@ extension SessionState {
     }
 
     private func apply(_ event: V1Event, offset: Int64) {
-        guard eventIDsV1.insert(event.eventID).inserted else { return }
+        guard eventIDsV1.insert(event.eventID.string).inserted else { return }
         identify(siteID: event.siteID, userID: event.userID)
         let time = event.timestampMs
         timeV1Min = min(timeV1Min ?? time, time)
@@ -71,7 +71,7 @@ extension SessionState {
             if !pagesV1.isEmpty { pagesV1[pagesV1.count - 1].nextEnteredAtMs = time }
             let parts = URLParts(pageURL ?? "")
             pagesV1.append(V1Page(path: parts.pagePath, url: pageURL, enteredAtMs: time, version: offset))
-            if touchV1 == nil { touchV1 = TouchFields(landingURL: pageURL, referrer: event.referrerURL) }
+            if touchV1 == nil { touchV1 = TouchFields(landingURL: pageURL, referrer: FoldText.clean(event.referrerURL)) }
         case .click, .formSubmit, .scroll, .conversion:
             if !pagesV1.isEmpty {
                 let current = pagesV1.count - 1
@@ -81,8 +81,9 @@ extension SessionState {
                 }
             }
             if event.eventType == .conversion {
-                goals[.v1(eventID: event.eventID)] = GoalRow(
-                    token: .v1(eventID: event.eventID), pageNumber: pagesV1.count, name: "conversion", atMs: time,
+                let eventID = event.eventID.string
+                goals[.v1(eventID: eventID)] = GoalRow(
+                    token: .v1(eventID: eventID), pageNumber: pagesV1.count, name: "conversion", atMs: time,
                     value: Self.goalValue(event.eventValue), order: offset)
             }
         }
@@ -92,7 +93,7 @@ extension SessionState {
     static func goalValue(_ value: V1Event.Value?) -> Double {
         switch value {
         case .number(let number): number
-        case .string(let text): JSONNumberLiteral.value(of: text) ?? 0
+        case .string(let text): JSONNumberLiteral.value(of: text.string) ?? 0
         case nil: 0
         }
     }
@@ -103,13 +104,14 @@ extension TouchFields {
     /// fields already set are not even looked at.
     mutating func fillAbsent(from touch: Touch) {
         guard values.contains(where: { $0 == nil }) else { return }
-        let paths: [KeyPath<Touch, String?>] = [
+        let paths: [KeyPath<Touch, PayloadText?>] = [
             \.utmSource, \.utmMedium, \.utmCampaign, \.utmTerm, \.utmContent, \.ref, \.source, \.referrer, \.landingPage,
         ]
         for (index, path) in paths.enumerated() where values[index] == nil { values[index] = FoldText.clean(touch[keyPath: path]) }
     }
 
-    /// The V1 touch: the landing URL's query (`utm_*`, `ref`, `source`), the referrer, and the URL itself.
+    /// The V1 touch: the landing URL's query (`utm_*`, `ref`, `source`), the referrer (already
+    /// cleaned), and the URL itself.
     init(landingURL: String?, referrer: String?) {
         self.init()
         let query = landingURL.map { URLParts($0).queryParameters } ?? [:]
@@ -120,7 +122,7 @@ extension TouchFields {
         self[.utmContent] = FoldText.clean(query["utm_content"])
         self[.ref] = FoldText.clean(query["ref"])
         self[.source] = FoldText.clean(query["source"])
-        self[.referrer] = FoldText.clean(referrer)
+        self[.referrer] = referrer
         self[.landingPage] = landingURL
     }
 }

@@ -167,13 +167,14 @@ public final class Projector {
 
     /// Folds one decoded payload into its session; returns the number of actions it carried.
     private func fold(_ payload: Payload, offset: LogOffset, dirty: inout [String: SessionState]) throws -> Int {
-        let sessionID: String
+        let session: PayloadText
         let actions: Int
         switch payload {
-        case .v3(let session): (sessionID, actions) = (session.sessionID, session.actions.count)
-        case .v2(let context): (sessionID, actions) = (context.sessionID, 0)
-        case .v1(let event): (sessionID, actions) = (event.sessionID, 1)
+        case .v3(let v3): (session, actions) = (v3.sessionID, v3.actions.count)
+        case .v2(let context): (session, actions) = (context.sessionID, 0)
+        case .v1(let event): (session, actions) = (event.sessionID, 1)
         }
+        let sessionID = session.string
         let state = try dirty[sessionID] ?? store.stateForUpdate(sessionID)
         state.apply(payload, offset: Int64(offset.rawValue))
         dirty[sessionID] = state
