@@ -13,9 +13,8 @@ struct ObjectReader {
     let document: JSONTape
     /// A copy of the document's strings: the storage of the texts this reader returns.
     let texts: [UInt8]
-    /// The object's path: `parentPath` followed by `step` (its member name or array index).
-    private let parentPath: [PathComponent]
-    private let step: PathComponent?
+    /// Where the object is in the payload.
+    let path: ObjectPath
     /// Bit `member.rawValue` is set when the object has that member (null or not).
     private let present: UInt64
     /// Indexed by `Member.rawValue`: each present member's value node. Entries of absent members
@@ -23,26 +22,22 @@ struct ObjectReader {
     private let valueNodes: UnsafeMutablePointer<Int32>
 
     private init(
-        document: JSONTape, texts: [UInt8], parentPath: [PathComponent], step: PathComponent?, present: UInt64, valueNodes: UnsafeMutablePointer<Int32>
+        document: JSONTape, texts: [UInt8], path: ObjectPath, present: UInt64, valueNodes: UnsafeMutablePointer<Int32>
     ) {
         self.document = document
         self.texts = texts
-        self.parentPath = parentPath
-        self.step = step
+        self.path = path
         self.present = present
         self.valueNodes = valueNodes
     }
 
-    /// Calls `body` with a reader of the object at `node`, whose path is `parentPath` + `step`;
-    /// `wrong_type` when the node is not an object. `texts` must be a copy of `document.strings`.
-    /// The reader must not escape `body`.
+    /// Calls `body` with a reader of the object at `node`, found at `path`; `wrong_type` when the
+    /// node is not an object. `texts` must be a copy of `document.strings`. The reader must not
+    /// escape `body`.
     static func read<R>(
-        _ document: JSONTape, texts: [UInt8], _ node: Int, parentPath: [PathComponent], step: PathComponent?,
-        _ body: (ObjectReader) throws(PayloadError) -> R
+        _ document: JSONTape, texts: [UInt8], _ node: Int, path: ObjectPath, _ body: (ObjectReader) throws(PayloadError) -> R
     ) throws(PayloadError) -> R {
-        guard document.kind(node) == .object else {
-            throw notAnObject(document.kind(node), path: parentPath + (step.map { [$0] } ?? []))
-        }
+        guard document.kind(node) == .object else { throw notAnObject(document.kind(node), path: path.components) }
         // One slot per possible member id: `MemberTable` guarantees there are at most 64.
         return try withUnsafeTemporaryAllocation(of: Int32.self, capacity: 64) { (slots) throws(PayloadError) -> R in
             var present: UInt64 = 0
@@ -54,7 +49,7 @@ struct ObjectReader {
                 present |= 1 &<< UInt64(id - 1)
             }
             return try body(
-                ObjectReader(document: document, texts: texts, parentPath: parentPath, step: step, present: present, valueNodes: slots.baseAddress!))
+                ObjectReader(document: document, texts: texts, path: path, present: present, valueNodes: slots.baseAddress!))
         }
     }
 
@@ -62,9 +57,7 @@ struct ObjectReader {
         PayloadError(.wrongType, path: PathComponent.render(path), "expected an object, found \(kind.name)")
     }
 
-    var path: [PathComponent] { step.map { parentPath + [$0] } ?? parentPath }
-
-    func pathString(_ member: Member) -> String { PathComponent.render(path + [.key(member.key.description)]) }
+    func pathString(_ member: Member) -> String { PathComponent.render(path.appending(.member(member)).components) }
 
     func error(_ code: PayloadError.Code, _ member: Member, _ message: String) -> PayloadError {
         PayloadError(code, path: pathString(member), "\(member.key): \(message)")
@@ -172,14 +165,14 @@ struct ObjectReader {
     func objectNode(_ member: Member) throws(PayloadError) -> Int? {
         guard let node = node(member) else { return nil }
         guard document.kind(node) == .object else {
-            throw Self.notAnObject(document.kind(node), path: path + [.key(member.key.description)])
+            throw Self.notAnObject(document.kind(node), path: path.appending(.member(member)).components)
         }
         return node
     }
 
     /// Calls `body` with a reader of the member's object node (see `objectNode`).
     func object<R>(_ member: Member, at node: Int, _ body: (ObjectReader) throws(PayloadError) -> R) throws(PayloadError) -> R {
-        try Self.read(document, texts: texts, node, parentPath: path, step: .key(member.key.description), body)
+        try Self.read(document, texts: texts, node, path: path.appending(.member(member)), body)
     }
 
     /// Calls `body` with a reader of the member's object; nil when it is absent or null.
@@ -218,5 +211,38 @@ struct ObjectReader {
         context.campaignID = try string(.campaignID)
         context.landingPageID = try string(.landingPageID)
         return context
+    }
+}
+
+/// Where a reader's object lies: the steps from the payload's root, kept inline (the schemas'
+/// objects nest at most `depthMax` deep) and turned into `PathComponent`s only for an error.
+struct ObjectPath {
+    enum Step {
+        case member(Member)
+        case index(Int)
+    }
+
+    static let depthMax = 4
+    private var steps = InlineArray<4, Step>(repeating: .index(0))
+    private var count = 0
+
+    /// The payload's root object.
+    init() {}
+
+    func appending(_ step: Step) -> ObjectPath {
+        precondition(count < Self.depthMax, "the schemas' objects nest at most \(Self.depthMax) deep")
+        var path = self
+        path.steps[count] = step
+        path.count += 1
+        return path
+    }
+
+    var components: [PathComponent] {
+        (0..<count).map { (index) -> PathComponent in
+            switch steps[index] {
+            case .member(let member): .key(member.key.description)
+            case .index(let position): .index(position)
+            }
+        }
     }
 }

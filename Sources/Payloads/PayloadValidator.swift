@@ -54,7 +54,7 @@ public enum PayloadValidator {
             guard document.kind(document.root) == .object else {
                 throw PayloadError(.wrongType, "a payload is a JSON object, found \(document.kind(document.root).name)")
             }
-            return try ObjectReader.read(document, texts: Array(document.strings), document.root, parentPath: [], step: nil) {
+            return try ObjectReader.read(document, texts: Array(document.strings), document.root, path: ObjectPath()) {
                 (object) throws(PayloadError) in
                 let payload: Payload =
                     switch try self.version(object, route: route) {
@@ -104,10 +104,10 @@ public enum PayloadValidator {
         }
         var actions = [V3Action]()
         actions.reserveCapacity(count)
-        let actionsPath: [PathComponent] = [.key("actions")]
+        let actionsPath = o.path.appending(.member(.actions))
         var node = actionsNode + 1
         for index in 0..<count {
-            actions.append(try ObjectReader.read(o.document, texts: o.texts, node, parentPath: actionsPath, step: .index(index), action))
+            actions.append(try ObjectReader.read(o.document, texts: o.texts, node, path: actionsPath.appending(.index(index)), action))
             node = o.document.next(node)
         }
         let (touch, context) =
