@@ -16,11 +16,20 @@ enum FoldText {
         return String(scalars[first...last])
     }
 
-    /// `clean` of a payload's text, building a `String` only when something is left.
-    static func clean(_ text: PayloadText?) -> String? {
+    /// `clean` of a payload's text, building a `String` only when something is left. When the
+    /// result equals `kept` (cumulative V3 payloads re-send unchanged pages), `kept` itself is
+    /// returned and no `String` is built.
+    static func clean(_ text: PayloadText?, keeping kept: String? = nil) -> String? {
         guard let text else { return nil }
-        if let first = text.firstByte, isPrintableASCII(first), text.withUTF8({ isPrintableASCII($0[$0.count - 1]) }) { return text.string }
-        return clean(text.string)
+        let untrimmed = text.withUTF8 { (bytes) -> Bool? in
+            guard let first = bytes.first, let last = bytes.last, isPrintableASCII(first), isPrintableASCII(last) else { return nil }
+            return kept?.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) } ?? false
+        }
+        switch untrimmed {
+        case true?: return kept
+        case false?: return text.string
+        case nil: return clean(text.string)
+        }
     }
 
     private static func isPrintableASCII(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }

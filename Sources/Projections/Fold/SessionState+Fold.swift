@@ -35,14 +35,15 @@ extension SessionState {
             let seq = session.checkpoint + Int64(index)
             switch action {
             case .pageview(let page):
+                let kept = pagesV3[page.pageNumber]
                 pagesV3[page.pageNumber] = PageRow(
-                    pageNumber: page.pageNumber, path: FoldText.clean(page.path) ?? page.path.string, url: FoldText.clean(page.url),
-                    title: FoldText.clean(page.title), enteredAtMs: page.enteredAtMs, durationMs: page.durationMs,
-                    scroll: page.scroll.map(Double.init), version: offset)
+                    pageNumber: page.pageNumber, path: FoldText.clean(page.path, keeping: kept?.path) ?? page.path.string,
+                    url: FoldText.clean(page.url, keeping: kept?.url), title: FoldText.clean(page.title, keeping: kept?.title),
+                    enteredAtMs: page.enteredAtMs, durationMs: page.durationMs, scroll: page.scroll.map(Double.init), version: offset)
             case .goal(let goal):
                 goals[.v3(seq: seq)] = GoalRow(
-                    token: .v3(seq: seq), pageNumber: goal.pageNumber, name: FoldText.clean(goal.name), atMs: goal.atMs,
-                    value: goal.value, order: seq)
+                    token: .v3(seq: seq), pageNumber: goal.pageNumber, name: FoldText.clean(goal.name, keeping: goals[.v3(seq: seq)]?.name),
+                    atMs: goal.atMs, value: goal.value, order: seq)
             }
         }
     }
