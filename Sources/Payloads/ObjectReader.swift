@@ -125,6 +125,8 @@ struct ObjectReader {
     /// An integer (zero fraction or exponent allowed, as JSON Schema does) within `range`, whose
     /// bounds must be integers of magnitude at most 2^53.
     func integer(_ member: Member, required: Bool = false, in range: ClosedRange<Double>) throws(PayloadError) -> Int64? {
+        assert(range.lowerBound.rounded() == range.lowerBound && range.upperBound.rounded() == range.upperBound, "integer bounds")
+        assert(max(-range.lowerBound, range.upperBound) <= Self.timeMax, "bounds of magnitude at most 2^53")
         guard let node = required ? try self.required(member) : node(member) else { return nil }
         try expect(.number, node, member)
         let value = document.number(node)
