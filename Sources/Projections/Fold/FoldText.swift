@@ -21,15 +21,16 @@ enum FoldText {
     /// returned and no `String` is built.
     static func clean(_ text: PayloadText?, keeping kept: String? = nil) -> String? {
         guard let text else { return nil }
-        let untrimmed = text.withUTF8 { (bytes) -> Bool? in
-            guard let first = bytes.first, let last = bytes.last, isPrintableASCII(first), isPrintableASCII(last) else { return nil }
-            return kept?.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) } ?? false
+        // Fast path, as above: a text that starts and ends with a printable ASCII character is kept whole.
+        let needsTrimming = text.withUTF8 { (bytes) -> Bool in
+            guard let first = bytes.first, let last = bytes.last else { return true }
+            return !isPrintableASCII(first) || !isPrintableASCII(last)
         }
-        switch untrimmed {
-        case true?: return kept
-        case false?: return text.string
-        case nil: return clean(text.string)
+        if needsTrimming { return clean(text.string) }
+        if let kept, text.withUTF8({ (bytes) in kept.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) } ?? false }) {
+            return kept
         }
+        return text.string
     }
 
     private static func isPrintableASCII(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }

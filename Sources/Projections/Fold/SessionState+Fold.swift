@@ -60,7 +60,8 @@ extension SessionState {
     }
 
     private func apply(_ event: V1Event, offset: Int64) {
-        guard eventIDsV1.insert(event.eventID.string).inserted else { return }
+        let eventID = event.eventID.string
+        guard eventIDsV1.insert(eventID).inserted else { return }
         identify(siteID: event.siteID, userID: event.userID)
         let time = event.timestampMs
         timeV1Min = min(timeV1Min ?? time, time)
@@ -82,7 +83,6 @@ extension SessionState {
                 }
             }
             if event.eventType == .conversion {
-                let eventID = event.eventID.string
                 goals[.v1(eventID: eventID)] = GoalRow(
                     token: .v1(eventID: eventID), pageNumber: pagesV1.count, name: "conversion", atMs: time,
                     value: Self.goalValue(event.eventValue), order: offset)
