@@ -5,9 +5,9 @@ import Ingress
 import LogStore
 import Logging
 
-/// `sessionlog ingress`: the daemon producers talk to.
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
+/// `sessionlog ingress`: the daemon producers talk to.
 struct IngressCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingress",
