@@ -35,13 +35,8 @@ public struct PayloadText: Sendable, Hashable, ExpressibleByStringLiteral, Custo
 
     public var description: String { string }
 
-    /// Length in UTF-8 bytes.
-    public var utf8Count: Int { Int(count) }
-
-    public var isEmpty: Bool { count == 0 }
-
     /// The first UTF-8 byte, nil when empty.
-    public var firstByte: UInt8? { isEmpty ? nil : storage[Int(start)] }
+    public var firstByte: UInt8? { count == 0 ? nil : storage[Int(start)] }
 
     public static func == (a: PayloadText, b: PayloadText) -> Bool {
         a.count == b.count && a.withUTF8 { x in b.withUTF8 { y in x.elementsEqual(y) } }
