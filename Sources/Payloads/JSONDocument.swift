@@ -166,18 +166,21 @@ struct JSONTape {
 
     /// Whether a string node's value is `text`, compared as UTF-8 without building a `String`.
     @inline(__always) func string(_ node: Int, equals text: StaticString) -> Bool {
-        let bytes = stringBytes(node)
-        return text.utf8CodeUnitCount == bytes.count && memcmp(text.utf8Start, bytes.baseAddress!, bytes.count) == 0
+        string(node, equalsUTF8: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// The one of `cases` whose raw value a string node holds, nil when none does. Callers pass
     /// a stored list: a synthesized `allCases` builds a new array on every call.
     func string<T: RawRepresentable>(_ node: Int, among cases: [T]) -> T? where T.RawValue == String {
-        let bytes = stringBytes(node)
-        return cases.first { (candidate) in
+        cases.first { (candidate) in
             var raw = candidate.rawValue
-            return raw.withUTF8 { $0.count == bytes.count && ($0.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, $0.count) == 0) }
+            return raw.withUTF8 { string(node, equalsUTF8: $0) }
         }
+    }
+
+    @inline(__always) private func string(_ node: Int, equalsUTF8 text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let bytes = stringBytes(node)
+        return text.count == bytes.count && (bytes.isEmpty || memcmp(text.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
     }
 
     /// Unicode code points in a string node's value.

@@ -12,7 +12,7 @@ struct ObjectReader {
 
     let document: JSONTape
     /// A copy of the document's strings: the storage of the texts this reader returns.
-    let texts: [UInt8]
+    private let texts: [UInt8]
     /// Where the object is in the payload.
     let path: ObjectPath
     /// Bit `member.rawValue` is set when the object has that member (null or not).
@@ -31,10 +31,22 @@ struct ObjectReader {
         self.valueNodes = valueNodes
     }
 
+    /// Calls `body` with a reader of the document's root object. The texts of this reader and of
+    /// every reader below it share one copy of the document's strings, made here.
+    static func readRoot<R>(_ document: JSONTape, _ body: (ObjectReader) throws(PayloadError) -> R) throws(PayloadError) -> R {
+        try read(document, texts: Array(document.strings), document.root, path: ObjectPath(), body)
+    }
+
+    /// Calls `body` with a reader of the object at `node` (an element of one of this object's
+    /// arrays), found at `path`; `wrong_type` when the node is not an object.
+    func read<R>(_ node: Int, at path: ObjectPath, _ body: (ObjectReader) throws(PayloadError) -> R) throws(PayloadError) -> R {
+        try Self.read(document, texts: texts, node, path: path, body)
+    }
+
     /// Calls `body` with a reader of the object at `node`, found at `path`; `wrong_type` when the
     /// node is not an object. `texts` must be a copy of `document.strings`. The reader must not
     /// escape `body`.
-    static func read<R>(
+    private static func read<R>(
         _ document: JSONTape, texts: [UInt8], _ node: Int, path: ObjectPath, _ body: (ObjectReader) throws(PayloadError) -> R
     ) throws(PayloadError) -> R {
         guard document.kind(node) == .object else { throw notAnObject(document.kind(node), path: path.components) }
@@ -174,7 +186,7 @@ struct ObjectReader {
 
     /// Calls `body` with a reader of the member's object node (see `objectNode`).
     func object<R>(_ member: Member, at node: Int, _ body: (ObjectReader) throws(PayloadError) -> R) throws(PayloadError) -> R {
-        try Self.read(document, texts: texts, node, path: path.appending(.member(member)), body)
+        try read(node, at: path.appending(.member(member)), body)
     }
 
     /// Calls `body` with a reader of the member's object; nil when it is absent or null.
@@ -217,14 +229,13 @@ struct ObjectReader {
 }
 
 /// Where a reader's object lies: the steps from the payload's root, kept inline (the schemas'
-/// objects nest at most `depthMax` deep) and turned into `PathComponent`s only for an error.
+/// objects nest at most four steps deep) and turned into `PathComponent`s only for an error.
 struct ObjectPath {
     enum Step {
         case member(Member)
         case index(Int)
     }
 
-    static let depthMax = 4
     private var steps = InlineArray<4, Step>(repeating: .index(0))
     private var count = 0
 
@@ -232,7 +243,7 @@ struct ObjectPath {
     init() {}
 
     func appending(_ step: Step) -> ObjectPath {
-        precondition(count < Self.depthMax, "the schemas' objects nest at most \(Self.depthMax) deep")
+        precondition(count < steps.count, "the schemas' objects nest at most \(steps.count) deep")
         var path = self
         path.steps[count] = step
         path.count += 1

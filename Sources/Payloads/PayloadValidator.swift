@@ -54,8 +54,7 @@ public enum PayloadValidator {
             guard document.kind(document.root) == .object else {
                 throw PayloadError(.wrongType, "a payload is a JSON object, found \(document.kind(document.root).name)")
             }
-            return try ObjectReader.read(document, texts: Array(document.strings), document.root, path: ObjectPath()) {
-                (object) throws(PayloadError) in
+            return try ObjectReader.readRoot(document) { (object) throws(PayloadError) in
                 let payload: Payload =
                     switch try self.version(object, route: route) {
                     case .v3: .v3(try v3(object))
@@ -107,7 +106,7 @@ public enum PayloadValidator {
         let actionsPath = o.path.appending(.member(.actions))
         var node = actionsNode + 1
         for index in 0..<count {
-            actions.append(try ObjectReader.read(o.document, texts: o.texts, node, path: actionsPath.appending(.index(index)), action))
+            actions.append(try o.read(node, at: actionsPath.appending(.index(index)), action))
             node = o.document.next(node)
         }
         let (touch, context) =

@@ -16,21 +16,16 @@ enum FoldText {
         return String(scalars[first...last])
     }
 
-    /// `clean` of a payload's text, building a `String` only when something is left. When the
-    /// result equals `kept` (cumulative V3 payloads re-send unchanged pages), `kept` itself is
-    /// returned and no `String` is built.
+    /// `clean` of a payload's text. `kept` is what an earlier call returned for the same field:
+    /// when the text has exactly its bytes, cleaning would give it back (cleaning is
+    /// idempotent), so it is returned and no `String` is built — cumulative V3 payloads re-send
+    /// unchanged pages.
     static func clean(_ text: PayloadText?, keeping kept: String? = nil) -> String? {
         guard let text else { return nil }
-        // Fast path, as above: a text that starts and ends with a printable ASCII character is kept whole.
-        let needsTrimming = text.withUTF8 { (bytes) -> Bool in
-            guard let first = bytes.first, let last = bytes.last else { return true }
-            return !isPrintableASCII(first) || !isPrintableASCII(last)
-        }
-        if needsTrimming { return clean(text.string) }
         if let kept, text.withUTF8({ (bytes) in kept.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) } ?? false }) {
             return kept
         }
-        return text.string
+        return clean(text.string)
     }
 
     private static func isPrintableASCII(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }

@@ -41,9 +41,10 @@ extension SessionState {
                     url: FoldText.clean(page.url, keeping: kept?.url), title: FoldText.clean(page.title, keeping: kept?.title),
                     enteredAtMs: page.enteredAtMs, durationMs: page.durationMs, scroll: page.scroll.map(Double.init), version: offset)
             case .goal(let goal):
-                goals[.v3(seq: seq)] = GoalRow(
-                    token: .v3(seq: seq), pageNumber: goal.pageNumber, name: FoldText.clean(goal.name, keeping: goals[.v3(seq: seq)]?.name),
-                    atMs: goal.atMs, value: goal.value, order: seq)
+                let token = GoalToken.v3(seq: seq)
+                goals[token] = GoalRow(
+                    token: token, pageNumber: goal.pageNumber, name: FoldText.clean(goal.name, keeping: goals[token]?.name), atMs: goal.atMs,
+                    value: goal.value, order: seq)
             }
         }
     }
