@@ -79,6 +79,10 @@ let package = Package(
         .testTarget(name: "LogFormatTests", dependencies: ["LogFormat"]),
         .testTarget(name: "PayloadsTests", dependencies: ["Payloads", "SessionlogTestKit"]),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "SessionlogTestKit"]),
+        .testTarget(
+            name: "IngressTests",
+            dependencies: ["Ingress", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "LogStore", "SessionlogTestKit"]),
         .testTarget(
             name: "SessionlogIntegrationTests",

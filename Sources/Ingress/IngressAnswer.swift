@@ -41,14 +41,19 @@ struct IngressAnswer: Sendable {
             body: JSONText.object([("error", errorObject("not_found", "no route \(uri); routes: \(IngressRoute.listing)", ""))]))
     }
 
-    /// 400 for a request HTTP/1.1's grammar rejects, 431 for one whose headers exceed
-    /// `headerBytesMax`; the connection closes after it.
-    static func malformed(_ error: HTTPParserError, headerBytesMax: Int) -> IngressAnswer {
-        guard error != .headerOverflow else {
-            let message = "request headers exceed \(headerBytesMax) bytes (the ingress's --max-header-bytes)"
-            return IngressAnswer(status: .requestHeaderFieldsTooLarge, body: JSONText.object([("error", errorObject("headers_too_large", message, ""))]))
+    /// 400 for a request HTTP/1.1's grammar rejects, 431 for one whose head exceeds
+    /// `headerBytesMax`, 501 for a transfer coding other than chunked; the connection closes after it.
+    static func malformed(_ error: HTTPRequestError, headerBytesMax: Int) -> IngressAnswer {
+        let (status, code, message): (HTTPResponseStatus, String, String)
+        switch error {
+        case .headersTooLarge:
+            (status, code, message) = (.requestHeaderFieldsTooLarge, "headers_too_large", "request headers exceed \(headerBytesMax) bytes (the ingress's --max-header-bytes)")
+        case .unsupportedTransferCoding(let coding):
+            (status, code, message) = (.notImplemented, "unsupported_transfer_coding", "Transfer-Encoding \"\(coding)\" is not supported; send Content-Length or chunked")
+        case .malformed(let what):
+            (status, code, message) = (.badRequest, "bad_request", "malformed HTTP request: \(what)")
         }
-        return IngressAnswer(status: .badRequest, body: JSONText.object([("error", errorObject("bad_request", "malformed HTTP request (\(error))", ""))]))
+        return IngressAnswer(status: status, body: JSONText.object([("error", errorObject(code, message, ""))]))
     }
 
     static func methodNotAllowed(_ method: HTTPMethod, _ uri: String, allow: String) -> IngressAnswer {

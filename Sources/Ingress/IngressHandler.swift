@@ -61,7 +61,7 @@ final class IngressServices: Sendable {
 ///
 /// Not thread-safe: used on its channel's event loop only.
 final class IngressHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = Never
     /// Answers are written as bytes (`IngressAnswer.encode`): the pipeline has no response encoder.
     typealias OutboundOut = ByteBuffer
@@ -81,7 +81,8 @@ final class IngressHandler: ChannelDuplexHandler {
 
     private let services: IngressServices
     private var peerUID: UInt32 = UInt32.max
-    private var head: HTTPRequestHead?
+    private var parser: HTTPRequestParser
+    private var head: RequestHead?
     private var route: IngressRoute?
     private var body: [UInt8] = []
     private var bodyLength = 0
@@ -105,6 +106,7 @@ final class IngressHandler: ChannelDuplexHandler {
 
     init(services: IngressServices) {
         self.services = services
+        parser = HTTPRequestParser(headBytesMax: services.configuration.headerBytesMax)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -165,10 +167,19 @@ final class IngressHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closingAfterOwed else { return }
-        switch unwrapInboundIn(data) {
+        parser.append(unwrapInboundIn(data))
+        do throws(HTTPRequestError) {
+            while !closingAfterOwed, let event = try parser.next() { take(event, context) }
+        } catch {
+            refuse(error, context)
+        }
+    }
+
+    private func take(_ event: HTTPRequestParser.Event, _ context: ChannelHandlerContext) {
+        switch event {
         case .head(let requestHead):
             head = requestHead
-            route = IngressRoute(target: requestHead.uri)
+            route = IngressRoute(target: requestHead.target)
             body.removeAll(keepingCapacity: true)
             bodyLength = 0
             oversizedHasher = nil
@@ -177,11 +188,11 @@ final class IngressHandler: ChannelDuplexHandler {
         case .body(let buffer):
             buffer.withUnsafeReadableBytes { appendBody($0) }
         case .end:
-            guard let head else { return }
+            guard let head else { preconditionFailure("the parser ends only a request whose head it returned") }
             self.head = nil
             requestDeadline = nil
-            let sequence = owe(Owed(version: head.version, keepAlive: head.isKeepAlive, route: route, admittedBytes: body.count))
-            if !head.isKeepAlive { closingAfterOwed = true }
+            let sequence = owe(Owed(version: head.version, keepAlive: head.keepAlive, route: route, admittedBytes: body.count))
+            if !head.keepAlive { closingAfterOwed = true }
             handle(head, route: route, sequence: sequence, context: context)
         }
     }
@@ -209,28 +220,25 @@ final class IngressHandler: ChannelDuplexHandler {
     /// `Expect: 100-continue` (curl sends it for bodies over 1 MiB, then waits a second for it):
     /// the interim answer goes out at once, unless answers are owed for earlier pipelined
     /// requests — it may not overtake them — in which case the client sends after its own wait.
-    private func continueIfExpected(_ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
-        guard head.version == .http1_1, owed.isEmpty,
-            head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" })
-        else { return }
+    private func continueIfExpected(_ head: RequestHead, _ context: ChannelHandlerContext) {
+        guard head.expectsContinue, owed.isEmpty else { return }
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
     }
 
-    /// A request NIO's HTTP parser rejects is answered 400 (431 when its head is over
-    /// `headerBytesMax`) in its place in the answer order (after the answers owed for earlier
-    /// requests), then the connection closes; nothing after it is read. Other errors close the
-    /// connection at once.
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard !closingAfterOwed else { return }
-        guard let parserError = error as? HTTPParserError else {
-            context.close(promise: nil)
-            return
-        }
+    /// A request the parser rejects is answered (400, 431 or 501: `IngressAnswer.malformed`) in
+    /// its place in the answer order, after the answers owed for earlier requests, then the
+    /// connection closes; nothing after it is read.
+    private func refuse(_ error: HTTPRequestError, _ context: ChannelHandlerContext) {
         closingAfterOwed = true
         head = nil
         requestDeadline = nil
         let sequence = owe(Owed(version: .http1_1, keepAlive: false, route: nil, admittedBytes: 0))
-        complete(sequence, .malformed(parserError, headerBytesMax: services.configuration.headerBytesMax), context)
+        complete(sequence, .malformed(error, headerBytesMax: services.configuration.headerBytesMax), context)
+    }
+
+    /// Errors of the connection itself (a reset, a failed read) close it at once.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
     }
 
     /// Counts a request as in flight and owes it an answer; returns its sequence number.
@@ -250,8 +258,8 @@ final class IngressHandler: ChannelDuplexHandler {
         }
     }
 
-    private func handle(_ head: HTTPRequestHead, route: IngressRoute?, sequence: Int, context: ChannelHandlerContext) {
-        guard let route else { return complete(sequence, .notFound(head.uri), context) }
+    private func handle(_ head: RequestHead, route: IngressRoute?, sequence: Int, context: ChannelHandlerContext) {
+        guard let route else { return complete(sequence, .notFound(head.target), context) }
         guard head.method == route.method else {
             return complete(sequence, .methodNotAllowed(head.method, route.rawValue, allow: "\(route.method)"), context)
         }
@@ -269,7 +277,7 @@ final class IngressHandler: ChannelDuplexHandler {
         }
         let loop = onThisLoop(context)
         let answer: @Sendable (IngressAnswer) -> Void = { answer in loop { $0.complete(sequence, answer, $1) } }
-        let key = head.headers.first(name: "Idempotency-Key")
+        let key = head.idempotencyKey
         if let hasher = oversizedHasher {
             let error = PayloadError(.tooLarge, "body of \(bodyLength) bytes exceeds the limit of \(bodyLimit)")
             let record = QuarantineRecord.oversized(

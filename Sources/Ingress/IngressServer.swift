@@ -2,7 +2,6 @@ import Foundation
 import LogStore
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// `sessionlog ingress`: HTTP/1.1 over a Unix domain socket in front of the log (SPEC §2).
@@ -47,14 +46,8 @@ public final class IngressServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(AdmissionHandler(services: services))
-                    // Only NIO's request decoder: IngressHandler orders pipelined answers itself,
-                    // answers malformed requests in that order too (NIO's error handler would
-                    // answer 400 ahead of them), and writes its answers as bytes.
-                    var limits = NIOHTTPDecoderLimitConfiguration()
-                    limits.maxHeaderFieldSize = services.configuration.headerBytesMax
-                    limits.maxHeaderListSize = services.configuration.headerBytesMax
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)))
+                    // IngressHandler parses requests from the bytes read (HTTPRequestParser), orders
+                    // pipelined answers, and writes its answers as bytes.
                     try channel.pipeline.syncOperations.addHandler(IngressHandler(services: services))
                 }
             }

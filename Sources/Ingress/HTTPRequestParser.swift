@@ -1,0 +1,373 @@
+import NIOCore
+import NIOHTTP1
+
+/// A request head as the ingress uses it: the request line and the header fields it acts on.
+/// Other header fields are checked for their grammar and otherwise ignored.
+struct RequestHead: Sendable, Equatable {
+    var method: HTTPMethod
+    /// The request target as sent (origin form: path and query).
+    var target: String
+    var version: HTTPVersion
+    /// HTTP/1.1 unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`.
+    var keepAlive: Bool
+    /// `Expect: 100-continue` (HTTP/1.1 only).
+    var expectsContinue: Bool
+    /// The first `Idempotency-Key` field's value.
+    var idempotencyKey: String?
+}
+
+/// Why a request could not be read; the connection closes after its answer.
+enum HTTPRequestError: Error, Equatable {
+    /// The request line and header fields exceed the head limit (431).
+    case headersTooLarge
+    /// A `Transfer-Encoding` other than `chunked` (501).
+    case unsupportedTransferCoding(String)
+    /// Anything else HTTP/1.1's grammar (RFC 9112) does not allow (400), with what and where.
+    case malformed(String)
+}
+
+/// An incremental HTTP/1.1 request parser (RFC 9112) for the ingress's connections: bytes go in
+/// as they are read (`append`), and `next()` returns each request as a head, its body's parts and
+/// an end, in order, across pipelined requests. Bodies are framed by `Content-Length` or by
+/// `Transfer-Encoding: chunked` (chunk extensions and trailer fields are read and ignored).
+///
+/// Limits: a head (request line and header fields) and a trailer section of at most `headBytesMax`
+/// bytes each, a chunk-size line of at most `headBytesMax` bytes. A violation is a
+/// `HTTPRequestError`, after which the parser is finished: nothing more is parsed.
+///
+/// Written for this server rather than taken from NIOHTTP1's `HTTPRequestDecoder` (llhttp and a
+/// `ByteToMessageHandler`): see docs/decisions/0003-ingress-server-stack.md. Not thread-safe:
+/// one per connection, on its event loop.
+struct HTTPRequestParser {
+    enum Event: Equatable {
+        case head(RequestHead)
+        /// A part of the current request's body (a view of the bytes read, not a copy).
+        case body(ByteBuffer)
+        case end
+    }
+
+    private enum State {
+        /// Before a request line; `scanned` bytes are known not to end the head.
+        case head(scanned: Int)
+        case fixedBody(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        /// The CRLF that closes a chunk's data.
+        case chunkDataEnd
+        /// After the last chunk: trailer fields until an empty line; `scanned` as for the head.
+        case trailers(scanned: Int)
+        case failed
+    }
+
+    let headBytesMax: Int
+    private var state = State.head(scanned: 0)
+    /// Bytes read and not yet parsed.
+    private var input: ByteBuffer?
+
+    init(headBytesMax: Int) {
+        precondition(headBytesMax >= 64, "a head limit of \(headBytesMax) bytes cannot hold a request line")
+        self.headBytesMax = headBytesMax
+    }
+
+    /// Takes bytes as they are read from the connection.
+    mutating func append(_ bytes: ByteBuffer) {
+        guard input != nil, input!.readableBytes > 0 else {
+            input = bytes
+            return
+        }
+        // Only an incomplete request's bytes are left: moving them keeps the input bounded by
+        // one request's head (or body part) however long a producer pipelines.
+        input!.discardReadBytes()
+        input!.writeImmutableBuffer(bytes)
+    }
+
+    /// The next event of the bytes appended so far; nil when more bytes are needed.
+    mutating func next() throws(HTTPRequestError) -> Event? {
+        do throws(HTTPRequestError) {
+            return try step()
+        } catch {
+            state = .failed
+            input = nil
+            throw error
+        }
+    }
+
+    private mutating func step() throws(HTTPRequestError) -> Event? {
+        guard input != nil else { return nil }
+        switch state {
+        case .head(var scanned):
+            if skipEmptyLines() { scanned = 0 }
+            guard let headLength = try endOfBlock(&scanned, tooLarge: .headersTooLarge) else {
+                state = .head(scanned: scanned)
+                return nil
+            }
+            let (head, framing) = try Self.parseHead(input!.readSlice(length: headLength)!)
+            state = framing
+            return .head(head)
+        case .fixedBody(let remaining):
+            if remaining == 0 {
+                state = .head(scanned: 0)
+                return .end
+            }
+            guard input!.readableBytes > 0 else { return nil }
+            let part = input!.readSlice(length: min(remaining, input!.readableBytes))!
+            state = .fixedBody(remaining: remaining - part.readableBytes)
+            return .body(part)
+        case .chunkSize:
+            guard let line = try line(limit: headBytesMax, what: "chunk size line") else { return nil }
+            let size = try Self.chunkSize(line)
+            state = size == 0 ? .trailers(scanned: 0) : .chunkData(remaining: size)
+            return try step()
+        case .chunkData(let remaining):
+            guard input!.readableBytes > 0 else { return nil }
+            let part = input!.readSlice(length: min(remaining, input!.readableBytes))!
+            state = remaining == part.readableBytes ? .chunkDataEnd : .chunkData(remaining: remaining - part.readableBytes)
+            return .body(part)
+        case .chunkDataEnd:
+            guard input!.readableBytes >= 2 else { return nil }
+            guard input!.readInteger(as: UInt16.self) == Self.crlf else { throw .malformed("chunk data is not followed by CRLF") }
+            state = .chunkSize
+            return try step()
+        case .trailers(var scanned):
+            // The trailer section is the empty line alone, or fields ending in an empty line.
+            // Decided on the first two bytes, before any scanning.
+            guard input!.readableBytes >= 2 else { return nil }
+            if input!.getInteger(at: input!.readerIndex, as: UInt16.self) == Self.crlf {
+                input!.moveReaderIndex(forwardBy: 2)
+            } else {
+                guard let length = try endOfBlock(&scanned, tooLarge: .malformed("trailer section over \(headBytesMax) bytes")) else {
+                    state = .trailers(scanned: scanned)
+                    return nil
+                }
+                input!.moveReaderIndex(forwardBy: length)
+            }
+            state = .head(scanned: 0)
+            return .end
+        case .failed:
+            return nil
+        }
+    }
+
+    private static let crlf = UInt16(UInt8(ascii: "\r")) << 8 | UInt16(UInt8(ascii: "\n"))
+
+    /// RFC 9112 §2.2: empty lines before a request line are ignored. True if any were.
+    private mutating func skipEmptyLines() -> Bool {
+        var skipped = false
+        while input!.readableBytes >= 2 && input!.getInteger(at: input!.readerIndex, as: UInt16.self) == Self.crlf {
+            input!.moveReaderIndex(forwardBy: 2)
+            skipped = true
+        }
+        return skipped
+    }
+
+    /// The length of the block of lines at the start of the input that ends in an empty line,
+    /// that line included; nil while it is incomplete. An empty line is CRLF; a bare LF also ends
+    /// the block (LF LF, LF CRLF), so a client using bare LFs gets its 400 from the grammar instead
+    /// of waiting for the timeout. `scanned`: where to resume (every LF before it was checked).
+    /// Throws `tooLarge` past `headBytesMax` bytes.
+    private func endOfBlock(_ scanned: inout Int, tooLarge: HTTPRequestError) throws(HTTPRequestError) -> Int? {
+        let found = input!.withUnsafeReadableBytes { bytes -> Int? in
+            while scanned < bytes.count {
+                guard let newline = bytes[scanned...].firstIndex(of: UInt8(ascii: "\n")) else {
+                    scanned = bytes.count
+                    return nil
+                }
+                scanned = newline
+                guard newline + 1 < bytes.count else { return nil }
+                if bytes[newline + 1] == UInt8(ascii: "\n") { return newline + 2 }
+                if bytes[newline + 1] == UInt8(ascii: "\r") {
+                    guard newline + 2 < bytes.count else { return nil }
+                    if bytes[newline + 2] == UInt8(ascii: "\n") { return newline + 3 }
+                }
+                scanned = newline + 1
+            }
+            return nil
+        }
+        guard (found ?? input!.readableBytes) <= headBytesMax else { throw tooLarge }
+        return found
+    }
+
+    /// One line (without its CRLF), or nil while incomplete.
+    private mutating func line(limit: Int, what: String) throws(HTTPRequestError) -> ByteBuffer? {
+        guard let newline = input!.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+            guard input!.readableBytes <= limit else { throw .malformed("\(what) over \(limit) bytes") }
+            return nil
+        }
+        let length = newline - input!.readerIndex
+        guard length >= 1, input!.getInteger(at: newline - 1, as: UInt8.self) == UInt8(ascii: "\r") else {
+            throw .malformed("\(what) does not end in CRLF")
+        }
+        let line = input!.readSlice(length: length - 1)!
+        input!.moveReaderIndex(forwardBy: 2)
+        return line
+    }
+
+    /// `chunk-size [ chunk-ext ]`: hexadecimal digits, then extensions that are ignored.
+    private static func chunkSize(_ line: ByteBuffer) throws(HTTPRequestError) -> Int {
+        var size = 0
+        var digits = 0
+        for byte in line.readableBytesView {
+            guard let digit = hexValue(byte) else {
+                guard digits > 0, byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") else {
+                    throw .malformed("chunk size line \"\(String(decoding: line.readableBytesView.prefix(40), as: UTF8.self))\" does not start with a hexadecimal size")
+                }
+                break
+            }
+            digits += 1
+            guard digits <= 15 else { throw .malformed("chunk size has more than 15 hexadecimal digits") }
+            size = size << 4 | digit
+        }
+        guard digits > 0 else { throw .malformed("empty chunk size line") }
+        return size
+    }
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+}
+
+extension HTTPRequestParser {
+    /// Parses a complete head (ending in its empty line) into the request and its body's framing.
+    private static func parseHead(_ bytes: ByteBuffer) throws(HTTPRequestError) -> (RequestHead, State) {
+        var lines = HeadLines(bytes)
+        var head = try requestLine(lines.next()!)
+        var contentLength: Int?
+        var chunked = false
+        var connectionClose = false
+        var connectionKeepAlive = false
+        var lineNumber = 1
+        while let line = lines.next(), !line.isEmpty {
+            lineNumber += 1
+            let (name, value) = try field(line, lineNumber)
+            switch name.count {
+            case 6 where asciiEqual(name, "expect"):
+                head.expectsContinue = head.expectsContinue || asciiEqual(value, "100-continue")
+            case 10 where asciiEqual(name, "connection"):
+                for option in value.split(separator: UInt8(ascii: ",")) {
+                    let option = trimmed(option)
+                    if asciiEqual(option, "close") { connectionClose = true }
+                    if asciiEqual(option, "keep-alive") { connectionKeepAlive = true }
+                }
+            case 14 where asciiEqual(name, "content-length"):
+                guard let length = decimal(value) else {
+                    throw .malformed("Content-Length \"\(String(decoding: value.prefix(40), as: UTF8.self))\" is not a decimal length")
+                }
+                guard contentLength == nil || contentLength == length else { throw .malformed("two different Content-Length fields") }
+                contentLength = length
+            case 15 where asciiEqual(name, "idempotency-key"):
+                if head.idempotencyKey == nil { head.idempotencyKey = String(decoding: value, as: UTF8.self) }
+            case 17 where asciiEqual(name, "transfer-encoding"):
+                guard asciiEqual(value, "chunked"), !chunked else {
+                    throw .unsupportedTransferCoding(String(decoding: value.prefix(80), as: UTF8.self))
+                }
+                chunked = true
+            default:
+                break
+            }
+        }
+        if chunked {
+            // RFC 9112 §6.1: a Transfer-Encoding with a Content-Length, or in HTTP/1.0, is a
+            // framing a server must not guess at.
+            guard contentLength == nil else { throw .malformed("both Transfer-Encoding and Content-Length") }
+            guard head.version == .http1_1 else { throw .malformed("Transfer-Encoding in an HTTP/1.0 request") }
+        }
+        head.keepAlive = head.version == .http1_1 ? !connectionClose : connectionKeepAlive && !connectionClose
+        head.expectsContinue = head.expectsContinue && head.version == .http1_1
+        return (head, chunked ? .chunkSize : .fixedBody(remaining: contentLength ?? 0))
+    }
+
+    /// `method SP request-target SP HTTP/1.x`.
+    private static func requestLine(_ line: ArraySlice<UInt8>) throws(HTTPRequestError) -> RequestHead {
+        let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(isTokenByte), !parts[1].isEmpty,
+            parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else {
+            throw .malformed("request line \"\(printable(line))\" is not METHOD SP TARGET SP HTTP/1.1")
+        }
+        let version: HTTPVersion
+        if asciiEqual(parts[2], "HTTP/1.1") {
+            version = .http1_1
+        } else if asciiEqual(parts[2], "HTTP/1.0") {
+            version = .http1_0
+        } else {
+            throw .malformed("version \"\(printable(parts[2]))\" is not HTTP/1.1 or HTTP/1.0")
+        }
+        return RequestHead(
+            method: HTTPMethod(rawValue: String(decoding: parts[0], as: UTF8.self)), target: String(decoding: parts[1], as: UTF8.self),
+            version: version, keepAlive: true, expectsContinue: false, idempotencyKey: nil)
+    }
+
+    /// `field-name ":" OWS field-value OWS`: a token name, a value without control bytes but tab.
+    private static func field(_ line: ArraySlice<UInt8>, _ lineNumber: Int) throws(HTTPRequestError) -> (ArraySlice<UInt8>, ArraySlice<UInt8>) {
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
+            line[..<colon].allSatisfy(isTokenByte)
+        else {
+            throw .malformed("header line \(lineNumber) \"\(printable(line))\" is not NAME: VALUE")
+        }
+        let value = trimmed(line[(colon + 1)...])
+        guard value.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == UInt8(ascii: "\t") }) else {
+            throw .malformed("header line \(lineNumber) has a control character in its value")
+        }
+        return (line[..<colon], value)
+    }
+
+    /// tchar of RFC 9110 §5.6.2.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return [] }
+        return bytes[first...last]
+    }
+
+    /// Case-insensitive comparison with a lowercase ASCII literal.
+    private static func asciiEqual(_ bytes: ArraySlice<UInt8>, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        return lowercase.withUTF8Buffer { expected in
+            zip(bytes, expected).allSatisfy { byte, letter in byte == letter || byte | 0x20 == letter && letter >= UInt8(ascii: "a") && letter <= UInt8(ascii: "z") }
+        }
+    }
+
+    /// 1 to 18 decimal digits, nothing else.
+    private static func decimal(_ bytes: ArraySlice<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    /// Bytes for an error message: at most 80, control bytes escaped.
+    private static func printable(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.prefix(80), as: UTF8.self).unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+    }
+
+    /// The CRLF-separated lines of a head, without their CRLFs; a line ending in a bare LF or
+    /// holding a bare CR is one line with that byte in it (and fails the grammar).
+    private struct HeadLines {
+        private let bytes: [UInt8]
+        private var start = 0
+
+        init(_ buffer: ByteBuffer) { bytes = Array(buffer.readableBytesView) }
+
+        mutating func next() -> ArraySlice<UInt8>? {
+            guard start < bytes.count else { return nil }
+            var end = start
+            while end + 1 < bytes.count && !(bytes[end] == UInt8(ascii: "\r") && bytes[end + 1] == UInt8(ascii: "\n")) { end += 1 }
+            defer { start = end + 2 }
+            return bytes[start..<min(end, bytes.count)]
+        }
+    }
+}
