@@ -125,6 +125,26 @@ import Testing
         #expect(ingress.stop().status == 0)
     }
 
+    /// A chunked body is joined and appended as if sent with Content-Length; a transfer coding
+    /// other than chunked gets 501 and the connection closes.
+    @Test func chunkedBodiesAreAcceptedAndOtherTransferCodingsAre501() throws {
+        let ingress = try Running()
+        let client = try ingress.client()
+        let body = Array(Self.v2.utf8)
+        let chunks = "10;ext=1\r\n" + String(decoding: body[..<16], as: UTF8.self) + "\r\n"
+            + String(body.count - 16, radix: 16) + "\r\n" + String(decoding: body[16...], as: UTF8.self) + "\r\n0\r\nX-Trailer: t\r\n\r\n"
+        client.send(Array("POST /v2/session HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(chunks)".utf8))
+        let accepted = try client.readResponse()
+        #expect(accepted.status == 200 && accepted.body == #"{"offset":0}"#)
+        client.send(Array("POST /v2/session HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n".utf8))
+        let refused = try client.readResponse()
+        #expect(refused.status == 501 && refused.headers["connection"] == "close")
+        #expect((try jsonObject(refused.body)["error"] as? [String: Any])?["code"] as? String == "unsupported_transfer_coding")
+        #expect(throws: (any Error).self) { try client.readResponse() }
+        #expect(ingress.stop().status == 0)
+        #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines == [Self.v2])
+    }
+
     /// Request heads up to `--max-header-bytes` are served; a larger one gets 431 with a JSON error
     /// naming the limit, after the answers owed before it, then the connection closes.
     @Test func oversizedRequestHeadersGet431ThenTheConnectionCloses() throws {
