@@ -283,23 +283,32 @@ extension HTTPRequestParser {
 
     /// `method SP request-target SP HTTP/1.x`.
     private static func requestLine(_ line: ArraySlice<UInt8>) throws(HTTPRequestError) -> RequestHead {
-        let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(isTokenByte), !parts[1].isEmpty,
-            parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        let space = UInt8(ascii: " ")
+        guard let afterMethod = line.firstIndex(of: space), let afterTarget = line[(afterMethod + 1)...].firstIndex(of: space),
+            case let (method, target, versionText) = (line[..<afterMethod], line[(afterMethod + 1)..<afterTarget], line[(afterTarget + 1)...]),
+            !method.isEmpty, method.allSatisfy(isTokenByte), !target.isEmpty, target.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
         else {
             throw .malformed("request line \"\(printable(line))\" is not METHOD SP TARGET SP HTTP/1.1")
         }
         let version: HTTPVersion
-        if asciiEqual(parts[2], "HTTP/1.1") {
+        if asciiEqual(versionText, "HTTP/1.1") {
             version = .http1_1
-        } else if asciiEqual(parts[2], "HTTP/1.0") {
+        } else if asciiEqual(versionText, "HTTP/1.0") {
             version = .http1_0
         } else {
-            throw .malformed("version \"\(printable(parts[2]))\" is not HTTP/1.1 or HTTP/1.0")
+            throw .malformed("version \"\(printable(versionText))\" is not HTTP/1.1 or HTTP/1.0")
         }
         return RequestHead(
-            method: HTTPMethod(rawValue: String(decoding: parts[0], as: UTF8.self)), target: String(decoding: parts[1], as: UTF8.self),
-            version: version, keepAlive: true, expectsContinue: false, idempotencyKey: nil)
+            method: Self.method(method), target: String(decoding: target, as: UTF8.self), version: version, keepAlive: true,
+            expectsContinue: false, idempotencyKey: nil)
+    }
+
+    /// The ingress's two methods without building a string; any other by its name (methods are
+    /// case-sensitive, RFC 9110 §9.1).
+    private static func method(_ name: ArraySlice<UInt8>) -> HTTPMethod {
+        if name.elementsEqual("POST".utf8) { return .POST }
+        if name.elementsEqual("GET".utf8) { return .GET }
+        return HTTPMethod(rawValue: String(decoding: name, as: UTF8.self))
     }
 
     /// `field-name ":" OWS field-value OWS`: a token name, a value without control bytes but tab.

@@ -344,11 +344,11 @@ final class IngressHandler: ChannelDuplexHandler {
 
     /// Appends an accepted payload, claiming its idempotency key first when it has one.
     private static func settle(_ accepted: Accepted, _ item: Item, _ services: IngressServices, done: @escaping @Sendable (IngressAnswer) -> Void) {
-        guard let key = accepted.key else { return append([accepted], services) { done($1) } }
+        guard let key = accepted.key else { return append([accepted], services) { done(.appended($0, checkpoint: accepted.checkpoint)) } }
         services.idempotency.claim(key: key, version: accepted.record.version, digest: QuarantineRecord.sha256(item.bytes)) { claim in
             switch claim {
             case .claimed:
-                append([accepted], services) { done($1) }
+                append([accepted], services) { done(.appended($0, checkpoint: accepted.checkpoint)) }
             case .replay(let offset, let checkpoint):
                 done(.accepted(offset: offset, checkpoint: checkpoint))
             case .conflict:
@@ -359,29 +359,27 @@ final class IngressHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Appends accepted payloads as one request to the writer (they share a group commit) and
-    /// calls `done` with each one's index and answer once the outcome is known; settles the
-    /// idempotency keys of those that have one.
+    /// Appends accepted payloads as one request to the writer (they share a group commit),
+    /// settles the idempotency keys of those that have one, then calls `done` with the outcome:
+    /// every payload's offset, in order, or the error that failed them all.
     private static func append(
-        _ accepted: [Accepted], _ services: IngressServices, done: @escaping @Sendable (Int, IngressAnswer) -> Void
+        _ accepted: [Accepted], _ services: IngressServices, done: @escaping @Sendable (AppendTicket.Outcome) -> Void
     ) {
         services.log.enqueue(accepted.map(\.record)).whenResolved { outcome in
             services.noteAppend(outcome, log: "main")
-            switch outcome {
-            case .success(let offsets):
+            if accepted.contains(where: { $0.key != nil }) {
                 let now = services.configuration.writer.clock()
                 for (index, payload) in accepted.enumerated() {
-                    if let key = payload.key {
+                    guard let key = payload.key else { continue }
+                    switch outcome {
+                    case .success(let offsets):
                         services.idempotency.complete(key: key, offset: offsets[index], checkpoint: payload.checkpoint, receivedAtMs: now)
+                    case .failure:
+                        services.idempotency.release(key: key)
                     }
-                    done(index, .accepted(offset: offsets[index], checkpoint: payload.checkpoint))
-                }
-            case .failure(let error):
-                for (index, payload) in accepted.enumerated() {
-                    if let key = payload.key { services.idempotency.release(key: key) }
-                    done(index, .unavailable(error))
                 }
             }
+            done(outcome)
         }
     }
 
@@ -408,22 +406,29 @@ final class IngressHandler: ChannelDuplexHandler {
             return answer(IngressAnswer(status: .ok, body: "", contentType: "application/x-ndjson"))
         }
         let results = BatchResults(count: lines.count)
-        let finish: @Sendable (Int, IngressAnswer) -> Void = { index, lineAnswer in
-            guard let answers = results.set(index, lineAnswer) else { return }
-            answer(IngressAnswer(status: .ok, body: BatchResults.body(answers), contentType: "application/x-ndjson"))
+        let finish: @Sendable ([(Int, BatchResults.Line)]) -> Void = { settled in
+            guard let all = results.set(settled) else { return }
+            answer(IngressAnswer(status: .ok, body: BatchResults.body(all), contentType: "application/x-ndjson"))
         }
         // Valid lines go to the writer as one request, in line order, when none carries an
         // idempotency key; otherwise each claims its key and is appended on its own (in order).
         var accepted: [(line: Int, item: Item, accepted: Accepted)] = []
         for (index, line) in lines.enumerated() {
             let item = Item(bytes: line, route: nil, key: nil, path: path, line: index + 1, uid: peerUID)
-            if let payload = Self.validate(item, services, rejected: { finish(index, $0) }) { accepted.append((index, item, payload)) }
+            if let payload = Self.validate(item, services, rejected: { finish([(index, .answered($0))]) }) { accepted.append((index, item, payload)) }
         }
         if accepted.contains(where: { $0.accepted.key != nil }) {
-            for (index, item, payload) in accepted { Self.settle(payload, item, services) { finish(index, $0) } }
+            for (index, item, payload) in accepted { Self.settle(payload, item, services) { finish([(index, .answered($0))]) } }
         } else if !accepted.isEmpty {
-            let lineOf = accepted.map(\.line)
-            Self.append(accepted.map(\.accepted), services) { finish(lineOf[$0], $1) }
+            let settled = accepted.map { (line: $0.line, checkpoint: $0.accepted.checkpoint) }
+            Self.append(accepted.map(\.accepted), services) { outcome in
+                switch outcome {
+                case .success(let offsets):
+                    finish(settled.indices.map { (settled[$0].line, .accepted(offset: offsets[$0], checkpoint: settled[$0].checkpoint)) })
+                case .failure(let error):
+                    finish(settled.map { ($0.line, .answered(.unavailable(error))) })
+                }
+            }
         }
     }
 
@@ -489,7 +494,7 @@ final class IngressHandler: ChannelDuplexHandler {
 
     /// Writes one answer (not flushed); false when the connection closes after it.
     private func write(_ answer: IngressAnswer, for request: Owed, _ context: ChannelHandlerContext) -> Bool {
-        services.metrics.answered(route: request.route?.rawValue ?? "other", status: answer.status.code)
+        services.metrics.answered(route: request.route, status: answer.status.code)
         let keepAlive = request.keepAlive && !services.draining.isSet
         var bytes = context.channel.allocator.buffer(capacity: 160 + answer.body.utf8.count)
         answer.encode(version: request.version, keepAlive: keepAlive, into: &bytes)

@@ -5,16 +5,23 @@ import Synchronization
 /// Thread-safe (`Mutex`).
 final class IngressMetrics: Sendable {
     private struct Counts {
-        var requests: [String: Int] = [:]  // "route status" → count
+        var requests: [Answered: Int] = [:]
         var rejects: [String: Int] = [:]  // code → count
+    }
+
+    /// A route ("other" for a target with no route) and an answer's status.
+    private struct Answered: Hashable {
+        var route: IngressRoute?
+        var status: UInt
     }
 
     private let counts = Mutex(Counts())
     /// Reads held back because requests in flight were over `pendingBytesMax`.
     let backpressurePauses = ManagedCounter()
 
-    func answered(route: String, status: UInt) {
-        counts.withLock { $0.requests["\(route) \(status)", default: 0] += 1 }
+    /// An answer was written; `route` is nil for a target with no route.
+    func answered(route: IngressRoute?, status: UInt) {
+        counts.withLock { $0.requests[Answered(route: route, status: status), default: 0] += 1 }
     }
 
     /// A payload was rejected (single route or `/batch` line).
@@ -40,10 +47,7 @@ final class IngressMetrics: Sendable {
             text += Self.histogram("sessionlog_fsync_seconds", "fdatasync latency per group commit.", snapshot.fsyncSeconds, log)
         }
         metric("sessionlog_requests_total", "counter", "HTTP requests answered, by route and status.",
-            requests.sorted { $0.key < $1.key }.map { key, value in
-                let parts = key.split(separator: " ")
-                return ("{route=\"\(parts[0])\",status=\"\(parts[1])\"}", String(value))
-            })
+            requests.map { key, value in ("{route=\"\(key.route?.rawValue ?? "other")\",status=\"\(key.status)\"}", String(value)) }.sorted { $0.0 < $1.0 })
         metric("sessionlog_rejects_total", "counter", "Payloads rejected, by error code.", rejects.sorted { $0.key < $1.key }.map { ("{code=\"\($0.key)\"}", String($0.value)) })
         metric("sessionlog_requests_in_flight", "gauge", "Requests received and not yet answered.", [("", String(inFlight))])
         metric("sessionlog_connections", "gauge", "Open connections.", [("", String(connections))])
