@@ -283,12 +283,16 @@ extension HTTPRequestParser {
 
     /// `method SP request-target SP HTTP/1.x`.
     private static func requestLine(_ line: ArraySlice<UInt8>) throws(HTTPRequestError) -> RequestHead {
+        func notARequestLine() -> HTTPRequestError { .malformed("request line \"\(printable(line))\" is not METHOD SP TARGET SP HTTP/1.1") }
         let space = UInt8(ascii: " ")
-        guard let afterMethod = line.firstIndex(of: space), let afterTarget = line[(afterMethod + 1)...].firstIndex(of: space),
-            case let (method, target, versionText) = (line[..<afterMethod], line[(afterMethod + 1)..<afterTarget], line[(afterTarget + 1)...]),
-            !method.isEmpty, method.allSatisfy(isTokenByte), !target.isEmpty, target.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-        else {
-            throw .malformed("request line \"\(printable(line))\" is not METHOD SP TARGET SP HTTP/1.1")
+        guard let afterMethod = line.firstIndex(of: space), let afterTarget = line[(afterMethod + 1)...].firstIndex(of: space) else {
+            throw notARequestLine()
+        }
+        let method = line[..<afterMethod]
+        let target = line[(afterMethod + 1)..<afterTarget]
+        let versionText = line[(afterTarget + 1)...]
+        guard !method.isEmpty, method.allSatisfy(isTokenByte), !target.isEmpty, target.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw notARequestLine()
         }
         let version: HTTPVersion
         if asciiEqual(versionText, "HTTP/1.1") {
