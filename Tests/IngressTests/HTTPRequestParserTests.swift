@@ -155,6 +155,41 @@ import Testing
         #expect(try parser.next() == nil)
     }
 
+    /// Mutated requests (bytes flipped, framing bytes inserted, cut short) never crash the parser,
+    /// and whatever it answers — requests or an error — does not depend on how the bytes were split.
+    @Test func mutatedRequestsParseTheSameWhateverTheSplit() {
+        let seeds = [
+            Self.post + "GET /health HTTP/1.1\r\n\r\n",
+            "POST /batch HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4;x\r\nabcd\r\n0\r\nT: 1\r\n\r\nGET /metrics HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        ].map { Array($0.utf8) }
+        let framing = Array("\r\n :;0aF".utf8)
+        var random = SystemRandomNumberGenerator()
+        func outcome(_ pieces: [[UInt8]]) -> String {
+            do throws(HTTPRequestError) {
+                return "\(try Self.requests(pieces.map { String(decoding: $0, as: UTF8.self) }, headBytesMax: 256))"
+            } catch {
+                return "\(error)"
+            }
+        }
+        for _ in 0..<3000 {
+            var bytes = seeds.randomElement(using: &random)!
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let at = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<4, using: &random) {
+                case 0: bytes[at] = UInt8.random(in: 0...127, using: &random)
+                case 1: bytes.insert(framing.randomElement(using: &random)!, at: at)
+                case 2: bytes.remove(at: at)
+                default: bytes.removeLast(Int.random(in: 0..<min(bytes.count, 20), using: &random))
+                }
+                if bytes.isEmpty { bytes = seeds[0] }
+            }
+            let whole = outcome([bytes])
+            let cut = Int.random(in: 0...bytes.count, using: &random)
+            let split = outcome([Array(bytes[..<cut]), Array(bytes[cut...])])
+            #expect(whole == split, "\(String(decoding: bytes, as: UTF8.self).debugDescription) split at \(cut)")
+        }
+    }
+
     @Test func anIncompleteRequestWaitsForMoreBytes() throws {
         var parser = HTTPRequestParser(headBytesMax: 4096)
         parser.append(ByteBuffer(string: "POST /v2/session HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"))
