@@ -28,8 +28,10 @@ public final class LogWriter: Sendable {
 
     /// Requests at least this large are encoded and compressed by the calling task, so several
     /// cores compress while the writer thread seals, writes and syncs; smaller ones are laid out
-    /// by the writer, which packs many of them into shared batches.
-    static let callerEncodesBytesMin = 32 << 10
+    /// by the writer, which packs many of them into shared batches. 16 KiB, Kafka's default
+    /// producer `batch.size`: a `/batch` of ~40 typical payloads is compressed on its own, which
+    /// costs some ratio and keeps compression off the writer's serial path (docs/decisions/0001).
+    static let callerEncodesBytesMin = 16 << 10
 
     private init(
         directory: LogDirectory, recovery: RecoveryReport, queue: GroupCommitQueue, batchBytesMax: Int, metrics: WriterMetrics
