@@ -84,7 +84,11 @@ struct HTTPRequestParser {
     /// The next event of the bytes appended so far; nil when more bytes are needed.
     mutating func next() throws(HTTPRequestError) -> Event? {
         do throws(HTTPRequestError) {
-            return try step()
+            let event = try step()
+            // Drop a consumed buffer: an idle connection then holds no read buffer (up to 64 KiB),
+            // and NIO can reuse its own, which it does only when no one else holds it.
+            if event == nil && input?.readableBytes == 0 { input = nil }
+            return event
         } catch {
             state = .failed
             input = nil
