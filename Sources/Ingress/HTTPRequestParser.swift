@@ -101,7 +101,7 @@ struct HTTPRequestParser {
         switch state {
         case .head(var scanned):
             if skipEmptyLines() { scanned = 0 }
-            guard let headLength = try endOfBlock(&scanned, tooLarge: .headersTooLarge) else {
+            guard let headLength = try endOfBlock(&scanned) else {
                 state = .head(scanned: scanned)
                 return nil
             }
@@ -118,7 +118,7 @@ struct HTTPRequestParser {
             state = .fixedBody(remaining: remaining - part.readableBytes)
             return .body(part)
         case .chunkSize:
-            guard let line = try line(limit: headBytesMax, what: "chunk size line") else { return nil }
+            guard let line = try chunkSizeLine() else { return nil }
             let size = try Self.chunkSize(line)
             state = size == 0 ? .trailers(scanned: 0) : .chunkData(remaining: size)
             return try step()
@@ -139,7 +139,13 @@ struct HTTPRequestParser {
             if input!.getInteger(at: input!.readerIndex, as: UInt16.self) == Self.crlf {
                 input!.moveReaderIndex(forwardBy: 2)
             } else {
-                guard let length = try endOfBlock(&scanned, tooLarge: .malformed("trailer section over \(headBytesMax) bytes")) else {
+                let length: Int?
+                do throws(HTTPRequestError) {
+                    length = try endOfBlock(&scanned)
+                } catch {
+                    throw .malformed("trailer section over \(headBytesMax) bytes")
+                }
+                guard let length else {
                     state = .trailers(scanned: scanned)
                     return nil
                 }
@@ -168,8 +174,8 @@ struct HTTPRequestParser {
     /// that line included; nil while it is incomplete. An empty line is CRLF; a bare LF also ends
     /// the block (LF LF, LF CRLF), so a client using bare LFs gets its 400 from the grammar instead
     /// of waiting for the timeout. `scanned`: where to resume (every LF before it was checked).
-    /// Throws `tooLarge` past `headBytesMax` bytes.
-    private func endOfBlock(_ scanned: inout Int, tooLarge: HTTPRequestError) throws(HTTPRequestError) -> Int? {
+    /// Throws `headersTooLarge` past `headBytesMax` bytes.
+    private func endOfBlock(_ scanned: inout Int) throws(HTTPRequestError) -> Int? {
         let found = input!.withUnsafeReadableBytes { bytes -> Int? in
             while scanned < bytes.count {
                 guard let newline = bytes[scanned...].firstIndex(of: UInt8(ascii: "\n")) else {
@@ -187,19 +193,19 @@ struct HTTPRequestParser {
             }
             return nil
         }
-        guard (found ?? input!.readableBytes) <= headBytesMax else { throw tooLarge }
+        guard (found ?? input!.readableBytes) <= headBytesMax else { throw .headersTooLarge }
         return found
     }
 
-    /// One line (without its CRLF), or nil while incomplete.
-    private mutating func line(limit: Int, what: String) throws(HTTPRequestError) -> ByteBuffer? {
+    /// A chunk-size line (without its CRLF) of at most `headBytesMax` bytes, or nil while incomplete.
+    private mutating func chunkSizeLine() throws(HTTPRequestError) -> ByteBuffer? {
         guard let newline = input!.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-            guard input!.readableBytes <= limit else { throw .malformed("\(what) over \(limit) bytes") }
+            guard input!.readableBytes <= headBytesMax else { throw .malformed("chunk size line over \(headBytesMax) bytes") }
             return nil
         }
         let length = newline - input!.readerIndex
         guard length >= 1, input!.getInteger(at: newline - 1, as: UInt8.self) == UInt8(ascii: "\r") else {
-            throw .malformed("\(what) does not end in CRLF")
+            throw .malformed("chunk size line does not end in CRLF")
         }
         let line = input!.readSlice(length: length - 1)!
         input!.moveReaderIndex(forwardBy: 2)
