@@ -367,16 +367,14 @@ final class IngressHandler: ChannelDuplexHandler {
     ) {
         services.log.enqueue(accepted.map(\.record)).whenResolved { outcome in
             services.noteAppend(outcome, log: "main")
-            if accepted.contains(where: { $0.key != nil }) {
-                let now = services.configuration.writer.clock()
-                for (index, payload) in accepted.enumerated() {
-                    guard let key = payload.key else { continue }
-                    switch outcome {
-                    case .success(let offsets):
-                        services.idempotency.complete(key: key, offset: offsets[index], checkpoint: payload.checkpoint, receivedAtMs: now)
-                    case .failure:
-                        services.idempotency.release(key: key)
-                    }
+            lazy var now = services.configuration.writer.clock()  // read only when a key settles
+            for (index, payload) in accepted.enumerated() {
+                guard let key = payload.key else { continue }
+                switch outcome {
+                case .success(let offsets):
+                    services.idempotency.complete(key: key, offset: offsets[index], checkpoint: payload.checkpoint, receivedAtMs: now)
+                case .failure:
+                    services.idempotency.release(key: key)
                 }
             }
             done(outcome)
