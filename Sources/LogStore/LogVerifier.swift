@@ -10,8 +10,9 @@ public struct VerifyReport: Sendable {
     public var records = 0
     public var storedBytes: Int64 = 0
     public var rawBytes: Int64 = 0
-    /// Bytes after the commit marker in the last segment: an append in progress, or a torn tail
-    /// the next writer open will truncate. Not verified, not an error.
+    /// Bytes after the commit marker in the last segment, up to its last non-zero byte: an append
+    /// in progress, or a torn tail the next writer open will truncate. Not verified, not an
+    /// error. (Zeros after them are the writer's preallocation.)
     public var uncommittedBytes: Int64 = 0
 }
 
@@ -90,11 +91,11 @@ public enum LogVerifier {
                         throw StorageError.corruption(error, at: location(at, scanner.expectedOffset))
                     }
                     // No marker: an unrecovered tail of the last segment, as a writer would see it.
-                    report.uncommittedBytes = try file.size() - at.rawValue
+                    report.uncommittedBytes = try file.nonZeroEnd(from: at.rawValue) - at.rawValue
                     break scan
                 }
             }
-            if let limit { report.uncommittedBytes = max(0, try file.size() - limit.rawValue) }
+            if let limit { report.uncommittedBytes = max(0, try file.nonZeroEnd(from: limit.rawValue) - limit.rawValue) }
             report.storedBytes += scanner.position.rawValue
             report.segments += 1
             expectedOffset = scanner.expectedOffset

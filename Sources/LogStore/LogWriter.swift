@@ -112,6 +112,7 @@ public final class LogWriter: Sendable {
 
     private static func run(_ appender: SegmentAppender, queue: GroupCommitQueue, metrics: WriterMetrics) {
         // The appender (files and lock) lives exactly as long as this loop.
+        var healthy = true
         while let group = queue.takeGroup(bytesMax: appender.options.groupBytesMax) {
             do {
                 let outcomes = try appender.commit(group.map(\.content))
@@ -135,10 +136,11 @@ public final class LogWriter: Sendable {
                 let storageError = SegmentAppender.failStop(error)
                 for request in group { request.ticket.resolve(.failure(storageError)) }
                 queue.fail(storageError)
+                healthy = false
                 break
             }
         }
-        appender.close()  // the thread object may outlive this loop: release the lock now
+        appender.close(healthy: healthy)  // the thread object may outlive this loop: release the lock now
         queue.markStopped()
     }
 }

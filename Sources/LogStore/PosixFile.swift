@@ -93,6 +93,32 @@ public final class PosixFile: @unchecked Sendable {  // single owner by construc
         try bytes.withUnsafeBytes { try write($0, at: position) }
     }
 
+    /// Writes zero bytes over `range` (a file's preallocated tail), in chunks of a shared buffer.
+    func writeZeros(_ range: Range<Int64>) throws {
+        var position = range.lowerBound
+        while position < range.upperBound {
+            let count = Int(min(Int64(Self.zeros.count), range.upperBound - position))
+            try Self.zeros.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: position) }
+            position += Int64(count)
+        }
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 256 << 10)
+
+    /// The position just past the last non-zero byte at or after `start`; `start` itself when
+    /// every byte from there to the end of the file is zero (a preallocated tail).
+    func nonZeroEnd(from start: Int64) throws -> Int64 {
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        var position = start
+        var end = start
+        while true {
+            let n = try read(into: &buffer, at: 0, count: buffer.count, position: position)
+            guard n > 0 else { return end }
+            if let last = buffer[..<n].lastIndex(where: { $0 != 0 }) { end = position + Int64(last) + 1 }
+            position += Int64(n)
+        }
+    }
+
     /// `fdatasync(2)`.
     func sync() throws {
         if case .fail(let errno)? = FaultInjection.fault(for: .sync, path: path) {

@@ -14,7 +14,11 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
 
     private var active: PosixFile
     private(set) var activeBase: LogOffset
+    /// End of the active segment's batches (where the next one goes).
     private var activeSize: Int64
+    /// End of the active segment's file: the bytes from `activeSize` to here are zeros written
+    /// ahead of the data (`LogWriterOptions.preallocationBytes`). Never less than `activeSize`.
+    private var fileEnd: Int64
     private var activeIndex: SegmentIndex
     private var activeHasBatches: Bool
     /// The active segment's index files, opened once per segment.
@@ -33,9 +37,10 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
 
     private init(
         directory: LogDirectory, options: LogWriterOptions, lock: WriterLock, commitFile: PosixFile,
-        active: PosixFile, activeBase: LogOffset, activeSize: Int64, activeIndex: SegmentIndex,
+        active: PosixFile, activeBase: LogOffset, activeSize: Int64, fileEnd: Int64, activeIndex: SegmentIndex,
         nextOffset: LogOffset, head: BatchHash, lastReceivedAtMs: Int64
     ) {
+        assert(fileEnd >= activeSize, "the preallocated tail starts at the data's end")
         self.directory = directory
         self.options = options
         self.lock = lock
@@ -43,6 +48,7 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         self.active = active
         self.activeBase = activeBase
         self.activeSize = activeSize
+        self.fileEnd = fileEnd
         self.activeIndex = activeIndex
         self.activeHasBatches = activeSize > Int64(SegmentHeader.size)
         self.nextOffset = nextOffset
@@ -54,7 +60,8 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
 
     /// Opens (creating if needed) the log in `directory` for writing, after recovery:
     /// - sealed segments: indexes checked and rebuilt when inconsistent;
-    /// - the active (last) segment: scanned; a torn or corrupt tail is truncated and reported;
+    /// - the active (last) segment: scanned; a torn or corrupt tail is truncated and reported,
+    ///   a tail of zeros (preallocated, see `fileEnd`) is kept for the next appends;
     /// - the head hash, next offset and last received_at are restored; the commit marker rewritten.
     static func open(_ directory: LogDirectory, options: LogWriterOptions) throws -> (SegmentAppender, RecoveryReport) {
         do {
@@ -93,12 +100,16 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         var index = SegmentIndex()
         var last: (header: BatchHeader, position: FilePosition)?
         var truncation: RecoveryReport.Truncation?
+        var dataEnd = size
         scan: while true {
             switch try scanner.next() {
             case .batch(let batch):
                 index.note(batch.header, at: batch.position, intervalBytes: options.indexIntervalBytes)
                 last = (batch.header, batch.position)  // hashed once, after the scan
             case .end:
+                break scan
+            case .invalid(let position, _) where try file.nonZeroEnd(from: position.rawValue) == position.rawValue:
+                dataEnd = position.rawValue  // the preallocated zeros after the last batch
                 break scan
             case .invalid(let position, let error):
                 truncation = .init(
@@ -107,6 +118,7 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
                 try file.truncate(to: position.rawValue)
                 try file.sync()
                 size = position.rawValue
+                dataEnd = size
                 break scan
             }
         }
@@ -142,7 +154,7 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         let commitFile = try PosixFile.openForWriting(directory.commitPath, create: true)
         let appender = SegmentAppender(
             directory: directory, options: options, lock: lock, commitFile: commitFile, active: file,
-            activeBase: base, activeSize: size, activeIndex: index, nextOffset: next, head: head,
+            activeBase: base, activeSize: dataEnd, fileEnd: size, activeIndex: index, nextOffset: next, head: head,
             lastReceivedAtMs: lastReceivedAtMs)
         try appender.writeCommitMarker()
         let report = RecoveryReport(
@@ -248,9 +260,21 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         }
     }
 
-    /// Releases the writer lock; the appender must not be used afterwards.
-    func close() {
+    /// Releases the writer lock; the appender must not be used afterwards. A healthy appender
+    /// first trims the active segment's preallocated zeros, so a closed log holds only its data;
+    /// after a failure the files are left for recovery.
+    func close(healthy: Bool) {
+        if healthy { try? trimPreallocation() }
         lock.release()
+    }
+
+    /// Cuts the zeros after the active segment's last batch, durably (a sealed segment must end
+    /// at its last batch).
+    private func trimPreallocation() throws {
+        guard fileEnd > activeSize else { return }
+        try active.truncate(to: activeSize)
+        try active.sync()
+        fileEnd = activeSize
     }
 
     // MARK: Appending
@@ -357,8 +381,10 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
             try output.withUnsafeBytes { try active.write($0, at: activeSize) }
         } catch let error as StorageError {
             do { try active.truncate(to: activeSize) } catch { throw Self.failStop(error) }
+            fileEnd = activeSize
             throw error.code == .diskFull ? error : Self.failStop(error)
         }
+        try preallocate(after: activeSize + Int64(output.count))
         if options.fsync == .always {
             let started = ContinuousClock.now
             do { try active.sync() } catch { throw Self.failStop(error) }
@@ -377,6 +403,25 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         pending.committedRequests = pending.requestsEncoded
         output.removeAll(keepingCapacity: true)
         do { try writeCommitMarker() } catch { throw Self.failStop(error) }
+    }
+
+    /// Once fewer than half of `preallocationBytes` of zeros are left after `end` (the end of the
+    /// data just written), writes zeros up to `end + preallocationBytes` (at most to
+    /// `segmentBytesMax`); they are synced with the group (without syncs there is nothing to gain). This group's sync commits the larger
+    /// size; the next groups' syncs need not. A full disk only skips the extension.
+    private func preallocate(after end: Int64) throws {
+        fileEnd = max(fileEnd, end)
+        let chunk = Int64(options.preallocationBytes)
+        let target = min(end + chunk, Int64(options.segmentBytesMax))
+        guard options.fsync == .always, chunk > 0, fileEnd - end < chunk / 2, target > fileEnd else { return }
+        do {
+            try active.writeZeros(fileEnd..<target)
+            fileEnd = target
+        } catch let error as StorageError where error.code == .diskFull {
+            do { try active.truncate(to: fileEnd) } catch { throw Self.failStop(error) }
+        } catch {
+            throw Self.failStop(error)
+        }
     }
 
     private func noteInIndex(_ header: BatchHeader, at position: FilePosition) {
@@ -404,10 +449,12 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     /// Seals the active segment and starts one at `nextOffset`. On failure (disk full) the new
     /// file is removed and the active segment stays as it was.
     private func roll() throws {
+        do { try trimPreallocation() } catch { throw Self.failStop(error) }
         try Self.createSegment(directory, base: nextOffset, options: options)
         active = try PosixFile.openForWriting(directory.segmentPath(nextOffset))
         activeBase = nextOffset
         activeSize = Int64(SegmentHeader.size)
+        fileEnd = activeSize
         activeIndex = SegmentIndex()
         activeHasBatches = false
         indexFiles = nil

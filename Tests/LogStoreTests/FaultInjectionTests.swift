@@ -53,12 +53,15 @@ import Testing
         defer { dir.remove(); FaultInjection.install(under: dir.path, nil) }
         let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options())
         _ = try await LogFixture.append(writer, (0..<5).map { #"{"n":\#($0)}"# })
-        let size = try LogFixture.fileSize(LogDirectory(path: dir.path).segmentPath(.zero))
+        let end = try LogFixture.committedEnd(dir.path)
         FaultInjection.install(under: dir.path, Self.segmentFault(.write, .tornWrite(errno: ENOSPC)))
         await #expect { _ = try await writer.append([LogFixture.record(#"{"lost":true}"#)]) } throws: {
             ($0 as? StorageError)?.code == .diskFull
         }
-        #expect(try LogFixture.fileSize(LogDirectory(path: dir.path).segmentPath(.zero)) == size)
+        // Nothing partial stays: the file ends where the committed batches end (its preallocated
+        // zeros went with the torn bytes).
+        #expect(try LogFixture.fileSize(LogDirectory(path: dir.path).segmentPath(.zero)) == end)
+        #expect(try LogFixture.committedEnd(dir.path) == end)
         #expect(try await writer.append([LogFixture.record(#"{"n":5}"#)]) == [LogOffset(5)])
         await writer.close()
         #expect(try LogFixture.readAll(dir.path).map { String(decoding: $0.payload, as: UTF8.self) }.last == #"{"n":5}"#)

@@ -1,6 +1,7 @@
 import Foundation
 import LogFormat
 import SessionlogTestKit
+import Testing
 
 @testable import LogStore
 
@@ -40,6 +41,11 @@ enum LogFixture {
 
     static func fileSize(_ path: String) throws -> Int {
         (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    }
+
+    /// Where the committed batches end in the active segment (its file may run on: preallocation).
+    static func committedEnd(_ directory: String) throws -> Int {
+        Int(try #require(LogDirectory(path: directory).readCommitMarker()).endPosition.rawValue)
     }
 
     static func copyDirectory(_ source: String, to destination: String) throws {

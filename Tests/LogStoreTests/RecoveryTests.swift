@@ -11,10 +11,9 @@ import Testing
     private func threeBatchLog(_ path: String) async throws -> [Int] {
         let writer = try LogWriter.open(directory: path, options: LogFixture.options())
         var ends = [Int]()
-        let segment = LogDirectory(path: path).segmentPath(.zero)
         for batch in 0..<3 {
             _ = try await writer.append((0..<4).map { LogFixture.record(#"{"v":3,"batch":\#(batch),"i":\#($0)}"#) })
-            ends.append(try LogFixture.fileSize(segment))
+            ends.append(try LogFixture.committedEnd(path))
         }
         await writer.close()
         return ends
