@@ -6,9 +6,11 @@ import Payloads
 enum IngressRoute: String, CaseIterable, Sendable {
     case v3 = "/v3/session", v2 = "/v2/session", v1 = "/v1/events", batch = "/batch", health = "/health", metrics = "/metrics"
 
-    /// The route of a request target, whose query string does not count.
+    /// The route of a request target, whose query string does not count. (The `?` is searched
+    /// for in the UTF-8 view: searching the `String` walks grapheme clusters, ~1% of the
+    /// ingress's CPU per request.)
     init?(target: String) {
-        self.init(rawValue: target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target)
+        self.init(rawValue: target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(target[..<$0]) } ?? target)
     }
 
     var method: HTTPMethod {
