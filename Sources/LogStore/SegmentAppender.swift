@@ -407,8 +407,9 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
 
     /// Once fewer than half of `preallocationBytes` of zeros are left after `end` (the end of the
     /// data just written), writes zeros up to `end + preallocationBytes` (at most to
-    /// `segmentBytesMax`); they are synced with the group (without syncs there is nothing to gain). This group's sync commits the larger
-    /// size; the next groups' syncs need not. A full disk only skips the extension.
+    /// `segmentBytesMax`), to be synced with the group: this group's sync commits the larger size,
+    /// the next groups' syncs need not. Only with `FsyncPolicy.always` (without syncs there is
+    /// nothing to gain). A full disk only skips the extension.
     private func preallocate(after end: Int64) throws {
         fileEnd = max(fileEnd, end)
         let chunk = Int64(options.preallocationBytes)
@@ -446,8 +447,8 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         }
     }
 
-    /// Seals the active segment and starts one at `nextOffset`. On failure (disk full) the new
-    /// file is removed and the active segment stays as it was.
+    /// Seals the active segment (trimmed to its last batch) and starts one at `nextOffset`. On
+    /// failure (disk full) the new file is removed and the active segment keeps its batches.
     private func roll() throws {
         do { try trimPreallocation() } catch { throw Self.failStop(error) }
         try Self.createSegment(directory, base: nextOffset, options: options)
