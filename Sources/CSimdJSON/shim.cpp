@@ -8,8 +8,9 @@
 // padding would cross a page boundary) simdjson copies it into its own padded buffer first. The
 // reads past the end happen inside libsimdjson, which AddressSanitizer builds do not instrument.
 static bool padding_is_readable(const uint8_t *bytes, size_t length) {
-  const uintptr_t last = uintptr_t(bytes) + length - 1, padding_end = last + simdjson::SIMDJSON_PADDING;
-  return length > 0 && (last >> 12) == (padding_end >> 12);
+  if (length == 0) { return false; }
+  const uintptr_t last = uintptr_t(bytes) + length - 1;
+  return (last >> 12) == ((last + simdjson::SIMDJSON_PADDING) >> 12);
 }
 
 int sl_json_parse(const uint8_t *bytes, size_t length, sl_json_tape *out) {

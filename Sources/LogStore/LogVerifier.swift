@@ -95,7 +95,7 @@ public enum LogVerifier {
                     break scan
                 }
             }
-            if let limit { report.uncommittedBytes = max(0, try file.nonZeroEnd(from: limit.rawValue) - limit.rawValue) }
+            if let limit { report.uncommittedBytes = try file.nonZeroEnd(from: limit.rawValue) - limit.rawValue }
             report.storedBytes += scanner.position.rawValue
             report.segments += 1
             expectedOffset = scanner.expectedOffset

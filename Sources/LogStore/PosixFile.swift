@@ -106,7 +106,7 @@ public final class PosixFile: @unchecked Sendable {  // single owner by construc
     private static let zeros = [UInt8](repeating: 0, count: 256 << 10)
 
     /// The position just past the last non-zero byte at or after `start`; `start` itself when
-    /// every byte from there to the end of the file is zero (a preallocated tail).
+    /// every byte from there to the end of the file is zero (a preallocated tail), or there is none.
     func nonZeroEnd(from start: Int64) throws -> Int64 {
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         var position = start

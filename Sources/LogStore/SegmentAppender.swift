@@ -384,7 +384,9 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
             fileEnd = activeSize
             throw error.code == .diskFull ? error : Self.failStop(error)
         }
-        try preallocate(after: activeSize + Int64(output.count))
+        let written = activeSize + Int64(output.count)
+        fileEnd = max(fileEnd, written)
+        try preallocate(after: written)
         if options.fsync == .always {
             let started = ContinuousClock.now
             do { try active.sync() } catch { throw Self.failStop(error) }
@@ -411,7 +413,6 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     /// the next groups' syncs need not. Only with `FsyncPolicy.always` (without syncs there is
     /// nothing to gain). A full disk only skips the extension.
     private func preallocate(after end: Int64) throws {
-        fileEnd = max(fileEnd, end)
         let chunk = Int64(options.preallocationBytes)
         let target = min(end + chunk, Int64(options.segmentBytesMax))
         guard options.fsync == .always, chunk > 0, fileEnd - end < chunk / 2, target > fileEnd else { return }

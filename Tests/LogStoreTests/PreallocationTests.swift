@@ -15,6 +15,14 @@ import Testing
         return options
     }
 
+    /// A log in `dir/log` whose writer stays open, with `count` records appended.
+    private static func runningLog(in dir: TemporaryDirectory, records count: Int) async throws -> (log: String, writer: LogWriter) {
+        let log = dir.file("log")
+        let writer = try LogWriter.open(directory: log, options: options())
+        _ = try await LogFixture.append(writer, (0..<count).map { #"{"n":\#($0)}"# })
+        return (log, writer)
+    }
+
     /// The bytes of `path` from `start` on.
     private static func tail(_ path: String, from start: Int) throws -> [UInt8] {
         Array(try Data(contentsOf: URL(fileURLWithPath: path)).dropFirst(start))
@@ -42,9 +50,7 @@ import Testing
     @Test func aCrashLeavesTheZerosAndRecoveryKeepsThemWithoutReportingATornTail() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let log = dir.file("log")
-        let writer = try LogWriter.open(directory: log, options: Self.options())
-        _ = try await LogFixture.append(writer, (0..<20).map { #"{"before":\#($0)}"# })
+        let (log, writer) = try await Self.runningLog(in: dir, records: 20)
         // A copy taken while the writer runs is the directory a kill -9 leaves behind.
         let crashed = dir.file("crashed")
         try LogFixture.copyDirectory(log, to: crashed)
@@ -66,9 +72,7 @@ import Testing
     @Test func aTornBatchInFrontOfTheZerosIsCutAndReported() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let log = dir.file("log")
-        let writer = try LogWriter.open(directory: log, options: Self.options())
-        _ = try await LogFixture.append(writer, (0..<10).map { #"{"n":\#($0)}"# })
+        let (log, writer) = try await Self.runningLog(in: dir, records: 10)
         let end = try LogFixture.committedEnd(log)
         let commitPath = LogDirectory(path: log).commitPath
         let markerBefore = try Data(contentsOf: URL(fileURLWithPath: commitPath))
