@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// The uid and gid of the process at the other end of a Unix socket (`getsockopt(SO_PEERCRED)`).
-struct PeerCredentials {
+struct PeerCredentials: Sendable {
     var uid: UInt32
     var gid: UInt32
 
@@ -14,9 +14,10 @@ struct PeerCredentials {
         guard let provider = channel as? SocketOptionProvider else { return nil }
         let future: EventLoopFuture<PeerCred> = provider.unsafeGetSocketOption(
             level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
-        // On its own event loop the option is read synchronously, so the future is complete.
+        // On its own event loop the option is read synchronously, so the future is complete and
+        // the callback runs before `whenSuccess` returns.
         var result: PeerCredentials?
-        future.whenSuccess { result = PeerCredentials(uid: $0.uid, gid: $0.gid) }
+        future.assumeIsolated().whenSuccess { result = PeerCredentials(uid: $0.uid, gid: $0.gid) }
         return result
     }
 }
