@@ -119,13 +119,10 @@ public enum JSONParser {
             p += count
         }
 
-        /// Closes the container opened at tape index `open` with `count` members or elements.
-        mutating func close(_ open: Int, _ openTag: Unicode.Scalar, _ closeTag: Unicode.Scalar, count: Int) {
-            tape.append(Self.word(closeTag, open))
-            tape[open] = Self.word(openTag, min(count, JSONDocument.countMax) << 32 | tape.count)
-        }
-
-        mutating func object(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int) throws(Failure) {
+        /// Opens the container whose bracket is at `p`: checks the depth, reserves the container's
+        /// tape word and consumes the bracket and the space after it. Returns the word's index and
+        /// whether the container is empty (its `close` then consumed too).
+        mutating func open(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int, close: Unicode.Scalar) throws(Failure) -> (index: Int, empty: Bool) {
             guard depth <= depthMax else {
                 throw Failure(code: .tooDeep, message: "nesting deeper than \(depthMax) levels")
             }
@@ -133,10 +130,36 @@ public enum JSONParser {
             tape.append(0)
             p += 1
             try skipSpace(b, &p)
-            var members = 0
-            if p < b.count && b[p] == UInt8(ascii: "}") {
+            guard p < b.count && b[p] == UInt8(ascii: close) else { return (index, false) }
+            p += 1
+            return (index, true)
+        }
+
+        /// After a member or element: consumes `,` and the space after it (true: another one
+        /// follows) or the container's `close` (false).
+        func another(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, close: Unicode.Scalar, container: String) throws(Failure) -> Bool {
+            try skipSpace(b, &p)
+            guard p < b.count else { throw syntax("unterminated \(container)", p) }
+            if b[p] == UInt8(ascii: ",") {
                 p += 1
-            } else {
+                try skipSpace(b, &p)
+                return true
+            }
+            guard b[p] == UInt8(ascii: close) else { throw syntax("expected ',' or '\(close)'", p) }
+            p += 1
+            return false
+        }
+
+        /// Closes the container opened at tape index `open` with `count` members or elements.
+        mutating func close(_ open: Int, _ openTag: Unicode.Scalar, _ closeTag: Unicode.Scalar, count: Int) {
+            tape.append(Self.word(closeTag, open))
+            tape[open] = Self.word(openTag, min(count, JSONDocument.countMax) << 32 | tape.count)
+        }
+
+        mutating func object(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int) throws(Failure) {
+            let (index, empty) = try open(b, &p, depth: depth, close: "}")
+            var members = 0
+            if !empty {
                 while true {
                     guard p < b.count, b[p] == UInt8(ascii: "\"") else { throw syntax("expected a member name", p) }
                     let keyNode = tape.count
@@ -152,16 +175,7 @@ public enum JSONParser {
                         throw failure
                     }
                     members += 1
-                    try skipSpace(b, &p)
-                    guard p < b.count else { throw syntax("unterminated object", p) }
-                    if b[p] == UInt8(ascii: ",") {
-                        p += 1
-                        try skipSpace(b, &p)
-                        continue
-                    }
-                    guard b[p] == UInt8(ascii: "}") else { throw syntax("expected ',' or '}'", p) }
-                    p += 1
-                    break
+                    guard try another(b, &p, close: "}", container: "object") else { break }
                 }
             }
             close(index, "{", "}", count: members)
@@ -174,17 +188,9 @@ public enum JSONParser {
         }
 
         mutating func array(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int) throws(Failure) {
-            guard depth <= depthMax else {
-                throw Failure(code: .tooDeep, message: "nesting deeper than \(depthMax) levels")
-            }
-            let index = tape.count
-            tape.append(0)
-            p += 1
-            try skipSpace(b, &p)
+            let (index, empty) = try open(b, &p, depth: depth, close: "]")
             var elements = 0
-            if p < b.count && b[p] == UInt8(ascii: "]") {
-                p += 1
-            } else {
+            if !empty {
                 while true {
                     do {
                         try value(b, &p, depth: depth + 1)
@@ -193,16 +199,7 @@ public enum JSONParser {
                         throw failure
                     }
                     elements += 1
-                    try skipSpace(b, &p)
-                    guard p < b.count else { throw syntax("unterminated array", p) }
-                    if b[p] == UInt8(ascii: ",") {
-                        p += 1
-                        try skipSpace(b, &p)
-                        continue
-                    }
-                    guard b[p] == UInt8(ascii: "]") else { throw syntax("expected ',' or ']'", p) }
-                    p += 1
-                    break
+                    guard try another(b, &p, close: "]", container: "array") else { break }
                 }
             }
             close(index, "[", "]", count: elements)
