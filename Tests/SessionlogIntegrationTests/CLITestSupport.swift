@@ -12,6 +12,7 @@ struct CLI {
     }
 
     /// Runs and requires exit status 0, reporting stderr otherwise.
+    @discardableResult
     func succeed(_ arguments: [String], input: [UInt8] = [], sourceLocation: SourceLocation = #_sourceLocation) throws
         -> ProcessResult
     {

@@ -11,7 +11,7 @@ import Testing
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tools/gen_traffic.py").path
         let result = try ProcessRunner.run("/usr/bin/env", ["python3", script, "--payloads", String(count), "--seed", String(seed), "--invalid-share", "0"])
         try #require(result.status == 0, "gen_traffic.py: \(result.stderr)")
-        FileManager.default.createFile(atPath: path, contents: Data(result.stdout))
+        try #require(FileManager.default.createFile(atPath: path, contents: Data(result.stdout)), "cannot write \(path)")
         return path
     }
 
