@@ -1,3 +1,4 @@
+import LogFormat
 import NIOCore
 import NIOHTTP1
 
@@ -217,7 +218,7 @@ struct HTTPRequestParser {
         var size = 0
         var digits = 0
         for byte in line.readableBytesView {
-            guard let digit = hexValue(byte) else {
+            guard let digit = Hex.digitValue(byte) else {
                 guard digits > 0, byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") else {
                     throw .malformed("chunk size line \"\(String(decoding: line.readableBytesView.prefix(40), as: UTF8.self))\" does not start with a hexadecimal size")
                 }
@@ -225,19 +226,10 @@ struct HTTPRequestParser {
             }
             digits += 1
             guard digits <= 15 else { throw .malformed("chunk size has more than 15 hexadecimal digits") }
-            size = size << 4 | digit
+            size = size << 4 | Int(digit)
         }
         guard digits > 0 else { throw .malformed("empty chunk size line") }
         return size
-    }
-
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A") + 10)
-        default: nil
-        }
     }
 }
 

@@ -159,24 +159,23 @@ public enum JSONParser {
         mutating func object(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int) throws(Failure) {
             let (index, empty) = try open(b, &p, depth: depth, close: "}")
             var members = 0
-            if !empty {
-                while true {
-                    guard p < b.count, b[p] == UInt8(ascii: "\"") else { throw syntax("expected a member name", p) }
-                    let keyNode = tape.count
-                    try string(b, &p)
-                    try skipSpace(b, &p)
-                    guard p < b.count, b[p] == UInt8(ascii: ":") else { throw syntax("expected ':'", p) }
-                    p += 1
-                    try skipSpace(b, &p)
-                    do {
-                        try value(b, &p, depth: depth + 1)
-                    } catch var failure {
-                        failure.path.append(.key(name(keyNode)))
-                        throw failure
-                    }
-                    members += 1
-                    guard try another(b, &p, close: "}", container: "object") else { break }
+            var more = !empty
+            while more {
+                guard p < b.count, b[p] == UInt8(ascii: "\"") else { throw syntax("expected a member name", p) }
+                let keyNode = tape.count
+                try string(b, &p)
+                try skipSpace(b, &p)
+                guard p < b.count, b[p] == UInt8(ascii: ":") else { throw syntax("expected ':'", p) }
+                p += 1
+                try skipSpace(b, &p)
+                do {
+                    try value(b, &p, depth: depth + 1)
+                } catch var failure {
+                    failure.path.append(.key(name(keyNode)))
+                    throw failure
                 }
+                members += 1
+                more = try another(b, &p, close: "}", container: "object")
             }
             close(index, "{", "}", count: members)
             let duplicate = tape.withUnsafeMutableBufferPointer { tape in
@@ -190,17 +189,16 @@ public enum JSONParser {
         mutating func array(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, depth: Int) throws(Failure) {
             let (index, empty) = try open(b, &p, depth: depth, close: "]")
             var elements = 0
-            if !empty {
-                while true {
-                    do {
-                        try value(b, &p, depth: depth + 1)
-                    } catch var failure {
-                        failure.path.append(.index(elements))
-                        throw failure
-                    }
-                    elements += 1
-                    guard try another(b, &p, close: "]", container: "array") else { break }
+            var more = !empty
+            while more {
+                do {
+                    try value(b, &p, depth: depth + 1)
+                } catch var failure {
+                    failure.path.append(.index(elements))
+                    throw failure
                 }
+                elements += 1
+                more = try another(b, &p, close: "]", container: "array")
             }
             close(index, "[", "]", count: elements)
         }
