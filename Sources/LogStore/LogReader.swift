@@ -108,11 +108,14 @@ public struct LogCursor {
             case .end:
                 guard try advancePastEnd() else { return nil }
             case .invalid(let position, let error):
-                // Past the commit marker (or with none) a partial batch is an append in progress.
-                if segment!.committedEnd == nil, directory.readCommitMarker() == nil,
-                    try directory.segmentBases().last == segment!.base
-                {
-                    return nil
+                if segment!.committedEnd == nil {
+                    // Read without a limit: the segment was sealed, or the log had no marker when
+                    // it was opened. Once a marker names it, the marker bounds it (read again).
+                    let marker = directory.readCommitMarker()
+                    if boundByMarker(marker) != nil { continue }
+                    // With no marker at all, a partial batch (or zeros) at the end of the last
+                    // segment is an append in progress.
+                    if marker == nil, try directory.segmentBases().last == segment!.base { return nil }
                 }
                 throw StorageError.corruption(error, at: location(position, segment!.scanner.expectedOffset))
             }
@@ -124,21 +127,25 @@ public struct LogCursor {
             segment: LogDirectory.fileName(base: segment?.base ?? .zero, suffix: ".seg"), position: position, offset: offset)
     }
 
+    /// Bounds the open segment by `marker` when the marker names it (a segment opened while the
+    /// log had no marker included) and returns the new limit; nil when the marker names another
+    /// segment or there is none.
+    private mutating func boundByMarker(_ marker: CommitMarker?) -> FilePosition? {
+        guard let end = marker?.readLimit(ofSegment: segment!.base) else { return nil }
+        segment!.scanner.setLimit(end)
+        segment!.committedEnd = end
+        return end
+    }
+
     /// At the scanner's limit: extend it if the marker moved, move to the next segment if this
     /// one is sealed. Returns false when there is nothing more to read now.
     private mutating func advancePastEnd() throws -> Bool {
         guard var open = segment else { return false }
         let marker = directory.readCommitMarker()
-        if open.committedEnd != nil, let marker {
-            if let end = marker.readLimit(ofSegment: open.base) {
-                guard end > open.scanner.position else { return false }
-                open.scanner.limit = end
-                open.committedEnd = end
-                segment = open
-                return true
-            }
+        if let end = boundByMarker(marker) { return end > open.scanner.position }
+        if open.committedEnd != nil, marker != nil {
             // The writer rolled: this segment is sealed; read whatever it has left.
-            open.scanner.limit = nil
+            open.scanner.setLimit(nil)
             open.committedEnd = nil
             segment = open
             return true

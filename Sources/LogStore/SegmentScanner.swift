@@ -46,7 +46,7 @@ struct SegmentScanner {
 
     private let file: PosixFile
     /// The position the scanner never reads at or past; nil reads to end of file.
-    var limit: FilePosition?
+    private(set) var limit: FilePosition?
     private(set) var position: FilePosition
     private(set) var expectedOffset: LogOffset
     private var buffer: [UInt8] = []
@@ -60,6 +60,14 @@ struct SegmentScanner {
         self.expectedOffset = expectedOffset
         self.limit = limit
         self.bufferStart = start.rawValue
+    }
+
+    /// Moves the limit (nil: end of file). Bytes read ahead of `position` are dropped and read
+    /// again: read without a limit, they may predate the writer's last write there.
+    mutating func setLimit(_ limit: FilePosition?) {
+        self.limit = limit
+        bufferStart = position.rawValue
+        bufferCount = 0
     }
 
     mutating func next() throws -> ScanStep {

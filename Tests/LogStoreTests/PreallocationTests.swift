@@ -100,6 +100,31 @@ import Testing
         #expect(try LogFixture.readAll(crashed).count == 10)
     }
 
+    /// A reader that opened the log before it had a commit marker reads without a limit and may
+    /// have read the zeros ahead; once a writer's marker names the segment, the marker bounds it
+    /// and the reader sees what was appended since (the zeros it read are not taken as corruption).
+    @Test func aReaderThatStartedBeforeTheMarkerFollowsOnceOneIsWritten() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (log, writer) = try await Self.runningLog(in: dir, records: 3)
+        // A running log copied without its marker: three batches, then zeros.
+        let copy = dir.file("copy")
+        try LogFixture.copyDirectory(log, to: copy)
+        await writer.close()
+        try FileManager.default.removeItem(atPath: LogDirectory(path: copy).commitPath)
+
+        var cursor = LogReader(directory: copy).cursor(from: .zero)
+        var read = [String]()
+        while let batch = try cursor.nextBatch() { read += batch.map { String(decoding: $0.payload, as: UTF8.self) } }
+        #expect(read == (0..<3).map { #"{"n":\#($0)}"# })
+
+        let reopened = try LogWriter.open(directory: copy, options: Self.options())
+        _ = try await LogFixture.append(reopened, [#"{"n":3}"#])
+        while let batch = try cursor.nextBatch() { read += batch.map { String(decoding: $0.payload, as: UTF8.self) } }
+        await reopened.close()
+        #expect(read == (0..<4).map { #"{"n":\#($0)}"# })
+    }
+
     @Test func sealedSegmentsEndAtTheirLastBatch() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
