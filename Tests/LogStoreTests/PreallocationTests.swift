@@ -23,6 +23,16 @@ import Testing
         return (log, writer)
     }
 
+    /// The directory a kill -9 leaves behind after `count` records: a copy of `dir/log` taken
+    /// while its writer runs (the zeros ahead of the data included), in `dir/crashed`.
+    private static func crashedLog(in dir: TemporaryDirectory, records count: Int) async throws -> String {
+        let (log, writer) = try await runningLog(in: dir, records: count)
+        let crashed = dir.file("crashed")
+        try LogFixture.copyDirectory(log, to: crashed)
+        await writer.close()
+        return crashed
+    }
+
     /// The bytes of `path` from `start` on.
     private static func tail(_ path: String, from start: Int) throws -> [UInt8] {
         Array(try Data(contentsOf: URL(fileURLWithPath: path)).dropFirst(start))
@@ -50,11 +60,7 @@ import Testing
     @Test func aCrashLeavesTheZerosAndRecoveryKeepsThemWithoutReportingATornTail() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let (log, writer) = try await Self.runningLog(in: dir, records: 20)
-        // A copy taken while the writer runs is the directory a kill -9 leaves behind.
-        let crashed = dir.file("crashed")
-        try LogFixture.copyDirectory(log, to: crashed)
-        await writer.close()
+        let crashed = try await Self.crashedLog(in: dir, records: 20)
         let segment = LogDirectory(path: crashed).segmentPath(.zero)
         let end = try LogFixture.committedEnd(crashed)
         #expect(try LogFixture.fileSize(segment) > end)
@@ -106,11 +112,8 @@ import Testing
     @Test func aReaderThatStartedBeforeTheMarkerFollowsOnceOneIsWritten() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let (log, writer) = try await Self.runningLog(in: dir, records: 3)
         // A running log copied without its marker: three batches, then zeros.
-        let copy = dir.file("copy")
-        try LogFixture.copyDirectory(log, to: copy)
-        await writer.close()
+        let copy = try await Self.crashedLog(in: dir, records: 3)
         try FileManager.default.removeItem(atPath: LogDirectory(path: copy).commitPath)
 
         var cursor = LogReader(directory: copy).cursor(from: .zero)
