@@ -92,38 +92,100 @@ struct IngressAnswer: Sendable {
         self.contentType = contentType
     }
 
+    /// Every status the ingress answers with (the metrics count answers by status).
+    static let statuses: [UInt] = [200, 400, 404, 405, 409, 413, 431, 501, 503]
+
     static let health = IngressAnswer(status: .ok, body: #"{"status":"ok"}"#)
 
     /// Appends this answer as an HTTP/1.x response in `version`: status line, `Content-Type`,
     /// `Content-Length`, the extra headers, `Connection: close` when the connection closes after
     /// it (or `keep-alive` when an HTTP/1.0 connection stays open), then the body.
     func encode(version: HTTPVersion, keepAlive: Bool, into out: inout ByteBuffer) {
-        // Written piece by piece: interpolated lines would each build a String on every answer.
-        out.writeStaticString(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        out.writeString(String(status.code))
-        out.writeStaticString(" ")
-        out.writeString(status.reasonPhrase)
-        out.writeStaticString("\r\nContent-Type: ")
-        out.writeString(contentType)
-        out.writeStaticString("\r\nContent-Length: ")
-        out.writeString(String(body.utf8.count))
-        out.writeStaticString("\r\n")
-        for (name, value) in headers {
-            out.writeString(name)
-            out.writeStaticString(": ")
-            out.writeString(value)
-            out.writeStaticString("\r\n")
+        // One capacity check and one copy per piece into the buffer's memory: this runs for every
+        // answer, and ByteBuffer's per-call checks cost more than the copies of a short head.
+        var headers = self.headers
+        var reason = status.reasonPhrase
+        var contentType = self.contentType
+        var body = self.body
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: encodedBytesMax) { (memory) -> Int in
+            var writer = AnswerWriter(memory)
+            writer.put(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+            writer.put(decimal: Int(status.code))
+            writer.put(" ")
+            writer.put(&reason)
+            writer.put("\r\nContent-Type: ")
+            writer.put(&contentType)
+            writer.put("\r\nContent-Length: ")
+            writer.put(decimal: body.utf8.count)
+            writer.put("\r\n")
+            for index in headers.indices {
+                writer.put(&headers[index].0)
+                writer.put(": ")
+                writer.put(&headers[index].1)
+                writer.put("\r\n")
+            }
+            if !keepAlive {
+                writer.put("Connection: close\r\n")
+            } else if version == .http1_0 {
+                writer.put("Connection: keep-alive\r\n")
+            }
+            writer.put("\r\n")
+            writer.put(&body)
+            return writer.count
         }
-        if !keepAlive {
-            out.writeStaticString("Connection: close\r\n")
-        } else if version == .http1_0 {
-            out.writeStaticString("Connection: keep-alive\r\n")
-        }
-        out.writeStaticString("\r\n")
-        out.writeString(body)
     }
+
+    /// At most the bytes `encode` writes.
+    var encodedBytesMax: Int {
+        let headerBytes = headers.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 }
+        return Self.fixedHeadBytesMax + status.reasonPhrase.utf8.count + contentType.utf8.count + headerBytes + body.utf8.count
+    }
+
+    /// The bytes of an answer's head besides its reason phrase, content type and extra headers:
+    /// version, code, the fixed header names, two decimal lengths, `Connection` and line ends.
+    private static let fixedHeadBytesMax = 128
 
     private static func errorObject(_ code: String, _ message: String, _ path: String) -> String {
         JSONText.object([("code", JSONText.string(code)), ("message", JSONText.string(message)), ("path", JSONText.string(path))])
+    }
+}
+
+/// Copies pieces of an answer into memory whose size the caller checked beforehand.
+private struct AnswerWriter {
+    let memory: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+
+    init(_ memory: UnsafeMutableRawBufferPointer) { self.memory = memory }
+
+    mutating func put(_ text: StaticString) {
+        put(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func put(_ text: inout String) {
+        text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+    }
+
+    mutating func put(decimal value: Int) {
+        precondition(value >= 0, "a decimal in an answer's head is a length or a status code")
+        var digits = 1
+        var rest = value
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        precondition(count + digits <= memory.count, "the answer's head bound is too small")
+        rest = value
+        for position in stride(from: count + digits - 1, through: count, by: -1) {
+            memory[position] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        }
+        count += digits
+    }
+
+    private mutating func put(_ bytes: UnsafeRawBufferPointer) {
+        precondition(count + bytes.count <= memory.count, "the answer's head bound is too small")
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        (memory.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
     }
 }

@@ -479,9 +479,7 @@ final class IngressHandler: ChannelDuplexHandler {
         }
         guard wrote else { return }
         context.flush()
-        if answeredLast {
-            context.close(promise: nil)
-        } else if owed.isEmpty && head == nil {
+        if !answeredLast && owed.isEmpty && head == nil {
             armRequestDeadline(context)
         }
         if readPending && owed.count < Self.answersOwedMax {
@@ -490,14 +488,22 @@ final class IngressHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Writes one answer (not flushed); false when the connection closes after it.
+    /// Writes one answer (not flushed), and counts its request as answered; false when the
+    /// connection closes after it, which it does once the answer is written.
     private func write(_ answer: IngressAnswer, for request: Owed, _ context: ChannelHandlerContext) -> Bool {
         services.metrics.answered(route: request.route, status: answer.status.code)
         let keepAlive = request.keepAlive && !services.draining.isSet
-        var bytes = context.channel.allocator.buffer(capacity: 160 + answer.body.utf8.count)
+        var bytes = context.channel.allocator.buffer(capacity: answer.encodedBytesMax)
         answer.encode(version: request.version, keepAlive: keepAlive, into: &bytes)
-        let services = self.services
-        context.write(wrapOutboundOut(bytes)).whenComplete { _ in services.inFlight.add(-1) }
+        services.inFlight.add(-1)
+        if keepAlive {
+            // No promise: tracking each write's completion costs more than the rest of the write.
+            context.write(wrapOutboundOut(bytes), promise: nil)
+        } else {
+            // Closing at once would drop the answer if the socket could not take it all yet.
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.write(wrapOutboundOut(bytes)).whenComplete { _ in bound.value.close(promise: nil) }
+        }
         return keepAlive
     }
 }

@@ -2,36 +2,42 @@ import LogStore
 import Synchronization
 
 /// The ingress's own counters, and the Prometheus text exposition of `GET /metrics`.
-/// Thread-safe (`Mutex`).
+/// Thread-safe: atomic counters for answers (counted on every request), a `Mutex` for rejects.
 final class IngressMetrics: Sendable {
-    private struct Counts {
-        var requests: [Answered: Int] = [:]
-        var rejects: [String: Int] = [:]  // code → count
-    }
-
-    /// A route ("other" for a target with no route) and an answer's status.
-    private struct Answered: Hashable {
-        var route: IngressRoute?
-        var status: UInt
-    }
-
-    private let counts = Mutex(Counts())
+    /// Routes in the order of the answer counters' rows; a target with no route counts in the
+    /// last row, "other".
+    private static let routes: [IngressRoute?] = IngressRoute.allCases + [nil]
+    /// One counter per route and status the ingress answers (`IngressAnswer.statuses`), row by row.
+    private let answers: [ManagedCounter]
+    private let rejects = Mutex<[String: Int]>([:])  // code → count
     /// Reads held back because requests in flight were over `pendingBytesMax`.
     let backpressurePauses = ManagedCounter()
 
+    init() {
+        answers = (0..<Self.routes.count * IngressAnswer.statuses.count).map { _ in ManagedCounter() }
+    }
+
     /// An answer was written; `route` is nil for a target with no route.
     func answered(route: IngressRoute?, status: UInt) {
-        counts.withLock { $0.requests[Answered(route: route, status: status), default: 0] += 1 }
+        guard let row = Self.routes.firstIndex(of: route), let column = IngressAnswer.statuses.firstIndex(of: status) else {
+            preconditionFailure("status \(status) is missing from IngressAnswer.statuses")
+        }
+        answers(row, column).add(1)
     }
+
+    private func answers(_ row: Int, _ column: Int) -> ManagedCounter { answers[row * IngressAnswer.statuses.count + column] }
 
     /// A payload was rejected (single route or `/batch` line).
     func rejected(_ code: String) {
-        counts.withLock { $0.rejects[code, default: 0] += 1 }
+        rejects.withLock { $0[code, default: 0] += 1 }
     }
 
     /// Prometheus text format 0.0.4.
     func render(log: LogWriter, quarantine: LogWriter, inFlight: Int, connections: Int) -> String {
-        let (requests, rejects) = counts.withLock { ($0.requests, $0.rejects) }
+        let rejects = self.rejects.withLock { $0 }
+        let requests = Self.routes.indices.flatMap { (row) in
+            IngressAnswer.statuses.indices.map { (Self.routes[row], IngressAnswer.statuses[$0], answers(row, $0).current) }
+        }
         var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -47,7 +53,8 @@ final class IngressMetrics: Sendable {
             text += Self.histogram("sessionlog_fsync_seconds", "fdatasync latency per group commit.", snapshot.fsyncSeconds, log)
         }
         metric("sessionlog_requests_total", "counter", "HTTP requests answered, by route and status.",
-            requests.map { key, value in ("{route=\"\(key.route?.rawValue ?? "other")\",status=\"\(key.status)\"}", String(value)) }.sorted { $0.0 < $1.0 })
+            requests.filter { $0.2 > 0 }.map { route, status, count in ("{route=\"\(route?.rawValue ?? "other")\",status=\"\(status)\"}", String(count)) }
+                .sorted { $0.0 < $1.0 })
         metric("sessionlog_rejects_total", "counter", "Payloads rejected, by error code.", rejects.sorted { $0.key < $1.key }.map { ("{code=\"\($0.key)\"}", String($0.value)) })
         metric("sessionlog_requests_in_flight", "gauge", "Requests received and not yet answered.", [("", String(inFlight))])
         metric("sessionlog_connections", "gauge", "Open connections.", [("", String(connections))])
