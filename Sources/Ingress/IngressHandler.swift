@@ -57,7 +57,9 @@ final class IngressServices: Sendable {
 /// appends it, and answers once the record is durable. Pipelined requests are processed as they
 /// arrive (their appends share group commits) and answered strictly in request order; reads
 /// continue while answers are owed, up to `answersOwedMax`, so a producer's next request never
-/// waits for an `epoll` re-arm.
+/// waits for an `epoll` re-arm. A client that does not read its answers is not buffered for:
+/// while the connection's unwritten answers are over NIO's high watermark, no further request is
+/// parsed or read.
 ///
 /// Not thread-safe: used on its channel's event loop only.
 final class IngressHandler: ChannelDuplexHandler {
@@ -168,11 +170,25 @@ final class IngressHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closingAfterOwed else { return }
         parser.append(unwrapInboundIn(data))
+        parseRequests(context)
+    }
+
+    /// Takes the requests read so far, while the connection can take their answers.
+    private func parseRequests(_ context: ChannelHandlerContext) {
         do throws(HTTPRequestError) {
-            while !closingAfterOwed, let event = try parser.next() { take(event, context) }
+            while !closingAfterOwed, context.channel.isWritable, let event = try parser.next() { take(event, context) }
         } catch {
             refuse(error, context)
         }
+    }
+
+    /// The client read enough of its answers: the requests held back are parsed, reads resume.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            parseRequests(context)
+            resumeReading(context)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     private func take(_ event: HTTPRequestParser.Event, _ context: ChannelHandlerContext) {
@@ -249,13 +265,20 @@ final class IngressHandler: ChannelDuplexHandler {
         return owedBase + owed.count - 1
     }
 
-    /// Holds reads while `answersOwedMax` answers are owed (a producer pipelining without reading).
+    /// Holds reads while `answersOwedMax` answers are owed (a producer pipelining without
+    /// reading), or while the answers written are not (a client not reading them).
     func read(context: ChannelHandlerContext) {
-        if owed.count >= Self.answersOwedMax {
+        if owed.count >= Self.answersOwedMax || !context.channel.isWritable {
             readPending = true
         } else {
             context.read()
         }
+    }
+
+    private func resumeReading(_ context: ChannelHandlerContext) {
+        guard readPending else { return }
+        readPending = false
+        read(context: context)
     }
 
     private func handle(_ head: RequestHead, route: IngressRoute?, sequence: Int, context: ChannelHandlerContext) {
@@ -479,13 +502,12 @@ final class IngressHandler: ChannelDuplexHandler {
         }
         guard wrote else { return }
         context.flush()
-        if !answeredLast && owed.isEmpty && head == nil {
+        // Also after the closing answer: it closes the connection once written, and a client
+        // that never reads it is closed by the deadline instead.
+        if owed.isEmpty && head == nil {
             armRequestDeadline(context)
         }
-        if readPending && owed.count < Self.answersOwedMax {
-            readPending = false
-            context.read()
-        }
+        resumeReading(context)
     }
 
     /// Writes one answer (not flushed), and counts its request as answered; false when the

@@ -452,6 +452,42 @@ import Testing
         #expect(ingress.stop().status == 0)
     }
 
+    /// A client pipelining requests for large answers (`/metrics`, kilobytes each) and never
+    /// reading them: unbounded, the ingress would buffer every answer. Its memory stays put, and
+    /// it goes on serving others.
+    @Test func aClientThatDoesNotReadItsAnswersIsNotBufferedFor() throws {
+        let ingress = try IngressTests.Running([])
+        let answerBytes = try ingress.client().call("GET", "/metrics").body.utf8.count
+        let before = try #require(Self.residentBytes(ingress.process.pid))
+        let requests = 20_000
+        let chunk = Array(repeating: UnixHTTPClient.request("GET", "/metrics"), count: 1000).flatMap { $0 }
+        let socket = ingress.socket
+        let sending = DispatchSemaphore(value: 0)
+        let sender = Thread {
+            guard let greedy = try? UnixHTTPClient(socketPath: socket) else { return }
+            sending.signal()
+            // Blocks once the socket's buffers are full; returns when the ingress stops.
+            for _ in 0..<(requests / 1000) { greedy.send(chunk) }
+        }
+        sender.start()
+        #expect(sending.wait(timeout: .now() + 10) == .success, "the greedy client connects")
+        Thread.sleep(forTimeInterval: 3)
+        let after = try #require(Self.residentBytes(ingress.process.pid))
+        #expect(after - before < requests * answerBytes / 4, "RSS grew from \(before) to \(after) bytes (answers of \(answerBytes) bytes)")
+        #expect(try ingress.client().call("GET", "/health").status == 200)
+        #expect(ingress.stop().status == 0)
+        while !sender.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+    }
+
+    /// A process's resident set in bytes (`VmRSS`).
+    static func residentBytes(_ pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        else { return nil }
+        return kilobytes * 1024
+    }
+
     @Test func anHTTP10ClientGetsHTTP10AnswersAndKeepAliveOnlyWhenAsked() throws {
         let ingress = try IngressTests.Running([])
         let client = try ingress.client()
