@@ -103,25 +103,21 @@ struct IngressAnswer: Sendable {
     func encode(version: HTTPVersion, keepAlive: Bool, into out: inout ByteBuffer) {
         // One capacity check and one copy per piece into the buffer's memory: this runs for every
         // answer, and ByteBuffer's per-call checks cost more than the copies of a short head.
-        var headers = self.headers
-        var reason = status.reasonPhrase
-        var contentType = self.contentType
-        var body = self.body
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: encodedBytesMax) { (memory) -> Int in
             var writer = AnswerWriter(memory)
             writer.put(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
             writer.put(decimal: Int(status.code))
             writer.put(" ")
-            writer.put(&reason)
+            writer.put(status.reasonPhrase)
             writer.put("\r\nContent-Type: ")
-            writer.put(&contentType)
+            writer.put(contentType)
             writer.put("\r\nContent-Length: ")
             writer.put(decimal: body.utf8.count)
             writer.put("\r\n")
-            for index in headers.indices {
-                writer.put(&headers[index].0)
+            for (name, value) in headers {
+                writer.put(name)
                 writer.put(": ")
-                writer.put(&headers[index].1)
+                writer.put(value)
                 writer.put("\r\n")
             }
             if !keepAlive {
@@ -130,7 +126,7 @@ struct IngressAnswer: Sendable {
                 writer.put("Connection: keep-alive\r\n")
             }
             writer.put("\r\n")
-            writer.put(&body)
+            writer.put(body)
             return writer.count
         }
     }
@@ -161,7 +157,8 @@ private struct AnswerWriter {
         put(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    mutating func put(_ text: inout String) {
+    mutating func put(_ text: String) {
+        var text = text  // withUTF8 may first make a bridged or non-contiguous string contiguous
         text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
     }
 
