@@ -298,8 +298,7 @@ final class IngressHandler: ChannelDuplexHandler {
         guard !services.draining.isSet else {
             return complete(sequence, .unavailable(StorageError(.closed, "the ingress is shutting down; retry on a new connection")), context)
         }
-        let loop = onThisLoop(context)
-        let answer: @Sendable (IngressAnswer) -> Void = { answer in loop { $0.complete(sequence, answer, $1) } }
+        let answer = answering(sequence, context)
         let key = head.idempotencyKey
         if let hasher = oversizedHasher {
             let error = PayloadError(.tooLarge, "body of \(bodyLength) bytes exceeds the limit of \(bodyLimit)")
@@ -472,14 +471,12 @@ final class IngressHandler: ChannelDuplexHandler {
         }
     }
 
-    /// A function that runs a body with this handler and context on this channel's event loop,
-    /// from any thread (writer thread callbacks, another connection's loop).
-    private func onThisLoop(
-        _ context: ChannelHandlerContext
-    ) -> @Sendable (@escaping @Sendable (IngressHandler, ChannelHandlerContext) -> Void) -> Void {
+    /// The function that takes request `sequence`'s answer from any thread (the writer thread,
+    /// a `/batch` line's callbacks) and completes it on this channel's event loop.
+    private func answering(_ sequence: Int, _ context: ChannelHandlerContext) -> @Sendable (IngressAnswer) -> Void {
         let eventLoop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: eventLoop)  // created here, on the loop
-        return { body in eventLoop.execute { body(bound.value.0, bound.value.1) } }
+        return { answer in eventLoop.execute { bound.value.0.complete(sequence, answer, bound.value.1) } }
     }
 
     /// Records request `sequence`'s answer, then writes every answer now due, in request order.
