@@ -24,6 +24,14 @@ import Testing
         #expect(Self.encoded(answer) == "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
     }
 
+    @Test func acceptedBodiesAndBatchLineMembersCarryTheOffsetAndTheCheckpoint() {
+        #expect(IngressAnswer.accepted(offset: LogOffset(rawValue: 0), checkpoint: nil).body == #"{"offset":0}"#)
+        #expect(IngressAnswer.accepted(offset: LogOffset(rawValue: 9_007_199_254_740_993), checkpoint: 0).body == #"{"offset":9007199254740993,"checkpoint":0}"#)
+        var line: [UInt8] = Array("x".utf8)
+        IngressAnswer.acceptedMembers(offset: LogOffset(rawValue: 42), checkpoint: 7, into: &line)
+        #expect(String(decoding: line, as: UTF8.self) == #"x{"offset":42,"checkpoint":7"#)
+    }
+
     @Test func extraHeadersFollowTheContentHeadersAndAClosingAnswerSaysSo() {
         let answer = IngressAnswer.methodNotAllowed(.GET, "/v3/session", allow: "POST")
         let text = Self.encoded(answer, keepAlive: false)
