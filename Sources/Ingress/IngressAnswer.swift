@@ -101,13 +101,15 @@ struct IngressAnswer: Sendable {
 
     static let health = IngressAnswer(status: .ok, body: #"{"status":"ok"}"#)
 
-    /// Appends this answer as an HTTP/1.x response in `version`: status line, `Content-Type`,
+    /// This answer as an HTTP/1.x response in `version`: status line, `Content-Type`,
     /// `Content-Length`, the extra headers, `Connection: close` when the connection closes after
     /// it (or `keep-alive` when an HTTP/1.0 connection stays open), then the body.
-    func encode(version: HTTPVersion, keepAlive: Bool, into out: inout ByteBuffer) {
-        // One capacity check and one copy per piece into the buffer's memory: this runs for every
-        // answer, and ByteBuffer's per-call checks cost more than the copies of a short head.
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: encodedBytesMax) { (memory) -> Int in
+    func encoded(version: HTTPVersion, keepAlive: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        // One buffer of the size bound and one copy per piece into its memory: this runs for
+        // every answer, and ByteBuffer's per-call checks cost more than the copies of a short head.
+        let bound = encodedBytesMax
+        var out = allocator.buffer(capacity: bound)
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { (memory) -> Int in
             var writer = AnswerWriter(memory)
             writer.put(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
             writer.put(decimal: Int(status.code))
@@ -133,9 +135,10 @@ struct IngressAnswer: Sendable {
             writer.put(body)
             return writer.count
         }
+        return out
     }
 
-    /// At most the bytes `encode` writes.
+    /// At most the bytes `encoded` writes.
     var encodedBytesMax: Int {
         let headerBytes = headers.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 }
         return Self.fixedHeadBytesMax + status.reasonPhrase.utf8.count + contentType.utf8.count + headerBytes + body.utf8.count
@@ -167,14 +170,14 @@ private struct AnswerWriter {
     }
 
     mutating func put(decimal value: Int) {
-        precondition(value >= 0, "a decimal in an answer's head is a length or a status code")
+        precondition(value >= 0, "an answer's numbers (code, length, offset, checkpoint) are not negative")
         var digits = 1
         var rest = value
         while rest >= 10 {
             rest /= 10
             digits += 1
         }
-        precondition(count + digits <= memory.count, "the answer's head bound is too small")
+        precondition(count + digits <= memory.count, "the answer's size bound is too small")
         rest = value
         for position in stride(from: count + digits - 1, through: count, by: -1) {
             memory[position] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
@@ -193,7 +196,7 @@ private struct AnswerWriter {
     }
 
     private mutating func put(_ bytes: UnsafeRawBufferPointer) {
-        precondition(count + bytes.count <= memory.count, "the answer's head bound is too small")
+        precondition(count + bytes.count <= memory.count, "the answer's size bound is too small")
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         (memory.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
         count += bytes.count

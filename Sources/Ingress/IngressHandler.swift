@@ -65,7 +65,7 @@ final class IngressServices: Sendable {
 final class IngressHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = Never
-    /// Answers are written as bytes (`IngressAnswer.encode`): the pipeline has no response encoder.
+    /// Answers are written as bytes (`IngressAnswer.encoded`): the pipeline has no response encoder.
     typealias OutboundOut = ByteBuffer
 
     /// Requests read and not yet answered on one connection before its reads pause.
@@ -512,8 +512,7 @@ final class IngressHandler: ChannelDuplexHandler {
     private func write(_ answer: IngressAnswer, for request: Owed, _ context: ChannelHandlerContext) -> Bool {
         services.metrics.answered(route: request.route, status: answer.status.code)
         let keepAlive = request.keepAlive && !services.draining.isSet
-        var bytes = context.channel.allocator.buffer(capacity: answer.encodedBytesMax)
-        answer.encode(version: request.version, keepAlive: keepAlive, into: &bytes)
+        let bytes = answer.encoded(version: request.version, keepAlive: keepAlive, allocator: context.channel.allocator)
         services.inFlight.add(-1)
         if keepAlive {
             // No promise: tracking each write's completion costs more than the rest of the write.

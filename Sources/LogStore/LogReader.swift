@@ -140,14 +140,13 @@ public struct LogCursor {
     /// At the scanner's limit: extend it if the marker moved, move to the next segment if this
     /// one is sealed. Returns false when there is nothing more to read now.
     private mutating func advancePastEnd() throws -> Bool {
-        guard var open = segment else { return false }
+        guard let open = segment else { return false }
         let marker = directory.readCommitMarker()
         if let end = boundByMarker(marker) { return end > open.scanner.position }
         if open.committedEnd != nil, marker != nil {
             // The writer rolled: this segment is sealed; read whatever it has left.
-            open.scanner.setLimit(nil)
-            open.committedEnd = nil
-            segment = open
+            segment!.scanner.setLimit(nil)
+            segment!.committedEnd = nil
             return true
         }
         // A sealed segment (or a log without marker) ended: continue in the next segment, if any.

@@ -12,9 +12,8 @@ import Testing
 /// each HTTP version needs.
 @Suite struct IngressAnswerTests {
     static func encoded(_ answer: IngressAnswer, version: HTTPVersion = .http1_1, keepAlive: Bool = true) -> String {
-        var buffer = ByteBuffer()
-        answer.encode(version: version, keepAlive: keepAlive, into: &buffer)
-        #expect(buffer.readableBytes <= answer.encodedBytesMax, "encodedBytesMax bounds what encode writes")
+        let buffer = answer.encoded(version: version, keepAlive: keepAlive, allocator: ByteBufferAllocator())
+        #expect(buffer.readableBytes <= answer.encodedBytesMax, "encodedBytesMax bounds what encoded writes")
         return String(buffer: buffer)
     }
 
