@@ -148,13 +148,10 @@ final class IdempotencyWindow: Sendable {
             if keyed.count >= keysMin || start == .zero {
                 for record in keyed {
                     let bytes = Array(record.payload)
-                    let checkpoint: Int64? =
-                        if case .v3(let session)? = try? PayloadValidator.validate(bytes, route: .v3, limits: limits) {
-                            session.acknowledgedCheckpoint
-                        } else { nil }
+                    let checkpoint = record.version == 3 ? (try? PayloadValidator.check(bytes[...], route: .v3, limits: limits))?.acknowledgedCheckpoint : nil
                     window.remember(
                         key: record.idempotencyKey!, version: record.version, digest: QuarantineRecord.sha256(bytes),
-                        offset: record.offset, checkpoint: record.version == 3 ? checkpoint : nil, receivedAtMs: record.receivedAtMs)
+                        offset: record.offset, checkpoint: checkpoint, receivedAtMs: record.receivedAtMs)
                 }
                 return window
             }

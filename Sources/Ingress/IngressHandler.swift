@@ -346,22 +346,23 @@ final class IngressHandler: ChannelDuplexHandler {
     /// The accepted payload, or nil after sending a rejected one to the quarantine (whose answer
     /// goes to `rejected`). A rejected payload does not claim its idempotency key.
     static func validate(_ item: Item, _ services: IngressServices, rejected: @escaping @Sendable (IngressAnswer) -> Void) -> Accepted? {
-        let payload: Payload
+        let verdict: PayloadVerdict
         var key = item.key
         do throws(PayloadError) {
             let limits = services.configuration.payloadLimits
             if let route = item.route {
-                payload = try PayloadValidator.validate(item.bytes, route: route, limits: limits)
+                verdict = try PayloadValidator.check(item.bytes[...], route: route, limits: limits)
             } else {
-                (payload, key) = try PayloadValidator.validateBatchLine(item.bytes, limits: limits)
+                (verdict, key) = try PayloadValidator.checkBatchLine(item.bytes, limits: limits)
             }
         } catch {
             let record = QuarantineRecord.make(payload: item.bytes[...], rejection: error, source: item.source, producerUID: item.uid, idempotencyKey: key)
             quarantine(record, error, services, done: rejected)
             return nil
         }
-        let checkpoint: Int64? = if case .v3(let session) = payload { session.acknowledgedCheckpoint } else { nil }
-        return Accepted(record: AppendRecord(version: payload.version.rawValue, producerUID: item.uid, idempotencyKey: key, payload: item.bytes), checkpoint: checkpoint)
+        return Accepted(
+            record: AppendRecord(version: verdict.version.rawValue, producerUID: item.uid, idempotencyKey: key, payload: item.bytes),
+            checkpoint: verdict.acknowledgedCheckpoint)
     }
 
     /// Appends an accepted payload, claiming its idempotency key first when it has one.

@@ -37,25 +37,25 @@ public enum QuarantineRequeue {
                         continue
                     }
                     let bytes = Array(record.payload)
-                    let decoded: (payload: Payload, idempotencyKey: String?)
+                    let checked: (verdict: PayloadVerdict, idempotencyKey: String?)
                     do {
                         if let route = reason.route {
-                            decoded = (try PayloadValidator.validate(bytes, route: route, limits: limits), nil)
+                            checked = (try PayloadValidator.check(bytes[...], route: route, limits: limits), nil)
                         } else {
-                            decoded = try PayloadValidator.validateBatchLine(bytes, limits: limits)
+                            checked = try PayloadValidator.checkBatchLine(bytes, limits: limits)
                         }
                     } catch {
                         summary.stillInvalid += 1
                         continue
                     }
-                    let key = record.idempotencyKey ?? decoded.idempotencyKey ?? "requeue:\(record.offset)"
+                    let key = record.idempotencyKey ?? checked.idempotencyKey ?? "requeue:\(record.offset)"
                     guard keys.insert(key).inserted else {
                         summary.alreadyInLog += 1
                         continue
                     }
                     summary.requeued += 1
                     pending.append(
-                        AppendRecord(version: decoded.payload.version.rawValue, producerUID: record.producerUID, idempotencyKey: key, payload: bytes))
+                        AppendRecord(version: checked.verdict.version.rawValue, producerUID: record.producerUID, idempotencyKey: key, payload: bytes))
                     if pending.count >= 1024 {
                         _ = try await writer?.append(pending)
                         pending.removeAll(keepingCapacity: true)

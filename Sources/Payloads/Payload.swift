@@ -22,6 +22,27 @@ public indirect enum Payload: Sendable, Equatable {
     }
 }
 
+/// What the ingress answers for a valid payload (SPEC §1): its version and, for V3, the
+/// checkpoint it acknowledges. `PayloadValidator.check` gives it without decoding the payload.
+public struct PayloadVerdict: Sendable, Equatable {
+    public var version: PayloadVersion
+    /// V3's `acknowledgedCheckpoint`; nil for V1 and V2.
+    public var acknowledgedCheckpoint: Int64?
+
+    public init(version: PayloadVersion, acknowledgedCheckpoint: Int64?) {
+        self.version = version
+        self.acknowledgedCheckpoint = acknowledgedCheckpoint
+    }
+}
+
+extension Payload {
+    /// The verdict `PayloadValidator.check` gives for this payload's bytes.
+    public var verdict: PayloadVerdict {
+        let checkpoint: Int64? = if case .v3(let session) = self { session.acknowledgedCheckpoint } else { nil }
+        return PayloadVerdict(version: version, acknowledgedCheckpoint: checkpoint)
+    }
+}
+
 /// Landing/traffic-source fields shared by V3 `attributes` and V2 `attribution.original`/`current`.
 public struct Touch: Sendable, Equatable {
     public var utmSource, utmMedium, utmCampaign, utmTerm, utmContent, ref, source, referrer, landingPage: PayloadText?

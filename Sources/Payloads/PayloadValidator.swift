@@ -23,7 +23,7 @@ public enum PayloadValidator {
     public static func validate(_ bytes: ArraySlice<UInt8>, route: PayloadVersion?, limits: PayloadLimits = PayloadLimits())
         throws(PayloadError) -> Payload
     {
-        return try decode(bytes, route: route, limits: limits) { _ throws(PayloadError) in () }.payload
+        try decode(bytes, route: route, limits: limits, shape: Decoding.self) { _ throws(PayloadError) in () }.output
     }
 
     public static func validate(_ bytes: [UInt8], route: PayloadVersion?, limits: PayloadLimits = PayloadLimits())
@@ -37,16 +37,35 @@ public enum PayloadValidator {
     public static func validateBatchLine(_ bytes: [UInt8], limits: PayloadLimits = PayloadLimits())
         throws(PayloadError) -> (payload: Payload, idempotencyKey: String?)
     {
-        let (payload, key) = try decode(bytes[...], route: nil, limits: limits) { (object) throws(PayloadError) in
-            try object.string(.idempotencyKey, lengthMax: 1024, lengthMin: 1)?.string
-        }
+        let (payload, key) = try decode(bytes[...], route: nil, limits: limits, shape: Decoding.self, extra: idempotencyKey)
         return (payload, key)
     }
 
-    /// The payload, and what `extra` reads from its top-level object.
-    private static func decode<Extra>(
-        _ bytes: ArraySlice<UInt8>, route: PayloadVersion?, limits: PayloadLimits, extra: (ObjectReader) throws(PayloadError) -> Extra
-    ) throws(PayloadError) -> (payload: Payload, extra: Extra) {
+    /// Every check of `validate`, the same verdict and the same errors, keeping only what the
+    /// ingress answers with: for V1 and V2 nothing is decoded beyond what the checks read.
+    public static func check(_ bytes: ArraySlice<UInt8>, route: PayloadVersion?, limits: PayloadLimits = PayloadLimits())
+        throws(PayloadError) -> PayloadVerdict
+    {
+        try decode(bytes, route: route, limits: limits, shape: Checking.self) { _ throws(PayloadError) in () }.output
+    }
+
+    /// `validateBatchLine`'s checks, keeping only the verdict and the idempotency key.
+    public static func checkBatchLine(_ bytes: [UInt8], limits: PayloadLimits = PayloadLimits())
+        throws(PayloadError) -> (verdict: PayloadVerdict, idempotencyKey: String?)
+    {
+        let (verdict, key) = try decode(bytes[...], route: nil, limits: limits, shape: Checking.self, extra: idempotencyKey)
+        return (verdict, key)
+    }
+
+    private static func idempotencyKey(_ object: ObjectReader) throws(PayloadError) -> String? {
+        try object.string(.idempotencyKey, lengthMax: 1024, lengthMin: 1)?.string
+    }
+
+    /// What `shape` keeps of the payload, and what `extra` reads from its top-level object.
+    private static func decode<Shape: PayloadShape, Extra>(
+        _ bytes: ArraySlice<UInt8>, route: PayloadVersion?, limits: PayloadLimits, shape: Shape.Type,
+        extra: (ObjectReader) throws(PayloadError) -> Extra
+    ) throws(PayloadError) -> (output: Shape.Output, extra: Extra) {
         guard bytes.count <= limits.bodyBytesMax else {
             throw PayloadError(.tooLarge, "payload of \(bytes.count) bytes exceeds the limit of \(limits.bodyBytesMax)")
         }
@@ -55,13 +74,13 @@ public enum PayloadValidator {
                 throw PayloadError(.wrongType, "a payload is a JSON object, found \(document.kind(document.root).name)")
             }
             return try ObjectReader.readRoot(document) { (object) throws(PayloadError) in
-                let payload: Payload =
+                let output: Shape.Output =
                     switch try self.version(object, route: route) {
-                    case .v3: .v3(try v3(object))
-                    case .v2: .v2(try v2(object))
-                    case .v1: .v1(try v1(object))
+                    case .v3: Shape.v3(try v3(object))
+                    case .v2: try v2(object, shape)
+                    case .v1: try v1(object, shape)
                     }
-                return (payload, try extra(object))
+                return (output, try extra(object))
             }
         }
     }
@@ -145,7 +164,7 @@ public enum PayloadValidator {
 
     private static let v2Kinds = V2SessionContext.Kind.allCases
 
-    static func v2(_ o: ObjectReader) throws(PayloadError) -> V2SessionContext {
+    static func v2<Shape: PayloadShape>(_ o: ObjectReader, _: Shape.Type) throws(PayloadError) -> Shape.Output {
         let kindNode = try o.required(.kind)
         try o.expect(.string, kindNode, .kind)
         guard let kind = o.document.string(kindNode, among: v2Kinds) else {
@@ -171,17 +190,19 @@ public enum PayloadValidator {
         let (original, current) =
             try attribution.map { (node) throws(PayloadError) in
                 try o.object(.attribution, at: node) { (a) throws(PayloadError) in
-                    (try a.object(.original) { (t) throws(PayloadError) in try t.touch() }, try a.object(.current) { (t) throws(PayloadError) in try t.touch() })
+                    (try a.object(.original, Shape.touch), try a.object(.current, Shape.touch))
                 }
             } ?? (nil, nil)
-        return V2SessionContext(
-            kind: kind, sessionID: sessionID, userID: userID, siteID: siteID, oldSessionID: oldSessionID, startedAtMs: startedAt,
-            expiresAtMs: expiresAt, context: context, original: original, current: current)
+        return Shape.v2(original: original, current: current) { (original, current) in
+            V2SessionContext(
+                kind: kind, sessionID: sessionID, userID: userID, siteID: siteID, oldSessionID: oldSessionID, startedAtMs: startedAt,
+                expiresAtMs: expiresAt, context: context, original: original, current: current)
+        }
     }
 
     // MARK: V1
 
-    static func v1(_ o: ObjectReader) throws(PayloadError) -> V1Event {
+    static func v1<Shape: PayloadShape>(_ o: ObjectReader, _: Shape.Type) throws(PayloadError) -> Shape.Output {
         let eventID = try o.requiredID(.eventID)
         let typeNode = try o.required(.eventType)
         try o.expect(.string, typeNode, .eventType)
@@ -209,14 +230,22 @@ public enum PayloadValidator {
             }
         }
         for member in v1CheckedStrings { _ = try o.string(member) }
-        return V1Event(
-            eventID: eventID, eventType: eventType, timestampMs: timestamp, sessionID: try o.requiredID(.sessionID),
-            userID: try o.requiredID(.userID), projectID: try o.requiredID(.projectID),
-            pageURL: try o.requiredString(.pageURL, lengthMax: 8192),
-            referrerURL: try o.string(.referrerURL, lengthMax: 8192),
-            sessionEventSequence: try o.integer(.sessionEventSequence, required: true, in: 1...(ObjectReader.timeMax - 1))!,
-            scrollPercentage: try o.number(.scrollPercentage, in: 0...100), timeOnPage: try o.number(.timeOnPage, in: 0...Double.greatestFiniteMagnitude),
-            eventValue: eventValue, context: try v1Context(o))
+        // Every check runs before the shape builds (or skips) the event.
+        let sessionID = try o.requiredID(.sessionID)
+        let userID = try o.requiredID(.userID)
+        let projectID = try o.requiredID(.projectID)
+        let pageURL = try o.requiredString(.pageURL, lengthMax: 8192)
+        let referrerURL = try o.string(.referrerURL, lengthMax: 8192)
+        let sequence = try o.integer(.sessionEventSequence, required: true, in: 1...(ObjectReader.timeMax - 1))!
+        let scrollPercentage = try o.number(.scrollPercentage, in: 0...100)
+        let timeOnPage = try o.number(.timeOnPage, in: 0...Double.greatestFiniteMagnitude)
+        let context = try v1Context(o)
+        return Shape.v1 {
+            V1Event(
+                eventID: eventID, eventType: eventType, timestampMs: timestamp, sessionID: sessionID, userID: userID, projectID: projectID,
+                pageURL: pageURL, referrerURL: referrerURL, sessionEventSequence: sequence, scrollPercentage: scrollPercentage,
+                timeOnPage: timeOnPage, eventValue: eventValue, context: context)
+        }
     }
 
     private static let v1EventTypes = V1Event.EventType.allCases

@@ -49,4 +49,19 @@ import Testing
             #expect(example.expectedPath == error.path, "\(error)")
         }
     }
+
+    @Test(arguments: cases) func checkingGivesDecodingsVerdictAndErrors(_ example: Case) {
+        #expect(Self.outcome { () throws(PayloadError) in try PayloadValidator.check(example.bytes[...], route: example.route) }
+            == Self.outcome { () throws(PayloadError) in try PayloadValidator.validate(example.bytes, route: example.route).verdict })
+        #expect(Self.outcome { () throws(PayloadError) in try PayloadValidator.checkBatchLine(example.bytes) }
+            == Self.outcome { () throws(PayloadError) in
+                let (payload, key) = try PayloadValidator.validateBatchLine(example.bytes)
+                return (verdict: payload.verdict, idempotencyKey: key)
+            })
+    }
+
+    /// A verdict (and key) or an error, as text to compare.
+    static func outcome<T>(_ body: () throws(PayloadError) -> T) -> String {
+        do throws(PayloadError) { return "\(try body())" } catch { return "\(error.code) at \(error.path): \(error.message)" }
+    }
 }

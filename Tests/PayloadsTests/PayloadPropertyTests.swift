@@ -11,10 +11,14 @@ import Testing
         return factory.lines(count).map { Array($0.utf8) }
     }
 
-    /// Validates under every route; returns the verdicts (a version or an error code).
+    /// Validates under every route; returns the verdicts (a version or an error code). Checking
+    /// (`PayloadValidator.check`) must give the same verdict, or the same error, as decoding.
     static func verdicts(_ bytes: [UInt8]) -> [String] {
         let routes: [PayloadVersion?] = [nil, .v1, .v2, .v3]
         return routes.map { route -> String in
+            #expect(
+                PayloadConformanceTests.outcome { () throws(PayloadError) in try PayloadValidator.check(bytes[...], route: route) }
+                    == PayloadConformanceTests.outcome { () throws(PayloadError) in try PayloadValidator.validate(bytes, route: route).verdict })
             do throws(PayloadError) {
                 return "v\(try PayloadValidator.validate(bytes, route: route).version.rawValue)"
             } catch {

@@ -56,6 +56,11 @@ for version in [UInt8(3), 2, 1] {
 let all = byVersion.values.flatMap { $0 }
 let parseOnly = measure(all) { (try? JSONParser.parse($0[...])) != nil }
 print(String(format: "parse only (strict I-JSON, no decoding), mixed: %.0f MB/s", parseOnly.0))
+// The ingress's path beside the projectors' on the same lines in the same order (each line's
+// own `v` choosing): `check` runs every check but keeps only the verdict.
+let decodeAll = measure(all) { (try? PayloadValidator.validate($0[...], route: nil)) != nil }
+let checkAll = measure(all) { (try? PayloadValidator.check($0[...], route: nil)) != nil }
+print(String(format: "mixed, in file order: validate + decode %.0f MB/s, check only (the ingress's verdict) %.0f MB/s", decodeAll.0, checkAll.0))
 let mixedOurs = Double(totals.bytes) / totals.ours / 1e6
 let mixedTheirs = Double(totals.bytes) / totals.theirs / 1e6
 print(String(format: "mixed traffic: sessionlog %.0f MB/s, JSONSerialization %.1f MB/s, ratio %.1fx", mixedOurs, mixedTheirs, mixedOurs / mixedTheirs))
