@@ -71,7 +71,21 @@ public struct V3SessionPayload: Sendable, Equatable {
     /// The checkpoint to answer (SPEC §1.1): `checkpoint` plus the longest prefix of actions that
     /// are all final (goals always are; a pageview when `final` is true).
     public var acknowledgedCheckpoint: Int64 {
-        checkpoint + Int64(actions.prefix { $0.isFinal }.count)
+        var prefix = FinalPrefix()
+        for action in actions { prefix.add(isFinal: action.isFinal) }
+        return checkpoint + prefix.count
+    }
+}
+
+/// SPEC §1.1's count of acknowledged actions: how many actions, from the first, are all final.
+/// Fed every action in order; `PayloadValidator.check` counts with it without keeping actions.
+struct FinalPrefix {
+    private(set) var count: Int64 = 0
+    private var broken = false
+
+    mutating func add(isFinal: Bool) {
+        if !isFinal { broken = true }
+        if !broken { count += 1 }
     }
 }
 

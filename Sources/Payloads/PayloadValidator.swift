@@ -76,7 +76,7 @@ public enum PayloadValidator {
             return try ObjectReader.readRoot(document) { (object) throws(PayloadError) in
                 let output: Shape.Output =
                     switch try self.version(object, route: route) {
-                    case .v3: Shape.v3(try v3(object))
+                    case .v3: try v3(object, shape)
                     case .v2: try v2(object, shape)
                     case .v1: try v1(object, shape)
                     }
@@ -107,7 +107,7 @@ public enum PayloadValidator {
 
     // MARK: V3
 
-    static func v3(_ o: ObjectReader) throws(PayloadError) -> V3SessionPayload {
+    static func v3<Shape: PayloadShape>(_ o: ObjectReader, _: Shape.Type) throws(PayloadError) -> Shape.Output {
         let sessionID = try o.requiredID(.sessionID)
         let userID = try o.requiredID(.userID)
         let siteID = try o.requiredID(.siteID)
@@ -120,21 +120,22 @@ public enum PayloadValidator {
         guard count <= PayloadLimits.actionsMax else {
             throw PayloadError(.tooManyActions, path: "actions", "actions: \(count) items; at most \(PayloadLimits.actionsMax) per payload")
         }
-        var actions = [V3Action]()
-        actions.reserveCapacity(count)
+        var actions = Shape.actions(capacity: count)
         let actionsPath = o.path.appending(.member(.actions))
         var node = actionsNode + 1
         for index in 0..<count {
-            actions.append(try o.read(node, at: actionsPath.appending(.index(index)), action))
+            Shape.append(try o.read(node, at: actionsPath.appending(.index(index))) { (a) throws(PayloadError) in Shape.action(try action(a)) }, to: &actions)
             node = o.document.next(node)
         }
         let (touch, context) =
             try attributes.map { (node) throws(PayloadError) in
-                try o.object(.attributes, at: node) { (a) throws(PayloadError) in (try a.touch(), try a.sessionContext()) }
-            } ?? (Touch(), SessionContext())
-        return V3SessionPayload(
-            sessionID: sessionID, userID: userID, siteID: siteID, sentAtMs: sentAt, checkpoint: checkpoint, touch: touch, context: context,
-            actions: actions)
+                try o.object(.attributes, at: node) { (a) throws(PayloadError) in (try Shape.touch(a), try Shape.context(a)) }
+            } ?? (nil, nil)
+        return Shape.v3(checkpoint: checkpoint, actions: actions, touch: touch, context: context) { (actions, touch, context) in
+            V3SessionPayload(
+                sessionID: sessionID, userID: userID, siteID: siteID, sentAtMs: sentAt, checkpoint: checkpoint, touch: touch ?? Touch(),
+                context: context ?? SessionContext(), actions: actions)
+        }
     }
 
     private static func action(_ a: ObjectReader) throws(PayloadError) -> V3Action {
@@ -186,14 +187,14 @@ public enum PayloadValidator {
         let attribution = try o.objectNode(.attribution)
         let userID = try o.requiredID(.userID)
         let siteID = try o.requiredID(.siteID)
-        let context = try o.sessionContext()
+        let context = try Shape.context(o)
         let (original, current) =
             try attribution.map { (node) throws(PayloadError) in
                 try o.object(.attribution, at: node) { (a) throws(PayloadError) in
                     (try a.object(.original, Shape.touch), try a.object(.current, Shape.touch))
                 }
             } ?? (nil, nil)
-        return Shape.v2(original: original, current: current) { (original, current) in
+        return Shape.v2(original: original, current: current, context: context) { (original, current, context) in
             V2SessionContext(
                 kind: kind, sessionID: sessionID, userID: userID, siteID: siteID, oldSessionID: oldSessionID, startedAtMs: startedAt,
                 expiresAtMs: expiresAt, context: context, original: original, current: current)
