@@ -16,10 +16,14 @@ protocol PayloadShape {
     static func touch(_ object: ObjectReader) throws(PayloadError) -> Touch
     /// Reads (and checks) the session context ids of a V3 `attributes` or V2 payload object.
     static func context(_ object: ObjectReader) throws(PayloadError) -> Context
+    /// What is kept of a decoded action, and how kept actions accumulate, in order. Actions are
+    /// taken `consuming`: borrowed, each would be copied into the array, a retain per text.
     static func action(_ action: consuming V3Action) -> Action
     static func actions(capacity: Int) -> Actions
     static func append(_ action: consuming Action, to actions: inout Actions)
 
+    /// The output of a checked payload; `build` makes the typed payload from the parts a
+    /// decoding shape kept, and is not called by a shape that keeps less.
     static func v3(
         checkpoint: Int64, actions: Actions, touch: Touch?, context: Context?,
         _ build: ([V3Action], Payloads.Touch?, SessionContext?) -> V3SessionPayload
