@@ -76,8 +76,9 @@ public struct LogCursor {
     private struct OpenSegment {
         var base: LogOffset
         var scanner: SegmentScanner
-        /// The commit marker's end when this segment held it; nil once the segment is sealed.
-        var committedEnd: FilePosition?
+        /// The commit marker's end when this segment held it, which is where the scanner stops;
+        /// nil once the segment is sealed (or the log had no marker), read to its end of file.
+        var committedEnd: FilePosition? { scanner.limit }
     }
 
     init(directory: LogDirectory, nextOffset: LogOffset) {
@@ -133,7 +134,6 @@ public struct LogCursor {
     private mutating func boundByMarker(_ marker: CommitMarker?) -> FilePosition? {
         guard let end = marker?.readLimit(ofSegment: segment!.base) else { return nil }
         segment!.scanner.setLimit(end)
-        segment!.committedEnd = end
         return end
     }
 
@@ -146,7 +146,6 @@ public struct LogCursor {
         if open.committedEnd != nil, marker != nil {
             // The writer rolled: this segment is sealed; read whatever it has left.
             segment!.scanner.setLimit(nil)
-            segment!.committedEnd = nil
             return true
         }
         // A sealed segment (or a log without marker) ended: continue in the next segment, if any.
@@ -184,6 +183,6 @@ public struct LogCursor {
                     file: file, start: FilePosition(SegmentHeader.size), expectedOffset: base, limit: committedEnd)
             }
         }
-        return OpenSegment(base: base, scanner: scanner, committedEnd: committedEnd)
+        return OpenSegment(base: base, scanner: scanner)
     }
 }
