@@ -49,11 +49,32 @@ public final class LogWriter: Sendable {
         let (appender, report) = try SegmentAppender.open(logDirectory, options: options)
         let queue = GroupCommitQueue(next: report.nextOffset, head: report.head)
         let metrics = WriterMetrics()
-        let thread = Thread { Self.run(appender, queue: queue, metrics: metrics) }
-        thread.name = "sessionlog.writer"
-        thread.start()
+        let name = threadName(directory: directory)
+        Thread {
+            nameCurrentThread(name)
+            Self.run(appender, queue: queue, metrics: metrics)
+        }.start()
         return LogWriter(
             directory: logDirectory, recovery: report, queue: queue, batchBytesMax: options.batchBytesMax, metrics: metrics)
+    }
+
+    /// The writer thread's name, as `top -H` and `ps -L` show it: "writer " and the log
+    /// directory's name, cut to the 15 bytes Linux keeps (it refuses a longer name, leaving the
+    /// thread with its creator's).
+    static func threadName(directory: String) -> String {
+        var name = "writer " + (directory.split(separator: "/").last.map(String.init) ?? "")
+        while name.utf8.count > 15 { name.removeLast() }
+        return name
+    }
+
+    /// Names the calling thread for the OS, through `/proc/thread-self/comm` (proc(5)):
+    /// Foundation's `Thread.name` does not reach the OS thread on Linux, and Swift does not
+    /// import `pthread_setname_np`. A failure leaves the name unchanged; it is only a label.
+    private static func nameCurrentThread(_ name: String) {
+        let file = Glibc.open("/proc/thread-self/comm", O_WRONLY)
+        guard file >= 0 else { return }
+        _ = name.utf8CString.withUnsafeBufferPointer { Glibc.write(file, $0.baseAddress!, $0.count - 1) }
+        Glibc.close(file)
     }
 
     /// Appends `records` and returns their offsets once they are durable. All of a call's records

@@ -160,4 +160,28 @@ import Testing
             #expect(firstAtOrAfter.rawValue - start.rawValue < 100, "the time index should land near the target")
         }
     }
+
+    @Test func theWriterThreadIsNamedForItsLogCutToWhatLinuxKeeps() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        // A unique directory name longer than the 15 bytes Linux keeps: the name is cut, not refused.
+        let unique = "t" + String(UInt32.random(in: 0..<UInt32.max), radix: 36)
+        let directory = dir.path + "/" + unique + "-directory-name"
+        let expected = String(("writer " + unique + "-directory-name").utf8.prefix(15))!
+        #expect(LogWriter.threadName(directory: directory) == expected)
+
+        let writer = try LogWriter.open(directory: directory)
+        func threadNames() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).compactMap {
+                try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .newlines)
+            }
+        }
+        var named = false
+        for _ in 0..<200 where !named {  // the thread names itself as it starts
+            named = threadNames().contains(expected)
+            if !named { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        await writer.close()
+        #expect(named, "no thread named \(expected): \(threadNames())")
+    }
 }
