@@ -59,8 +59,7 @@ public final class LogWriter: Sendable {
     }
 
     /// The writer thread's name, as `top -H` and `ps -L` show it: "writer " and the log
-    /// directory's name, cut to the 15 bytes Linux keeps (it refuses a longer name, leaving the
-    /// thread with its creator's).
+    /// directory's name, cut at a character boundary to the 15 bytes Linux keeps.
     static func threadName(directory: String) -> String {
         var name = "writer " + (directory.split(separator: "/").last.map(String.init) ?? "")
         while name.utf8.count > 15 { name.removeLast() }
