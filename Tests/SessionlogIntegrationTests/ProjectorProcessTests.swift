@@ -90,9 +90,10 @@ import Testing
         for projection in try #require(status["projections"] as? [[String: Any]]) {
             #expect(projection["next_offset"] as? Int == 600 && projection["lag_records"] as? Int == 0)
         }
-        let csv = try cli.succeed(["query", "funnels", "--format", "csv"]).stdoutText
-        #expect(csv.hasPrefix("funnel,step_index,step_name,sessions,conversion_rate,drop_off_rate\r\n"))
-        #expect(csv.contains("checkout,1,Landing,"))
+        let funnels = try cli.succeed(["query", "funnels", "--format", "csv"])
+        #expect(funnels.stdoutText.hasPrefix("funnel,step_index,step_name,sessions,conversion_rate,drop_off_rate\r\n"))
+        #expect(funnels.stdoutText.contains("checkout,1,Landing,"))
+        #expect(funnels.stderr.isEmpty, "\(funnels.stderr)")
         let json = try cli.succeed(["query", "attribution", "--site", "shop", "--format", "json"]).stdoutLines
         #expect(!json.isEmpty)
         for line in json { #expect(try jsonObject(line)["site_id"] as? String == "shop") }
@@ -105,6 +106,17 @@ import Testing
         #expect(missing.status != 0 && missing.stderr.contains("sessionlog project pages"))
         let wrongTable = try cli.run(["query", "pages", "--table", "sessions"])
         #expect(wrongTable.status != 0 && wrongTable.stderr.contains("pages has the tables pages"))
+    }
+
+    @Test func queryFunnelsSaysHowToDefineFunnelsWhenTheBuildHasNone() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        try cli.succeed(["import", try Self.traffic(50, seed: 3, in: directory)])
+        try cli.succeed(["project", "funnels", "--once"])  // no funnels.json: a build without funnels
+        let none = try cli.succeed(["query", "funnels"])
+        #expect(none.stdoutLines.count == 1, "only the header: \(none.stdoutLines)")
+        #expect(none.stderr.contains("Schemas/funnels.example.json") && none.stderr.contains("sessionlog rebuild funnels"), "\(none.stderr)")
     }
 
     @Test func aPointInTimeProjectionStopsAtTheGivenOffset() throws {
