@@ -76,8 +76,7 @@ struct ProjectCommand: AsyncParsableCommand {
             last = progress
             if interactive {
                 let rate = Double(progress.recordsApplied) / max(Date().timeIntervalSince(started), 0.001)
-                FileHandle.standardError.write(
-                    Data("\r\(kind): offset \(progress.nextOffset), \(progress.recordsApplied) records (\(Int(rate))/s)   ".utf8))
+                writeError("\r\(kind): offset \(progress.nextOffset), \(progress.recordsApplied) records (\(Int(rate))/s)   ")
             }
         }
         if let db {
@@ -86,7 +85,7 @@ struct ProjectCommand: AsyncParsableCommand {
         } else {
             try await LiveProjection.run(kind, setup: setup, shouldStop: { stop.isSet }) { printError($0) }
         }
-        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        if interactive { writeError("\n") }
         if let last {
             let seconds = Date().timeIntervalSince(started)
             printError(

@@ -49,7 +49,7 @@ struct RebuildCommand: AsyncParsableCommand {
                 lastLine = now
                 let eta = progress.etaSeconds.map { String(format: "%.0f s", $0) } ?? "?"
                 let line = "\(name) \(progress.build): offset \(progress.nextOffset)/\(progress.targetOffset), \(progress.recordsApplied) records, \(Int(progress.recordsPerSecond)) records/s, ETA \(eta)"
-                FileHandle.standardError.write(Data((interactive ? "\r\(line)\u{1B}[K" : line + "\n").utf8))
+                writeError(interactive ? "\r\(line)\u{1B}[K" : line + "\n")
             },
             log: { line in printError((interactive ? "\n" : "") + line) })
         if let differences = outcome.differences, !differences.isEmpty { throw ExitCode.failure }

@@ -127,9 +127,9 @@ final class SendTally: Sendable {
         while true {
             let (done, stopped) = counts.withLock { ($0.accepted + $0.unavailable + $0.rejected.values.reduce(0, +), $0.stopped) }
             let rate = Double(done) / max(0.001, Date().timeIntervalSince(start))
-            FileHandle.standardError.write(Data(String(format: "\rsent %d/%d lines, %.0f lines/s ", done, total, rate).utf8))
+            writeError(String(format: "\rsent %d/%d lines, %.0f lines/s ", done, total, rate))
             if stopped {
-                FileHandle.standardError.write(Data("\n".utf8))
+                writeError("\n")
                 return
             }
             Thread.sleep(forTimeInterval: 0.25)

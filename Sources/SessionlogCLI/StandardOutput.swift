@@ -33,7 +33,17 @@ struct BufferedOutput {
     }
 }
 
-/// Prints a line to stderr.
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+/// Writes `text` to stderr as it is. A failed write is dropped: a message never stops a command
+/// (stderr may be a pipe whose reader, a supervisor, is gone; `FileHandle`'s `write` would trap).
+func writeError(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress!, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return }
+        bytes = bytes.dropFirst(n)
+    }
 }
+
+/// Prints a line to stderr (see `writeError`).
+func printError(_ text: String) { writeError(text + "\n") }

@@ -5,7 +5,9 @@ import Synchronization
 /// Runs `sessionlog` subcommands as child processes (`project all`, `up`): each child's output
 /// lines are prefixed with its name; `stop()` sends SIGTERM to every child and waits for them.
 /// With `restart`, a child that exits while not stopping is started again after a backoff
-/// (0.5 s doubling to 30 s; reset after a minute of uptime).
+/// (0.5 s doubling to 30 s; reset after a minute of uptime). Each child's standard input is a
+/// lifeline: a pipe nothing is written to, whose end tells the child (`SignalTrap`) that its
+/// supervisor has exited, however it died.
 ///
 /// Thread-safe: children are watched on their own threads.
 final class Supervisor: Sendable {
@@ -77,6 +79,9 @@ final class Supervisor: Sendable {
         let errPipe = Pipe()
         process.standardOutput = outPipe
         process.standardError = errPipe
+        let lifeline = Pipe()  // the write end stays open here until the child has exited
+        process.standardInput = lifeline
+        process.environment = ProcessInfo.processInfo.environment.merging([SignalTrap.lifelineVariable: "stdin"]) { $1 }
         outPipe.fileHandleForReading.readabilityHandler = { out.append($0.availableData) }
         errPipe.fileHandleForReading.readabilityHandler = { err.append($0.availableData) }
         return await withCheckedContinuation { continuation in
@@ -87,6 +92,7 @@ final class Supervisor: Sendable {
                 err.append(errPipe.fileHandleForReading.readDataToEndOfFile())
                 out.finish()
                 err.finish()
+                try? lifeline.fileHandleForWriting.close()
                 self.state.withLock { _ = $0.running.removeValue(forKey: child.name) }
                 let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
                 continuation.resume(returning: status)
@@ -110,7 +116,7 @@ final class Supervisor: Sendable {
     }
 
     static func log(_ name: String, _ message: String) {
-        FileHandle.standardError.write(Data("[\(name)] \(message)\n".utf8))
+        printError("[\(name)] \(message)")
     }
 }
 

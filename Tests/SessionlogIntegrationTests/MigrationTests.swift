@@ -144,4 +144,25 @@ import Testing
         try cli.succeed(["import", "-"], input: ndjson([PayloadFactory.minimalV3("after-up")]))
         try cli.succeed(["project", "all", "--once"])
     }
+
+    @Test func upKilledWithSIGKILLTakesItsChildrenWithIt() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        let up = try cli.spawn(["up"])
+        defer { up.kill(SIGKILL) }
+        let socket = directory.file("ingress.sock")
+        try #require(Self.waitForSocket(socket), "\(up.stderrSoFar)")
+        try #require(eventually { up.stderrSoFar.components(separatedBy: "caught up").count == 5 }, "\(up.stderrSoFar)")
+        up.kill(SIGKILL)
+        _ = up.wait()
+        // Each child stops as on SIGTERM: the ingress drains and removes its socket, and every
+        // lock comes free. (Before the lifeline they ran on, holding the locks.)
+        #expect(eventually(seconds: 10) { !FileManager.default.fileExists(atPath: socket) }, "the ingress stopped cleanly")
+        let freed = try eventually(seconds: 10) {
+            try cli.run(["import", "-"], input: ndjson([PayloadFactory.minimalV3("after-kill")])).status == 0
+                && cli.run(["project", "all", "--once"]).status == 0
+        }
+        #expect(freed, "the log's and the projections' locks are free")
+    }
 }
