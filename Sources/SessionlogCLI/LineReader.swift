@@ -66,14 +66,29 @@ struct ValidationErrorText: Error, CustomStringConvertible {
 }
 
 extension LineReader {
+    /// Throws `withInput`'s error for the first of `files` that cannot be opened for reading, so
+    /// a command that writes can refuse before it has written anything.
+    static func checkReadable(_ files: [String]) throws {
+        for file in files where file != "-" {
+            let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw cannotOpen(file) }
+            close(descriptor)
+        }
+    }
+
     /// Opens `file` (`-` is standard input) and calls `body` with a reader over it, closing the
     /// file afterwards; errors name the file.
     static func withInput<R>(_ file: String, _ body: (inout LineReader, _ name: String) async throws -> R) async throws -> R {
         let descriptor = file == "-" ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ValidationErrorText("cannot open \(file): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw cannotOpen(file) }
         defer { if descriptor != STDIN_FILENO { close(descriptor) } }
         let name = file == "-" ? "stdin" : file
         var reader = LineReader(descriptor: descriptor, path: name)
         return try await body(&reader, name)
+    }
+
+    /// The error for `file` after `open` failed (reads `errno`).
+    private static func cannotOpen(_ file: String) -> ValidationErrorText {
+        ValidationErrorText("cannot open \(file): \(String(cString: strerror(errno)))")
     }
 }

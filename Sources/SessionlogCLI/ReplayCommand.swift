@@ -27,10 +27,10 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Last offset to print (inclusive).")
     var toOffset: UInt64?
 
-    @Option(help: "Only records received at or after this time.")
+    @Option(help: "Only records received at or after this time (ms since the epoch, or RFC 3339: 2025-06-03T10:15:00Z).")
     var since: TimeArgument?
 
-    @Option(help: "Only records received before this time.")
+    @Option(help: "Only records received before this time (ms since the epoch, or RFC 3339).")
     var until: TimeArgument?
 
     @Flag(help: "Read the quarantine log instead of the main log.")
@@ -41,6 +41,15 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @Flag(help: "Keep following the log's tail (until interrupted, --to-offset or --until).")
     var follow = false
+
+    func validate() throws {
+        if let fromOffset, let toOffset, toOffset < fromOffset {
+            throw ValidationError("--to-offset \(toOffset) is before --from-offset \(fromOffset): the range is empty")
+        }
+        if let since, let until, until.milliseconds <= since.milliseconds {
+            throw ValidationError("--until is not after --since: the range is empty (--until is exclusive)")
+        }
+    }
 
     func run() async throws {
         let path = data.path(rejected: rejected)

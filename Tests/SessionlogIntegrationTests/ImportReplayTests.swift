@@ -85,8 +85,17 @@ import Testing
         #expect(replay.status != 0 && replay.stderr.contains("no log at"))
         let head = try cli.run(["verify", "--expect-head", "nonsense"])
         #expect(head.status != 0 && head.stderr.contains("OFFSET:HASH"))
-        let missingFile = try cli.run(["import", dir.file("nope.ndjson")])
-        #expect(missingFile.status != 0 && missingFile.stderr.contains("cannot open"))
+        let good = dir.file("good.ndjson")
+        try Data(ndjson([PayloadFactory.minimalV3("good")])).write(to: URL(fileURLWithPath: good))
+        let missingFile = try cli.run(["import", good, dir.file("nope.ndjson")])
+        #expect(missingFile.status != 0 && missingFile.stderr.contains("cannot open \(dir.file("nope.ndjson"))"))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("missing")), "a refused import creates no log and appends nothing")
+        let status = try cli.run(["status"])  // a mistyped --data is not an empty log
+        #expect(status.status != 0 && status.stderr.contains("no data directory at \(dir.file("missing"))"), "\(status.stderr)")
+        let backwards = try cli.run(["replay", "--from-offset", "10", "--to-offset", "5"])
+        #expect(backwards.status != 0 && backwards.stderr.contains("the range is empty"), "\(backwards.stderr)")
+        let noTime = try cli.run(["replay", "--since", "2025-06-03T10:00:00Z", "--until", "2025-06-03T10:00:00Z"])
+        #expect(noTime.status != 0 && noTime.stderr.contains("the range is empty"), "\(noTime.stderr)")
     }
 
     @Test func verifyNamesTheCorruptSegmentBytePositionAndOffset() throws {
