@@ -61,7 +61,9 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     /// Opens (creating if needed) the log in `directory` for writing, after recovery:
     /// - sealed segments: indexes checked and rebuilt when inconsistent;
     /// - the active (last) segment: scanned; a torn or corrupt tail is truncated and reported,
-    ///   a tail of zeros (preallocated, see `fileEnd`) is kept for the next appends;
+    ///   a tail of zeros (preallocated, see `fileEnd`) is kept for the next appends; a damaged
+    ///   batch with intact committed history after it is corruption (`damageIsTail`): an error,
+    ///   and nothing is changed;
     /// - the head hash, next offset and last received_at are restored; the commit marker rewritten.
     static func open(_ directory: LogDirectory, options: LogWriterOptions) throws -> (SegmentAppender, RecoveryReport) {
         do {
@@ -112,6 +114,10 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
                 dataEnd = position.rawValue  // the preallocated zeros after the last batch
                 break scan
             case .invalid(let position, let error):
+                let location = LogLocation(
+                    segment: LogDirectory.fileName(base: base, suffix: ".seg"), position: position, offset: scanner.expectedOffset)
+                guard try damageIsTail(file, at: position, committedEnd: directory.readCommitMarker()?.readLimit(ofSegment: base))
+                else { throw StorageError.corruptionBeforeCommittedHistory(error, at: location, directory: directory.path) }
                 truncation = .init(
                     segment: LogDirectory.fileName(base: base, suffix: ".seg"), position: position,
                     bytes: size - position.rawValue, firstLostOffset: scanner.expectedOffset, reason: error)
@@ -160,6 +166,16 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         let report = RecoveryReport(
             segmentCount: bases.count, nextOffset: next, head: head, truncation: truncation, rebuiltIndexes: rebuilt)
         return (appender, report)
+    }
+
+    /// Whether the damaged batch at `position` of the active segment is its tail, which recovery
+    /// cuts away (SPEC §3). Bytes at or past the commit marker's end were never acknowledged:
+    /// always the tail, even where a later batch of the same unsynced group reached the disk.
+    /// Before that end (or with no marker for this segment), the damage is the tail only if no
+    /// intact batch follows it; otherwise cutting would also drop the acknowledged records after it.
+    private static func damageIsTail(_ file: PosixFile, at position: FilePosition, committedEnd: FilePosition?) throws -> Bool {
+        if let committedEnd, position >= committedEnd { return true }
+        return try SegmentScanner.firstIntactBatch(in: file, after: position) == nil
     }
 
     private static func checkHeader(_ file: PosixFile, directory: LogDirectory, base: LogOffset, kind: LogKind) throws {

@@ -107,6 +107,39 @@ struct SegmentScanner {
         return .batch(batch)
     }
 
+    /// The position of the first intact batch (header and CRC check; its base offset is not
+    /// checked) that starts after `position`, or nil when none does. Recovery uses it to tell a
+    /// damaged tail from damage with history after it. Reads the rest of the file once, in
+    /// read-ahead chunks, looking for the batch magic at every byte.
+    static func firstIntactBatch(in file: PosixFile, after position: FilePosition) throws -> FilePosition? {
+        let end = try file.size()
+        let magic = withUnsafeBytes(of: BatchHeader.magic.littleEndian) { Array($0) }
+        var chunk = [UInt8](repeating: 0, count: readAheadBytes)
+        var chunkStart = position.rawValue + 1
+        while end - chunkStart >= Int64(BatchHeader.size) {
+            let n = try file.read(into: &chunk, at: 0, count: Int(min(Int64(chunk.count), end - chunkStart)), position: chunkStart)
+            guard n >= magic.count else { return nil }
+            for index in 0...(n - magic.count) where chunk[index] == magic[0] && chunk[index..<index + magic.count].elementsEqual(magic) {
+                let candidate = FilePosition(chunkStart + Int64(index))
+                if try isIntactBatch(in: file, at: candidate, end: end) { return candidate }
+            }
+            chunkStart += Int64(n - magic.count + 1)  // a magic cut by the chunk's end is seen in the next
+        }
+        return nil
+    }
+
+    private static func isIntactBatch(in file: PosixFile, at position: FilePosition, end: Int64) throws -> Bool {
+        guard end - position.rawValue >= Int64(BatchHeader.size) else { return false }
+        var bytes = [UInt8](repeating: 0, count: BatchHeader.size)
+        _ = try file.read(into: &bytes, at: 0, count: bytes.count, position: position.rawValue)
+        guard let header = try? bytes.decoding(0..<bytes.count, { raw throws(FormatError) in try BatchHeader.decode(raw) }),
+            end - position.rawValue >= Int64(header.totalSize)
+        else { return false }
+        bytes = [UInt8](repeating: 0, count: header.totalSize)
+        _ = try file.read(into: &bytes, at: 0, count: bytes.count, position: position.rawValue)
+        return (try? bytes.decoding(0..<bytes.count) { raw throws(FormatError) in try BatchDecoder.verifyChecksum(header, batch: raw) }) != nil
+    }
+
     /// Makes `count` bytes from `position` available in the buffer if the file (and limit) has
     /// them; returns how many are available (up to `count`). Re-reads at end of file, so a
     /// scanner over a growing file sees what was appended since.

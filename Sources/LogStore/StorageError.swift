@@ -75,6 +75,17 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
             location: location, formatError: error)
     }
 
+    /// A damaged batch of the active segment with intact history after it: recovery does not cut
+    /// acknowledged records away to get past it.
+    static func corruptionBeforeCommittedHistory(_ error: FormatError, at location: LogLocation, directory: String) -> StorageError {
+        StorageError(
+            .corruption,
+            "corrupt log at \(location): \(error.message) [\(error.code.rawValue)]; intact batches follow it, so it is not a torn "
+                + "tail and the writer will not cut the records after it away. Nothing was changed: restore \(directory) "
+                + "from a backup (`sessionlog verify` names the first damage)",
+            location: location, formatError: error)
+    }
+
     static func locked(path: String, holder: String) -> StorageError {
         StorageError(
             .locked,

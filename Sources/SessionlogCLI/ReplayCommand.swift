@@ -60,6 +60,7 @@ struct ReplayCommand: AsyncParsableCommand {
         var start = LogOffset(fromOffset ?? 0)
         if let since { start = max(start, try reader.offset(beforeTimeMs: since.milliseconds)) }
         var output = BufferedOutput()
+        defer { output.flush() }  // also when reading fails: every record before the damage is printed
         var line = [UInt8]()
         line.reserveCapacity(1 << 16)
 
@@ -90,7 +91,6 @@ struct ReplayCommand: AsyncParsableCommand {
                 for record in records where !emit(record) { break batches }
             }
         }
-        output.flush()
     }
 }
 

@@ -45,25 +45,61 @@ import Testing
         }
     }
 
-    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8]) func aFlippedByteInTheActiveSegmentCutsTheLogBeforeTheDamagedBatch(seed: Int) async throws {
+    /// SPEC §3: a corrupt *tail* batch is cut; a damaged batch with history after it is an error,
+    /// and the writer changes nothing (cutting there would drop every acknowledged record after it).
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8]) func aFlippedByteInTheActiveSegmentIsCutOnlyFromItsTail(seed: Int) async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let original = dir.file("original")
         let ends = try await threeBatchLog(original)
+        let starts = [SegmentHeader.size] + ends.dropLast()
         var factory = PayloadFactory(seed: UInt64(seed))
         for _ in 0..<12 {
             let position = SegmentHeader.size + factory.next(ends[2] - SegmentHeader.size)
             let damagedBatch = ends.firstIndex { position < $0 }!
             let copy = dir.file("copy")
             try LogFixture.copyDirectory(original, to: copy)
-            try LogFixture.flipByte(LogDirectory(path: copy).segmentPath(.zero), at: position, mask: UInt8(1 << factory.next(8)))
+            let segment = LogDirectory(path: copy).segmentPath(.zero)
+            try LogFixture.flipByte(segment, at: position, mask: UInt8(1 << factory.next(8)))
+            let damaged = try Data(contentsOf: URL(fileURLWithPath: segment))
             #expect(throws: StorageError.self) { try LogVerifier.verify(directory: copy) }
+            guard damagedBatch == ends.count - 1 else {
+                let error = try #require(throws: StorageError.self, "flip at byte \(position)") {
+                    try LogWriter.open(directory: copy, options: LogFixture.options())
+                }
+                #expect(error.code == .corruption && error.message.contains("intact batches follow it"), "\(error)")
+                #expect(error.location?.position == FilePosition(starts[damagedBatch]))
+                #expect(error.location?.offset == LogOffset(UInt64(damagedBatch * 4)))
+                #expect(try Data(contentsOf: URL(fileURLWithPath: segment)) == damaged, "nothing changed")
+                continue
+            }
             let writer = try LogWriter.open(directory: copy, options: LogFixture.options())
             await writer.close()
-            #expect(writer.recovery.nextOffset == LogOffset(UInt64(damagedBatch * 4)), "flip at byte \(position)")
-            #expect(try LogFixture.readAll(copy).count == damagedBatch * 4)
+            #expect(writer.recovery.nextOffset == LogOffset(8), "flip at byte \(position)")
+            #expect(writer.recovery.truncation?.position == FilePosition(starts[2]))
+            #expect(try LogFixture.readAll(copy).count == 8)
             _ = try LogVerifier.verify(directory: copy)
         }
+    }
+
+    /// A crash during a group commit can leave a later batch of the group on disk after a hole.
+    /// Past the commit marker's end nothing was acknowledged, so the whole rest is the tail.
+    @Test func anIntactBatchPastTheCommittedEndDoesNotMakeAHoleBeforeItCorruption() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let ends = try await threeBatchLog(dir.path)
+        let segment = LogDirectory(path: dir.path).segmentPath(.zero)
+        let lastBatch = try Data(contentsOf: URL(fileURLWithPath: segment))[ends[1]..<ends[2]]
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: 100) + lastBatch)  // garbage, then an intact batch
+        try handle.close()
+        #expect(try LogFixture.committedEnd(dir.path) == ends[2])
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options())
+        await writer.close()
+        #expect(writer.recovery.nextOffset == LogOffset(12))
+        #expect(writer.recovery.truncation?.position == FilePosition(ends[2]))
+        #expect(try LogFixture.fileSize(segment) == ends[2])
     }
 
     @Test func verifyCatchesEveryFlippedByteOfASealedSegment() async throws {

@@ -114,6 +114,35 @@ import Testing
         #expect(result.stderr.contains("segment 00000000000000000000.seg, byte 32, offset 0"), "\(result.stderr)")
     }
 
+    /// A flipped bit inside history (not the tail) must not make the next writer cut every
+    /// acknowledged record after it: writers refuse, replay prints everything before the damage.
+    @Test func damageInsideTheActiveSegmentIsRefusedNotCutAway() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.file("data"))
+        var factory = PayloadFactory(seed: 8)
+        let lines = factory.lines(300)
+        let segment = dir.file("data/log/00000000000000000000.seg")
+        var ends = [Int]()
+        for part in 0..<3 {  // three imports: at least three batches
+            try cli.succeed(["import", "-"], input: ndjson(Array(lines[(part * 100)..<(part * 100 + 100)])))
+            ends.append(Int(try FileManager.default.attributesOfItem(atPath: segment)[.size] as! UInt64))
+        }
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
+        try handle.seek(toOffset: UInt64((ends[0] + ends[1]) / 2))  // inside the second import's batches
+        try handle.write(contentsOf: [0x5A])
+        try handle.close()
+        let damaged = try Data(contentsOf: URL(fileURLWithPath: segment))
+
+        let refused = try cli.run(["import", "-"], input: ndjson([PayloadFactory.minimalV3("after-damage")]))
+        #expect(refused.status != 0 && refused.stderr.contains("intact batches follow it"), "\(refused.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: segment)) == damaged, "the writer changed nothing")
+        let replay = try cli.run(["replay", "--raw"])
+        #expect(replay.status != 0 && replay.stderr.contains("corrupt log at segment 00000000000000000000.seg"))
+        #expect(replay.stdoutLines.count >= 100 && replay.stdoutLines == Array(lines.prefix(replay.stdoutLines.count)))
+        #expect(try cli.run(["verify"]).status != 0)
+    }
+
     @Test func importRefusesWhileAnotherWriterHoldsTheLog() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
