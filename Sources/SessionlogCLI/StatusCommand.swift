@@ -37,7 +37,8 @@ struct StatusCommand: AsyncParsableCommand {
                 let lagSeconds = endTime.map { Double($0 - (applied ?? $0)) / 1000 } ?? 0
                 row += [
                     ("build", JSONText.string(build.description)), ("next_offset", String(checkpoint.rawValue)),
-                    ("lag_records", String(end.rawValue - min(end.rawValue, checkpoint.rawValue))),
+                    // Negative: the projection is ahead of the log, built from another one (its projector refuses).
+                    ("lag_records", String(Int64(end.rawValue) - Int64(checkpoint.rawValue))),
                     ("lag_seconds", String(format: "%.3f", max(0, lagSeconds))),
                 ]
             } else {

@@ -28,6 +28,26 @@ import Testing
         #expect(try db.objects("SELECT session_id FROM sessions").map { $0["session_id"] } == [.text("s1")])
     }
 
+    /// A projection whose checkpoint is past the log's end was built from another log (the log
+    /// was restored from an older copy): following would fold other records under its offsets.
+    @Test func aProjectionAheadOfTheLogIsRefused() async throws {
+        let harness = try ProjectionHarness()
+        try await harness.append((0..<5).map { P.v3("s\($0)", actions: []) })
+        let path = harness.directory.file("sessions.db")
+        try await harness.run(.sessions, path: path)
+        try FileManager.default.removeItem(atPath: harness.logPath)  // an older copy of the log: 2 records
+        try await harness.append([P.v3("t0", actions: []), P.v3("t1", actions: [])])
+        await #expect {
+            try await harness.run(.sessions, path: path)
+        } throws: { error in
+            guard let error = error as? ProjectorError else { return false }
+            return error.code == .aheadOfLog && error.message.contains("up to offset 5, but the log ends at 2")
+                && error.message.contains("sessionlog rebuild sessions")
+        }
+        let db = try SQLiteDatabase(path: path, readOnly: true)
+        #expect(try db.one("SELECT next_offset FROM _checkpoint")["next_offset"] == .integer(5), "nothing applied")
+    }
+
     @Test func resumingFromTheCheckpointAppliesEveryRecordExactlyOnce() async throws {
         let harness = try ProjectionHarness()
         var traffic = TrafficGenerator(seed: 7)

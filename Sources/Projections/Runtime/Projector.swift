@@ -89,7 +89,11 @@ public final class Projector {
     public func run(
         shouldStop: @escaping @Sendable () -> Bool = { false }, progress: (ProjectorProgress) -> Void = { _ in }
     ) async throws {
-        var cursor = LogReader(directory: logDirectory).cursor(from: store.nextOffset)
+        let reader = LogReader(directory: logDirectory)
+        if store.nextOffset > .zero, case let logEnd = try reader.endOffset(), logEnd < store.nextOffset {
+            throw ProjectorError.aheadOfLog(kind, database: databasePath, checkpoint: store.nextOffset, logEnd: logEnd)
+        }
+        var cursor = reader.cursor(from: store.nextOffset)
         var waiter = TailWaiter(directory: logDirectory, pollIntervalMs: options.pollIntervalMs)
         var dirty: [String: SessionState] = [:]
         var applied = (records: 0, actions: 0)

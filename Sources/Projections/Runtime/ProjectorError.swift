@@ -13,6 +13,8 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
         case busy
         /// A version or name this build does not know.
         case invalidArgument = "invalid_argument"
+        /// The projection's checkpoint is past the log's end: it was built from another log.
+        case aheadOfLog = "ahead_of_log"
     }
 
     public var code: Code
@@ -25,6 +27,17 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
         ProjectorError(
             code: .unreadableRecord, message: "cannot apply the record at offset \(offset): \(reason); the projector stopped there",
             offset: offset)
+    }
+
+    static func aheadOfLog(_ kind: ProjectionKind, database: String, checkpoint: LogOffset, logEnd: LogOffset) -> ProjectorError {
+        ProjectorError(
+            code: .aheadOfLog,
+            message:
+                "\(database) has applied the log up to offset \(checkpoint), but the log ends at \(logEnd): it was built from "
+                + "another log (this one was restored from an older copy, or replaced), so it would fold different records "
+                + "under the same offsets. Run `sessionlog rebuild \(kind)` to build it from this log. (Right after a power "
+                + "loss it can also mean that no writer has reopened the log yet; then this clears once the ingress has.)",
+            offset: checkpoint)
     }
 
     static func definitionChanged(_ kind: ProjectionKind, database: String, what: String) -> ProjectorError {
