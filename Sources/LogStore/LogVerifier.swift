@@ -27,8 +27,8 @@ public enum LogVerifier {
     /// (`.corruption` with the first bad location, or `.invalidArgument` for a head mismatch).
     public static func verify(directory: String, expectHead: (LogOffset, BatchHash)? = nil) throws -> VerifyReport {
         let log = LogDirectory(path: directory)
+        let marker = log.readCommitMarker()  // before listing: a roll after it adds only segments it does not show
         let bases = try log.segmentBases()
-        let marker = log.readCommitMarker()
         var report = VerifyReport(lastOffset: nil, head: .zero)
         var expectedOffset = LogOffset.zero
         var previousReceivedAt = Int64.min
@@ -100,6 +100,9 @@ public enum LogVerifier {
             report.segments += 1
             expectedOffset = scanner.expectedOffset
             try checkIndex(log, base: base, batches: batchPositions, segment: segmentName)
+        }
+        if let marker, expectedOffset != marker.nextOffset {
+            throw StorageError.commitBeyondSegments(marker, found: "its segments end at offset \(expectedOffset)", directory: directory)
         }
         if let (offset, _) = expectHead, !expectedHeadChecked {
             throw StorageError(

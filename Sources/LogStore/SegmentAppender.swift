@@ -73,6 +73,13 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         }
         let lock = try WriterLock.acquire(directory)
         var bases = try directory.segmentBases()
+        // Segments are created (and their directory entry synced) before COMMIT names them, so a
+        // segment COMMIT names cannot be missing after a crash: it was removed. Recovering would
+        // reuse the offsets of the records it held.
+        if let marker = directory.readCommitMarker(), !bases.contains(marker.segmentBase) {
+            throw StorageError.commitBeyondSegments(
+                marker, found: "that segment file is missing", directory: directory.path)
+        }
         if bases.isEmpty {
             try createSegment(directory, base: .zero, options: options)
             bases = [.zero]

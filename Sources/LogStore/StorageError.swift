@@ -86,6 +86,18 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
             location: location, formatError: error)
     }
 
+    /// `COMMIT` names records the segment files no longer hold: segments were removed or cut.
+    /// `found` says what the segments hold instead.
+    static func commitBeyondSegments(_ marker: CommitMarker, found: String, directory: String) -> StorageError {
+        StorageError(
+            .corruption,
+            "the commit marker says \(directory) holds records up to offset \(marker.nextOffset) (segment "
+                + "\(LogDirectory.fileName(base: marker.segmentBase, suffix: ".seg")), byte \(marker.endPosition)), but \(found): "
+                + "segments were removed or cut short. Restore them from a backup (if this directory is a copy taken "
+                + "while a writer ran, delete its COMMIT to use it as it is)",
+            path: directory)
+    }
+
     static func locked(path: String, holder: String) -> StorageError {
         StorageError(
             .locked,

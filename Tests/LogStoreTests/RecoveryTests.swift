@@ -102,6 +102,23 @@ import Testing
         #expect(try LogFixture.fileSize(segment) == ends[2])
     }
 
+    /// Segments are created and synced before COMMIT names them, so a named segment that is
+    /// missing was removed: recovering would silently reuse the offsets of its records.
+    @Test func aRemovedLastSegmentIsReportedNotRecoveredOver() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 600))
+        _ = try await LogFixture.append(writer, (0..<40).map { #"{"v":3,"n":\#($0),"pad":"abcdefghijklmnop"}"# }, chunk: 4)
+        await writer.close()
+        let segments = try LogFixture.segmentFiles(dir.path)
+        try FileManager.default.removeItem(atPath: segments.last!)
+        let opened = try #require(throws: StorageError.self) { try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 600)) }
+        #expect(opened.code == .corruption && opened.message.contains("up to offset 40") && opened.message.contains("missing"), "\(opened)")
+        let verified = try #require(throws: StorageError.self) { try LogVerifier.verify(directory: dir.path) }
+        #expect(verified.message.contains("up to offset 40") && verified.message.contains("segments end at offset"), "\(verified)")
+        #expect(try LogFixture.segmentFiles(dir.path).count == segments.count - 1, "nothing was created or cut")
+    }
+
     @Test func verifyCatchesEveryFlippedByteOfASealedSegment() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
