@@ -19,6 +19,14 @@ import Testing
         return ends
     }
 
+    /// A log of 40 records in segments of 600 bytes; returns its segment files.
+    private func multiSegmentLog(_ path: String) async throws -> [String] {
+        let writer = try LogWriter.open(directory: path, options: LogFixture.options(segmentBytes: 600))
+        _ = try await LogFixture.append(writer, (0..<40).map { #"{"v":3,"n":\#($0),"pad":"abcdefghijklmnop"}"# }, chunk: 4)
+        await writer.close()
+        return try LogFixture.segmentFiles(path)
+    }
+
     @Test func aTornTailIsCutAtEveryBytePositionOfTheLastBatch() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -107,10 +115,7 @@ import Testing
     @Test func aRemovedLastSegmentIsReportedNotRecoveredOver() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 600))
-        _ = try await LogFixture.append(writer, (0..<40).map { #"{"v":3,"n":\#($0),"pad":"abcdefghijklmnop"}"# }, chunk: 4)
-        await writer.close()
-        let segments = try LogFixture.segmentFiles(dir.path)
+        let segments = try await multiSegmentLog(dir.path)
         try FileManager.default.removeItem(atPath: segments.last!)
         let opened = try #require(throws: StorageError.self) { try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 600)) }
         #expect(opened.code == .corruption && opened.message.contains("up to offset 40") && opened.message.contains("missing"), "\(opened)")
@@ -122,10 +127,7 @@ import Testing
     @Test func verifyCatchesEveryFlippedByteOfASealedSegment() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options(segmentBytes: 600))
-        _ = try await LogFixture.append(writer, (0..<40).map { #"{"v":3,"n":\#($0),"pad":"abcdefghijklmnop"}"# }, chunk: 4)
-        await writer.close()
-        let segments = try LogFixture.segmentFiles(dir.path)
+        let segments = try await multiSegmentLog(dir.path)
         #expect(segments.count >= 3)
         let sealed = segments[1]
         let sealedName = URL(fileURLWithPath: sealed).lastPathComponent
