@@ -36,9 +36,14 @@ public final class UnixHTTPClient {
 
     /// The bytes of one request.
     public static func request(_ method: String, _ path: String, body: String = "", headers: [String: String] = [:]) -> [UInt8] {
-        var text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(body.utf8.count)\r\n"
+        request(method, path, body: Array(body.utf8), headers: headers)
+    }
+
+    /// The bytes of one request whose body is `body` exactly (not necessarily UTF-8).
+    public static func request(_ method: String, _ path: String, body: [UInt8], headers: [String: String] = [:]) -> [UInt8] {
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(body.count)\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
-        return Array((text + "\r\n" + body).utf8)
+        return Array((text + "\r\n").utf8) + body
     }
 
     public func send(_ bytes: [UInt8]) {
@@ -52,6 +57,11 @@ public final class UnixHTTPClient {
 
     /// Sends one request and reads its response.
     public func call(_ method: String, _ path: String, body: String = "", headers: [String: String] = [:]) throws -> Response {
+        try call(method, path, body: Array(body.utf8), headers: headers)
+    }
+
+    /// Sends one request with a body of exact bytes and reads its response.
+    public func call(_ method: String, _ path: String, body: [UInt8], headers: [String: String] = [:]) throws -> Response {
         send(Self.request(method, path, body: body, headers: headers))
         return try readResponse()
     }

@@ -10,9 +10,11 @@ struct SendCommand: AsyncParsableCommand {
         commandName: "send",
         abstract: "Post NDJSON payloads (one per line, with its v) to the ingress over its Unix socket.",
         discussion: """
-            Lines are sent in POST /batch requests over --connections keep-alive connections. Prints
-            a JSON summary: lines, accepted, rejected (by code), unavailable, seconds. A progress
-            line is shown on a terminal. Exit 1 if any line got no answer or a 503.
+            Lines are sent, byte for byte, in POST /batch requests over --connections keep-alive
+            connections, as they are read: a file is streamed, and lines from a pipe go out as they
+            arrive. Prints a JSON summary: lines, accepted, rejected (by code), unavailable,
+            unanswered, seconds. A progress line is shown on a terminal. Exit 1 if any line got no
+            answer or a 503.
             """
     )
 
@@ -38,47 +40,123 @@ struct SendCommand: AsyncParsableCommand {
 
     func run() async throws {
         let socketPath = socket ?? data.directory + "/ingress.sock"
-        var lines = [[UInt8]]()
-        for file in files {
-            lines += try await LineReader.withInput(file) { reader, _ in
-                var lines = [[UInt8]]()
-                while !reader.atEnd { lines += try reader.nextLines().map { Array($0.bytes) }.filter { !$0.isEmpty } }
-                return lines
-            }
-        }
-        let total = lines.count
-        let chunks = stride(from: 0, to: lines.count, by: batchLines).map { Array(lines[$0..<min(lines.count, $0 + batchLines)]) }
+        try LineReader.checkReadable(files)
+        let queue = ChunkQueue(capacity: 2 * connections)
         let tally = SendTally()
-        let next = Atomic<Int>(0)
         let start = Date()
-        let progress = isatty(STDERR_FILENO) == 1 ? Thread { tally.showProgress(total: total, since: start) } : nil
+        let progress = isatty(STDERR_FILENO) == 1 ? Thread { tally.showProgress(since: start) } : nil
         progress?.start()
-        let workers = (0..<min(connections, max(1, chunks.count))).map { _ in
-            Thread {
-                guard let client = try? UnixHTTPClient(socketPath: socketPath) else {
-                    tally.failed(0, reason: "cannot connect to \(socketPath): is the ingress running?")
-                    return
-                }
-                while true {
-                    let index = next.add(1, ordering: .relaxed).oldValue
-                    guard index < chunks.count else { return }
-                    let body = chunks[index].map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n") + "\n"
-                    guard let answer = try? client.call("POST", "/batch", body: body), answer.status == 200 else {
-                        tally.failed(chunks[index].count, reason: "a /batch request got no answer")
-                        return
-                    }
-                    tally.record(answer.body)
-                }
-            }
-        }
+        let workers = (0..<connections).map { _ in Thread { Self.post(queue, to: socketPath, tally: tally) } }
         workers.forEach { $0.start() }
+        var lines = 0
+        do {
+            for file in files {
+                lines += try await LineReader.withInput(file) { reader, _ in try Self.readChunks(&reader, batchLines: batchLines, into: queue) }
+            }
+        } catch {
+            queue.close()
+            throw error
+        }
+        queue.close()
         while !workers.allSatisfy(\.isFinished) { try await Task.sleep(for: .milliseconds(10)) }
         tally.stop()
-        let summary = tally.summary(lines: total, seconds: Date().timeIntervalSince(start))
+        let summary = tally.summary(lines: lines, seconds: Date().timeIntervalSince(start))
         var output = BufferedOutput()
         output.write(summary.text + "\n")
         output.flush()
         if !summary.complete { throw ExitCode(1) }
+    }
+
+    /// Cuts the input into `/batch` bodies of up to `batchLines` lines, each line's bytes as they
+    /// are (empty lines skipped). A body goes out when full, and also whenever the input has no
+    /// more bytes ready, so lines from a pipe are sent as they arrive. Returns the lines read.
+    private static func readChunks(_ reader: inout LineReader, batchLines: Int, into queue: ChunkQueue) throws -> Int {
+        var chunk = SendChunk()
+        var lines = 0
+        while !reader.atEnd {
+            for line in try reader.nextLines() where !line.bytes.isEmpty {
+                chunk.append(line.bytes)
+                lines += 1
+                if chunk.lines == batchLines { queue.put(chunk.take()) }
+            }
+            if chunk.lines > 0 && (reader.atEnd || !reader.hasInputReady) { queue.put(chunk.take()) }
+        }
+        return lines
+    }
+
+    /// One connection's worker: posts chunks until the queue is closed and empty. A chunk that
+    /// gets no answer counts as unanswered, and the next chunk tries a new connection (so an
+    /// ingress restarted meanwhile takes the rest).
+    private static func post(_ queue: ChunkQueue, to socketPath: String, tally: SendTally) {
+        var client: UnixHTTPClient?
+        while let chunk = queue.take() {
+            if client == nil { client = try? UnixHTTPClient(socketPath: socketPath) }
+            guard let connected = client else {
+                tally.failed(chunk.lines, reason: "cannot connect to \(socketPath): is the ingress running?")
+                continue
+            }
+            guard let answer = try? connected.call("POST", "/batch", body: chunk.body), answer.status == 200 else {
+                tally.failed(chunk.lines, reason: "a /batch request got no answer")
+                client = nil
+                continue
+            }
+            tally.record(answer.body)
+        }
+    }
+}
+
+/// A `/batch` body being built: NDJSON lines, each followed by a newline.
+struct SendChunk: Sendable {
+    private(set) var body: [UInt8] = []
+    private(set) var lines = 0
+
+    mutating func append(_ line: ArraySlice<UInt8>) {
+        body += line
+        body.append(UInt8(ascii: "\n"))
+        lines += 1
+    }
+
+    /// Returns the chunk and starts an empty one.
+    mutating func take() -> SendChunk {
+        defer { self = SendChunk() }
+        return self
+    }
+}
+
+/// Chunks from the reader to the connections' workers: bounded, so a large file or an endless
+/// pipe is read only as fast as the ingress answers. Thread-safe (`NSCondition`).
+final class ChunkQueue: @unchecked Sendable {  // every field is guarded by `condition`
+    private let condition = NSCondition()
+    private var chunks: [SendChunk] = []
+    private var closed = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Blocks while the queue is full.
+    func put(_ chunk: SendChunk) {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.count >= capacity { condition.wait() }
+        chunks.append(chunk)
+        condition.broadcast()
+    }
+
+    /// The next chunk; blocks while the queue is empty and open; nil once closed and empty.
+    func take() -> SendChunk? {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty && !closed { condition.wait() }
+        guard !chunks.isEmpty else { return nil }
+        condition.broadcast()
+        return chunks.removeFirst()
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
 
@@ -123,11 +201,11 @@ final class SendTally: Sendable {
 
     func stop() { counts.withLock { $0.stopped = true } }
 
-    func showProgress(total: Int, since start: Date) {
+    func showProgress(since start: Date) {
         while true {
             let (done, stopped) = counts.withLock { ($0.accepted + $0.unavailable + $0.rejected.values.reduce(0, +), $0.stopped) }
             let rate = Double(done) / max(0.001, Date().timeIntervalSince(start))
-            writeError(String(format: "\rsent %d/%d lines, %.0f lines/s ", done, total, rate))
+            writeError(String(format: "\rsent %d lines, %.0f lines/s ", done, rate))
             if stopped {
                 writeError("\n")
                 return

@@ -422,6 +422,29 @@ import Testing
         #expect(Set(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines) == Set(valid))
     }
 
+    /// A producer piping into `send -` has each line sent as it arrives, byte for byte: a line
+    /// that is not UTF-8 reaches the quarantine as it was, not "repaired".
+    @Test func sendStreamsAPipeAndKeepsEveryByte() throws {
+        let ingress = try IngressTests.Running()
+        let sender = try ingress.cli.spawn(["send", "-"])
+        defer { sender.kill(SIGKILL) }
+        sender.write(ndjson([PayloadFactory.minimalV3("first")]))
+        let sentBeforeEnd = eventually(seconds: 10) {
+            (try? ingress.cli.succeed(["replay", "--raw"]).stdoutLines) == [PayloadFactory.minimalV3("first")]
+        }
+        #expect(sentBeforeEnd, "the line went out while the pipe was still open")
+        let notUTF8: [UInt8] = Array(#"{"v":1,"event_id":"e-"#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8) + [UInt8(ascii: "\n")]
+        sender.write(notUTF8)
+        sender.closeInput()
+        let result = sender.wait()
+        let summary = try jsonObject(result.stdoutText)
+        #expect(summary["lines"] as? Int == 2 && summary["accepted"] as? Int == 1, "\(result.stdoutText)")
+        #expect((summary["rejected_by_code"] as? [String: Int]) == ["invalid_utf8": 1])
+        let quarantined = try ingress.cli.succeed(["replay", "--rejected"]).stdoutLines
+        let envelope = try jsonObject(try #require(quarantined.first))
+        #expect(envelope["payload_base64"] as? String == Data(notUTF8.dropLast()).base64EncodedString(), "the bytes as sent")
+    }
+
     @Test func sendWithoutAnIngressFailsClearly() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
