@@ -300,7 +300,9 @@ extension HTTPRequestParser {
 
     /// `method SP request-target SP HTTP/1.x`.
     private static func requestLine(_ line: HeadBytes) throws(HTTPRequestError) -> (HTTPMethod, target: String, HTTPVersion) {
-        func notARequestLine() -> HTTPRequestError { .malformed("request line \"\(printable(line))\" is not METHOD SP TARGET SP HTTP/1.1") }
+        func notARequestLine() -> HTTPRequestError {
+            grammarError(line, "request line \"\(printable(line))\" is not METHOD SP TARGET SP HTTP/1.1")
+        }
         let space = UInt8(ascii: " ")
         guard let afterMethod = line.firstIndex(of: space), let afterTarget = line[(afterMethod + 1)...].firstIndex(of: space) else {
             throw notARequestLine()
@@ -317,9 +319,16 @@ extension HTTPRequestParser {
         } else if asciiEqual(versionText, "HTTP/1.0") {
             version = .http1_0
         } else {
-            throw .malformed("version \"\(printable(versionText))\" is not HTTP/1.1 or HTTP/1.0")
+            throw grammarError(line, "version \"\(printable(versionText))\" is not HTTP/1.1 or HTTP/1.0")
         }
         return (Self.method(method), String(decoding: target, as: UTF8.self), version)
+    }
+
+    /// The error for a head line that fails the grammar. A bare LF in it means the client ends
+    /// lines with LF alone (which RFC 9112 §2.2 lets a server refuse): that is what it is told.
+    private static func grammarError(_ line: HeadBytes, _ message: @autoclosure () -> String) -> HTTPRequestError {
+        guard line.contains(UInt8(ascii: "\n")) else { return .malformed(message()) }
+        return .malformed("lines end in a bare LF; HTTP/1.1 lines end in CRLF")
     }
 
     /// The ingress's two methods without building a string; any other by its name (methods are
@@ -335,11 +344,11 @@ extension HTTPRequestParser {
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
             line[..<colon].allSatisfy(isTokenByte)
         else {
-            throw .malformed("header line \(lineNumber) \"\(printable(line))\" is not NAME: VALUE")
+            throw grammarError(line, "header line \(lineNumber) \"\(printable(line))\" is not NAME: VALUE")
         }
         let value = trimmed(line[(colon + 1)...])
         guard value.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == UInt8(ascii: "\t") }) else {
-            throw .malformed("header line \(lineNumber) has a control character in its value")
+            throw grammarError(line, "header line \(lineNumber) has a control character in its value")
         }
         return (line[..<colon], value)
     }

@@ -6,11 +6,18 @@ import Payloads
 enum IngressRoute: String, CaseIterable, Sendable {
     case v3 = "/v3/session", v2 = "/v2/session", v1 = "/v1/events", batch = "/batch", health = "/health", metrics = "/metrics"
 
-    /// The route of a request target, whose query string does not count. (The `?` is searched
-    /// for in the UTF-8 view: searching the `String` walks grapheme clusters, ~1% of the
-    /// ingress's CPU per request.)
+    /// The route of a request target, whose query string does not count. A target in absolute
+    /// form (`http://host/v3/session`, which RFC 9112 §3.2.2 says a server must accept) is routed
+    /// by its path. (Searches run in the UTF-8 view: searching the `String` walks grapheme
+    /// clusters, ~1% of the ingress's CPU per request.)
     init?(target: String) {
-        self.init(rawValue: target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(target[..<$0]) } ?? target)
+        var path = target.utf8[...]
+        if let query = path.firstIndex(of: UInt8(ascii: "?")) { path = path[..<query] }
+        if path.first != UInt8(ascii: "/"), let authority = path.firstRange(of: "://".utf8) {
+            path = path[authority.upperBound...]
+            path = path[(path.firstIndex(of: UInt8(ascii: "/")) ?? path.endIndex)...]
+        }
+        self.init(rawValue: String(Substring(path)))
     }
 
     var method: HTTPMethod {

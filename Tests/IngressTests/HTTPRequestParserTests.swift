@@ -147,6 +147,22 @@ import Testing
         }
     }
 
+    @Test func aClientEndingLinesInBareLFsIsToldSo() {
+        for text in ["POST /v2/session HTTP/1.1\nHost: x\nContent-Length: 2\n\n{}", "GET /health HTTP/1.1\r\nHost: x\nA: b\n\n"] {
+            #expect(Self.error([text]) == .malformed("lines end in a bare LF; HTTP/1.1 lines end in CRLF"), "\(text.debugDescription)")
+        }
+    }
+
+    @Test func targetsRouteByTheirPathInOriginOrAbsoluteForm() {
+        #expect(IngressRoute(target: "/v3/session") == .v3)
+        #expect(IngressRoute(target: "/v3/session?debug=1") == .v3)
+        #expect(IngressRoute(target: "http://localhost/v2/session") == .v2)
+        #expect(IngressRoute(target: "http://localhost:8080/batch?x=1") == .batch)
+        #expect(IngressRoute(target: "http://localhost") == nil)
+        #expect(IngressRoute(target: "/v3/session/") == nil)
+        #expect(IngressRoute(target: "/x?http://h/v3/session") == nil)
+    }
+
     @Test func afterAnErrorNothingMoreIsParsed() throws {
         var parser = HTTPRequestParser(headBytesMax: 4096)
         parser.append(ByteBuffer(string: "BAD\r\n\r\n"))
