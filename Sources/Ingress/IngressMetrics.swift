@@ -48,10 +48,10 @@ final class IngressMetrics: Sendable {
         metric("sessionlog_appended_bytes_total", "counter", "Raw record bytes appended and synced.", writers.map { ("{log=\"\($0.0)\"}", String($0.1.rawBytes)) })
         metric("sessionlog_failed_appends_total", "counter", "Append requests that failed (disk full, stopped writer).", writers.map { ("{log=\"\($0.0)\"}", String($0.1.failedAppends)) })
         metric("sessionlog_queued_bytes", "gauge", "Raw bytes waiting for the writer (queue depth).", writers.map { ("{log=\"\($0.0)\"}", String($0.2)) })
-        for (log, snapshot, _) in writers {
-            text += Self.histogram("sessionlog_group_commit_records", "Records per group commit (one write, one fdatasync).", snapshot.recordsPerGroup, log)
-            text += Self.histogram("sessionlog_fsync_seconds", "fdatasync latency per group commit.", snapshot.fsyncSeconds, log)
-        }
+        // A family's samples must form one group (text format 0.0.4): both logs under one TYPE line.
+        text += Self.histogram(
+            "sessionlog_group_commit_records", "Records per group commit (one write, one fdatasync).", writers.map { ($0.0, $0.1.recordsPerGroup) })
+        text += Self.histogram("sessionlog_fsync_seconds", "fdatasync latency per group commit.", writers.map { ($0.0, $0.1.fsyncSeconds) })
         metric("sessionlog_requests_total", "counter", "HTTP requests answered, by route and status.",
             requests.filter { $0.2 > 0 }.map { route, status, count in ("{route=\"\(route?.rawValue ?? "other")\",status=\"\(status)\"}", String(count)) }
                 .sorted { $0.0 < $1.0 })
@@ -64,10 +64,13 @@ final class IngressMetrics: Sendable {
         return text
     }
 
-    private static func histogram(_ name: String, _ help: String, _ h: WriterMetrics.Histogram, _ log: String) -> String {
-        var text = log == "main" ? "# HELP \(name) \(help)\n# TYPE \(name) histogram\n" : ""
-        for (bound, count) in zip(h.bounds, h.counts) { text += "\(name)_bucket{log=\"\(log)\",le=\"\(bound)\"} \(count)\n" }
-        text += "\(name)_bucket{log=\"\(log)\",le=\"+Inf\"} \(h.count)\n\(name)_sum{log=\"\(log)\"} \(h.sum)\n\(name)_count{log=\"\(log)\"} \(h.count)\n"
+    /// One histogram family: a series per log.
+    private static func histogram(_ name: String, _ help: String, _ logs: [(log: String, histogram: WriterMetrics.Histogram)]) -> String {
+        var text = "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        for (log, h) in logs {
+            for (bound, count) in zip(h.bounds, h.counts) { text += "\(name)_bucket{log=\"\(log)\",le=\"\(bound)\"} \(count)\n" }
+            text += "\(name)_bucket{log=\"\(log)\",le=\"+Inf\"} \(h.count)\n\(name)_sum{log=\"\(log)\"} \(h.sum)\n\(name)_count{log=\"\(log)\"} \(h.count)\n"
+        }
         return text
     }
 }

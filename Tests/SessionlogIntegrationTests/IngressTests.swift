@@ -564,7 +564,29 @@ import Testing
         #expect(lines.contains(where: { $0.hasPrefix(#"sessionlog_fsync_seconds_count{log="main"} "#) && !$0.hasSuffix(" 0") }))
         #expect(lines.contains(#"sessionlog_group_commit_records_bucket{log="main",le="+Inf"} 3"#))
         #expect(lines.contains(#"sessionlog_queued_bytes{log="main"} 0"#))
+        #expect(lines.contains(#"sessionlog_group_commit_records_bucket{log="quarantine",le="+Inf"} 2"#))
+        Self.expectOneGroupPerFamily(metrics.body)
         #expect(ingress.stop().status == 0)
+    }
+
+    /// Text format 0.0.4: one TYPE line per family, and each family's samples in one group after
+    /// it (a histogram's `_bucket`, `_sum` and `_count` included).
+    static func expectOneGroupPerFamily(_ text: String) {
+        var seen = Set<String>()
+        var current: String?
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("# TYPE ") {
+                let family = String(line.split(separator: " ")[2])
+                #expect(seen.insert(family).inserted, "a second TYPE line for \(family)")
+                current = family
+            } else if !line.hasPrefix("#") {
+                let name = line.prefix { $0 != "{" && $0 != " " }
+                let family = ["_bucket", "_sum", "_count"].reduce(String(name)) { name, suffix in
+                    name.hasSuffix(suffix) && seen.contains(String(name.dropLast(suffix.count))) ? String(name.dropLast(suffix.count)) : name
+                }
+                #expect(family == current, "\(line) is outside its family's group")
+            }
+        }
     }
 }
 
