@@ -62,8 +62,7 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     /// - sealed segments: indexes checked and rebuilt when inconsistent;
     /// - the active (last) segment: scanned; a torn or corrupt tail is truncated and reported,
     ///   a tail of zeros (preallocated, see `fileEnd`) is kept for the next appends; a damaged
-    ///   batch with intact committed history after it is corruption (`damageIsTail`): an error,
-    ///   and nothing is changed;
+    ///   batch that is not the tail (`damageIsTail`) is an error, and nothing is changed;
     /// - the head hash, next offset and last received_at are restored; the commit marker rewritten.
     static func open(_ directory: LogDirectory, options: LogWriterOptions) throws -> (SegmentAppender, RecoveryReport) {
         do {
@@ -76,7 +75,8 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         // Segments are created (and their directory entry synced) before COMMIT names them, so a
         // segment COMMIT names cannot be missing after a crash: it was removed. Recovering would
         // reuse the offsets of the records it held.
-        if let marker = directory.readCommitMarker(), !bases.contains(marker.segmentBase) {
+        let marker = directory.readCommitMarker()
+        if let marker, !bases.contains(marker.segmentBase) {
             throw StorageError.commitBeyondSegments(
                 marker, found: "that segment file is missing", directory: directory.path)
         }
@@ -123,8 +123,8 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
             case .invalid(let position, let error):
                 let location = LogLocation(
                     segment: LogDirectory.fileName(base: base, suffix: ".seg"), position: position, offset: scanner.expectedOffset)
-                guard try damageIsTail(file, at: position, committedEnd: directory.readCommitMarker()?.readLimit(ofSegment: base))
-                else { throw StorageError.corruptionBeforeCommittedHistory(error, at: location, directory: directory.path) }
+                guard try damageIsTail(file, at: position, committedEnd: marker?.readLimit(ofSegment: base))
+                else { throw StorageError.corruptionWithHistoryAfter(error, at: location, directory: directory.path) }
                 truncation = .init(
                     segment: LogDirectory.fileName(base: base, suffix: ".seg"), position: position,
                     bytes: size - position.rawValue, firstLostOffset: scanner.expectedOffset, reason: error)

@@ -77,7 +77,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
 
     /// A damaged batch of the active segment with intact history after it: recovery does not cut
     /// acknowledged records away to get past it.
-    static func corruptionBeforeCommittedHistory(_ error: FormatError, at location: LogLocation, directory: String) -> StorageError {
+    static func corruptionWithHistoryAfter(_ error: FormatError, at location: LogLocation, directory: String) -> StorageError {
         StorageError(
             .corruption,
             "corrupt log at \(location): \(error.message) [\(error.code.rawValue)]; intact batches follow it, so it is not a torn "
