@@ -54,7 +54,9 @@ max=$(grep -E '^single c=' "$work/table.txt" | sed 's/.*→ median \([0-9]*\)\/s
 echo "--- p99 at half of the maximum single-route rate (the best median, $max/s → $((max / 2))/s offered, 64 connections), $rounds rounds"
 : > "$work/p99.txt"
 for _ in $(seq "$rounds"); do
-  ours 64 "$seconds" single $((max / 2)) | tee -a "$work/ours.log" | tail -1 | tee /dev/stderr | grep -o 'p99 [0-9.]*' | awk '{print $2}' >> "$work/p99.txt"
+  line=$(ours 64 "$seconds" single $((max / 2)) | tee -a "$work/ours.log" | tail -1)
+  echo "$line"
+  echo "$line" | grep -o 'p99 [0-9.]*' | awk '{print $2}' >> "$work/p99.txt"
 done
 echo "p99 at half of our maximum: $(tr '\n' ' ' < "$work/p99.txt")ms → median $(median < "$work/p99.txt") ms"
 echo "ingress peak RSS: $(grep VmHWM /proc/$ingress/status | awk '{print $2/1024 " MiB"}')"
