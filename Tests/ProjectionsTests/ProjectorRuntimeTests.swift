@@ -87,6 +87,9 @@ import Testing
         await #expect { try await harness.run(.sessions, path: path) } throws: { ($0 as? ProjectorError)?.code == .wrongDatabase }
         await #expect { try await harness.run(.pages, path: path, version: 2) } throws: { ($0 as? ProjectorError)?.code == .wrongDatabase }
         try await harness.run(.pages, path: path)  // without a version: the database's own
+        await #expect { try await harness.run(.pages, path: harness.directory.file("other.db"), version: 7) } throws: {
+            ($0 as? ProjectorError)?.message == "pages has no version 7; this build knows v1, v2"
+        }
     }
 
     @Test func twoProjectorsCannotWriteOneDatabase() async throws {

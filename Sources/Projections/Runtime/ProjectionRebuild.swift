@@ -43,9 +43,7 @@ public enum ProjectionRebuild {
         try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
         let live = try paths.current()
         let version = requested ?? live?.version ?? kind.latestVersion
-        guard kind.versions.contains(version) else {
-            throw ProjectorError(code: .invalidArgument, message: "\(kind) has no version \(version); this build knows \(kind.versions.map { "v\($0)" })")
-        }
+        try ProjectorError.checkKnown(kind, version: version)
         var options = setup.options
         options.once = true
         options.untilOffset = nil

@@ -31,19 +31,14 @@ final class ProjectionStore: SessionLookup {
     /// with the same definitions.
     init(path: String, projection: any Projection, version requested: Int?) throws {
         let kind = projection.kind
-        func checkKnown(_ version: Int) throws {
-            guard kind.versions.contains(version) else {
-                throw ProjectorError(code: .invalidArgument, message: "\(kind) has no version \(version); this build knows \(kind.versions)")
-            }
-        }
-        if let requested { try checkKnown(requested) }
+        if let requested { try ProjectorError.checkKnown(kind, version: requested) }
         let lock = try WriterLock.acquire(lockFile: path + ".lock") { holder in
             ProjectorError(code: .busy, message: "\(path) is being written by \(holder) (another projector); stop it first")
         }
         let database = try SQLiteDatabase(path: path)
         let existing = try database.columns(of: "_checkpoint").isEmpty ? nil : try ProjectionCheckpoint.read(database)
         let version = requested ?? existing?.schemaVersion ?? kind.latestVersion
-        try checkKnown(version)
+        try ProjectorError.checkKnown(kind, version: version)
         self.kind = kind
         self.version = version
         self.lock = lock

@@ -29,6 +29,14 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
             offset: offset)
     }
 
+    /// Throws `invalidArgument` unless this build has `version` of `kind`.
+    static func checkKnown(_ kind: ProjectionKind, version: Int) throws(ProjectorError) {
+        guard !kind.versions.contains(version) else { return }
+        throw ProjectorError(
+            code: .invalidArgument,
+            message: "\(kind) has no version \(version); this build knows \(kind.versions.map { "v\($0)" }.joined(separator: ", "))")
+    }
+
     static func aheadOfLog(_ kind: ProjectionKind, database: String, checkpoint: LogOffset, logEnd: LogOffset) -> ProjectorError {
         ProjectorError(
             code: .aheadOfLog,
