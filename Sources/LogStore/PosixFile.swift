@@ -151,6 +151,22 @@ public final class PosixFile: @unchecked Sendable {  // single owner by construc
         try syncDirectory(directory)
     }
 
+    /// Creates the directory at `path` and any missing parents (`mkdir -p`). Errors name the
+    /// directory that could not be made and why (`mkdir /proc/x: No such file or directory`).
+    public static func createDirectories(_ path: String) throws(StorageError) {
+        let absolute = path.hasPrefix("/")
+        var made = ""
+        for component in path.split(separator: "/") {
+            made += (made.isEmpty && !absolute ? "" : "/") + component
+            guard mkdir(made, 0o755) != 0 else { continue }
+            let error = errno
+            var status = stat()
+            guard error == EEXIST, stat(made, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+                throw StorageError.syscall("mkdir", errno: error == EEXIST ? ENOTDIR : error, path: made)
+            }
+        }
+    }
+
     /// `fsync(2)` on a directory, so a created or renamed entry survives a crash.
     static func syncDirectory(_ path: String) throws {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -65,11 +65,7 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
     ///   batch that is not the tail (`damageIsTail`) is an error, and nothing is changed;
     /// - the head hash, next offset and last received_at are restored; the commit marker rewritten.
     static func open(_ directory: LogDirectory, options: LogWriterOptions) throws -> (SegmentAppender, RecoveryReport) {
-        do {
-            try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
-        } catch {
-            throw StorageError(.io, "cannot create \(directory.path): \(error)", path: directory.path)
-        }
+        try PosixFile.createDirectories(directory.path)
         let lock = try WriterLock.acquire(directory)
         var bases = try directory.segmentBases()
         // Segments are created (and their directory entry synced) before COMMIT names them, so a

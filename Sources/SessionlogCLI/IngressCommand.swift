@@ -84,7 +84,7 @@ struct IngressCommand: AsyncParsableCommand {
         configuration.allowedGIDs = Set(allowGid)
         configuration.writer.fsync = fsync
         configuration.writer.segmentBytesMax = segmentBytes
-        try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+        try PosixFile.createDirectories(data.directory)
         var logger = Logger(label: "sessionlog.ingress") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = logLevel
         let server = try IngressServer(configuration: configuration, logger: logger)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LogStore
 import Projections
 
 /// `sessionlog up`: the main job — the ingress and the four projectors as supervised children.
@@ -17,7 +18,7 @@ struct UpCommand: AsyncParsableCommand {
     @OptionGroup var data: DataOptions
 
     func run() async throws {
-        try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+        try PosixFile.createDirectories(data.directory)
         let shared = ["--data", data.directory]
         let children =
             [Supervisor.Child(name: "ingress", arguments: ["ingress"] + shared)]

@@ -184,4 +184,16 @@ import Testing
         await writer.close()
         #expect(named, "no thread named \(expected): \(threadNames())")
     }
+
+    @Test func createDirectoriesMakesParentsAndNamesWhatFailed() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try PosixFile.createDirectories(dir.file("a/b/c"))
+        try PosixFile.createDirectories(dir.file("a/b/c"))  // existing: nothing to do
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: dir.file("a/b/c"), isDirectory: &isDirectory) && isDirectory.boolValue)
+        #expect(FileManager.default.createFile(atPath: dir.file("file"), contents: Data()))
+        let error = try #require(throws: StorageError.self) { try PosixFile.createDirectories(dir.file("file/log")) }
+        #expect(error.message.hasPrefix("mkdir /") && error.message.hasSuffix("/file: Not a directory"), "\(error.message)")
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LogFormat
+import LogStore
 
 /// Where a projector reads from and what it is built with.
 public struct ProjectionSetup: Sendable {
@@ -40,7 +41,7 @@ public enum LiveProjection {
                 build = current
             } else {
                 build = BuildName(version: kind.latestVersion)
-                try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
+                try PosixFile.createDirectories(paths.directory)
             }
             let projector = try setup.projector(kind, databasePath: paths.database(build), version: build.version)
             if try paths.current() == nil { try paths.switchCurrent(to: build) }

@@ -61,7 +61,7 @@ public struct ProjectionPaths: Sendable {
     /// Points `CURRENT` at `build`, remembering the old one in `PREVIOUS`. A reader sees the old
     /// name or the new one, never a mix.
     public func switchCurrent(to build: BuildName) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try PosixFile.createDirectories(directory)
         if let old = try current(), old != build { try replace(previousFile, with: old) }
         try replace(currentFile, with: build)
     }

@@ -40,7 +40,7 @@ public enum ProjectionRebuild {
         progress: @escaping (RebuildProgress) -> Void, log: (String) -> Void
     ) async throws -> Outcome {
         let paths = ProjectionPaths(dataDirectory: setup.dataDirectory, kind: kind)
-        try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
+        try PosixFile.createDirectories(paths.directory)
         let live = try paths.current()
         let version = requested ?? live?.version ?? kind.latestVersion
         try ProjectorError.checkKnown(kind, version: version)
