@@ -1,3 +1,4 @@
+import SessionlogTestKit
 import Testing
 
 @testable import Projections
@@ -106,6 +107,23 @@ import Testing
             } throws: { error in
                 (error as? DefinitionError)?.path == path
             }
+        }
+    }
+
+    @Test func aDefinitionsFileThatIsNotJSONOrCannotBeReadSaysWhy() throws {
+        #expect {
+            _ = try FunnelDefinitions.parse(Array(#"{"funnels":["#.utf8), file: "funnels.json")
+        } throws: { error in
+            "\(error)" == "funnels.json: not valid JSON: unexpected end of input at byte 12"
+        }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        #expect(try FunnelDefinitions.load(path: dir.file("absent.json")) == .empty, "the default path may be absent")
+        #expect { _ = try FunnelDefinitions.load(path: dir.file("absent.json"), required: true) } throws: { error in
+            (error as? DefinitionError)?.message == "no such file"
+        }
+        #expect { _ = try FunnelDefinitions.load(path: dir.path, required: true) } throws: { error in
+            (error as? DefinitionError)?.message.hasPrefix("cannot be read") == true
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LogFormat
+import Payloads
 
 /// One funnel of `data/funnels.json` (SPEC §4.4), validated: a name, an optional site, 1+ steps
 /// each matching exactly one of a page glob or a goal name, an optional window and order.
@@ -33,10 +34,16 @@ public struct FunnelDefinitions: Equatable, Sendable {
     /// No funnels (what a missing funnels.json means).
     public static let empty = FunnelDefinitions(funnels: [], digest: Hex.sha256([]))
 
-    /// Loads `path`; a missing file means no funnels. Errors name the file and the JSON path.
-    public static func load(path: String) throws -> FunnelDefinitions {
-        guard let data = FileManager.default.contents(atPath: path) else {
+    /// Loads `path`. A missing file means no funnels unless it is `required` (a path the user
+    /// named); a file that exists but cannot be read is an error. Errors name the file and the
+    /// JSON path.
+    public static func load(path: String, required: Bool = false) throws -> FunnelDefinitions {
+        guard FileManager.default.fileExists(atPath: path) else {
+            guard !required else { throw DefinitionError(file: path, path: "", "no such file") }
             return .empty
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DefinitionError(file: path, path: "", "cannot be read (is it a readable file?)")
         }
         return FunnelDefinitions(funnels: try parse(Array(data), file: path), digest: Hex.sha256(Array(data)))
     }
@@ -48,10 +55,10 @@ public struct FunnelDefinitions: Equatable, Sendable {
 
     static func parse(_ bytes: [UInt8], file: String) throws -> [FunnelDefinition] {
         func fail(_ path: String, _ message: String) -> DefinitionError { DefinitionError(file: file, path: path, message) }
-        let root: Any
-        do { root = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
-            throw fail("", "not valid JSON (\(error.localizedDescription))")
-        }
+        // The strict parser says what and where ("unexpected end of input at byte 13");
+        // Foundation's error does not.
+        do throws(PayloadError) { _ = try JSONParser.parse(bytes[...]) } catch { throw fail("", "not valid JSON: \(error.message)") }
+        let root = try JSONSerialization.jsonObject(with: Data(bytes))
         guard let list = (root as? [String: Any])?["funnels"] as? [Any] else {
             throw fail("funnels", "expected {\"funnels\":[…]}")
         }

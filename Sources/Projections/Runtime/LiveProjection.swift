@@ -7,19 +7,22 @@ public struct ProjectionSetup: Sendable {
     public var dataDirectory: String
     /// `DATA/funnels.json` unless set.
     public var funnelsPath: String
+    /// The user named `funnelsPath`: it must exist (the default may be absent: no funnels).
+    public var funnelsPathIsExplicit: Bool
     public var channels: ChannelRules = .shipped
     public var options = ProjectorOptions()
 
     public init(dataDirectory: String, funnelsPath: String? = nil) {
         self.dataDirectory = dataDirectory
         self.funnelsPath = funnelsPath ?? dataDirectory + "/funnels.json"
+        funnelsPathIsExplicit = funnelsPath != nil
     }
 
     public var logDirectory: String { dataDirectory + "/log" }
 
     /// A projector for `kind` writing `databasePath` (created at `build`'s version when new).
     public func projector(_ kind: ProjectionKind, databasePath: String, version: Int?) throws -> Projector {
-        let funnels = kind == .funnels ? try FunnelDefinitions.load(path: funnelsPath) : .empty
+        let funnels = kind == .funnels ? try FunnelDefinitions.load(path: funnelsPath, required: funnelsPathIsExplicit) : .empty
         return try Projector(
             kind: kind, logDirectory: logDirectory, databasePath: databasePath, version: version, funnels: funnels,
             channels: channels, options: options)
