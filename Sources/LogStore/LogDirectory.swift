@@ -27,13 +27,7 @@ public struct LogDirectory: Sendable {
     /// Base offsets of the segments present, ascending. Other files are ignored.
     public func segmentBases() throws -> [LogOffset] {
         guard exists else { return [] }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: path)
-        } catch {
-            throw StorageError(.io, "cannot list \(path): \(error)", path: path)
-        }
-        return names.compactMap(Self.segmentBase(fileName:)).sorted()
+        return try PosixFile.names(inDirectory: path).compactMap(Self.segmentBase(fileName:)).sorted()
     }
 
     static func segmentBase(fileName: String) -> LogOffset? {

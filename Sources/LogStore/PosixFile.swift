@@ -167,6 +167,19 @@ public final class PosixFile: @unchecked Sendable {  // single owner by construc
         }
     }
 
+    /// The names in directory `path` (without `.` and `..`), in no particular order. Errors name
+    /// the directory and why (`opendir /x: Permission denied`).
+    public static func names(inDirectory path: String) throws(StorageError) -> [String] {
+        guard let stream = opendir(path) else { throw StorageError.syscall("opendir", errno: errno, path: path) }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// `fsync(2)` on a directory, so a created or renamed entry survives a crash.
     static func syncDirectory(_ path: String) throws {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

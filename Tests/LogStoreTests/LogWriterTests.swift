@@ -185,7 +185,7 @@ import Testing
         #expect(named, "no thread named \(expected): \(threadNames())")
     }
 
-    @Test func createDirectoriesMakesParentsAndNamesWhatFailed() throws {
+    @Test func directoriesAreMadeAndListedWithErrorsThatNameWhatFailed() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try PosixFile.createDirectories(dir.file("a/b/c"))
@@ -195,5 +195,8 @@ import Testing
         #expect(FileManager.default.createFile(atPath: dir.file("file"), contents: Data()))
         let error = try #require(throws: StorageError.self) { try PosixFile.createDirectories(dir.file("file/log")) }
         #expect(error.message.hasPrefix("mkdir /") && error.message.hasSuffix("/file: Not a directory"), "\(error.message)")
+        #expect(try Set(PosixFile.names(inDirectory: dir.path)) == ["a", "file"])
+        let listing = try #require(throws: StorageError.self) { try PosixFile.names(inDirectory: dir.file("file")) }
+        #expect(listing.message.hasPrefix("opendir /") && listing.message.hasSuffix("/file: Not a directory"), "\(listing.message)")
     }
 }
