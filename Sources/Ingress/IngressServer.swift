@@ -55,7 +55,18 @@ public final class IngressServer: Sendable {
         // Bind beside the final path, set the mode, then rename: the socket appears with mode 0660
         // already, so no client can connect (nor an operator's chmod race) before it is set.
         let staging = path + ".binding-\(getpid())"
-        let channel = try await bootstrap.bind(unixDomainSocketPath: staging, cleanupExistingSocketFile: true).get()
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(unixDomainSocketPath: staging, cleanupExistingSocketFile: true).get()
+        } catch let error as IOError {
+            throw StorageError.syscall("bind", errno: error.errnoCode, path: staging)
+        } catch SocketAddressError.unixDomainSocketPathTooLong {
+            throw StorageError(
+                .invalidArgument,
+                "socket path \(path) is too long: while binding it is \(staging), and a Unix socket path takes at most "
+                    + "\(MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1) bytes; choose a shorter --socket or --data",
+                path: path)
+        }
         chmod(staging, 0o660)
         guard rename(staging, path) == 0 else {
             let error = errno

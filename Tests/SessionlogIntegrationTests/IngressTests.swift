@@ -445,6 +445,17 @@ import Testing
         #expect(envelope["payload_base64"] as? String == Data(notUTF8.dropLast()).base64EncodedString(), "the bytes as sent")
     }
 
+    @Test func aSocketPathThatCannotBeBoundIsRefusedClearly() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.file("data"))
+        let missing = try cli.run(["ingress", "--socket", dir.file("missing/ingress.sock")])
+        #expect(missing.status != 0 && missing.stderr.contains("bind \(dir.file("missing/ingress.sock"))"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("No such file or directory"))
+        let long = try cli.run(["ingress", "--socket", dir.file(String(repeating: "s", count: 110) + ".sock")])
+        #expect(long.status != 0 && long.stderr.contains("is too long") && long.stderr.contains("at most 107 bytes"), "\(long.stderr)")
+    }
+
     @Test func sendWithoutAnIngressFailsClearly() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
