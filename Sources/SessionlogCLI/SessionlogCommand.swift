@@ -1,4 +1,5 @@
 import ArgumentParser
+import LogFormat
 
 /// The `sessionlog` executable: one command with a subcommand per job.
 @available(macOS 10.15, *)  // lets ArgumentParser pick its async entry point
@@ -7,11 +8,15 @@ public struct SessionlogCommand: AsyncParsableCommand {
         commandName: "sessionlog",
         abstract: "Event-sourced log processor for web-analytics sessions.",
         discussion: """
-            Data lives under --data (default ./data): log/ holds accepted payloads, rejected/ the
+            Data lives under --data (default ./data): log/ holds accepted payloads, rejected/ the \
             quarantine log. See docs/operations.md.
             """,
+        version: "\(version) (log format \(SegmentHeader.formatVersion))",
         subcommands: [UpCommand.self, IngressCommand.self, ProjectCommand.self, RebuildCommand.self, RollbackCommand.self, QueryCommand.self, StatusCommand.self, SendCommand.self, ImportCommand.self, ValidateCommand.self, ReplayCommand.self, VerifyCommand.self, InspectCommand.self, RequeueCommand.self]
     )
+
+    /// This build's version (`sessionlog --version`); the log format has its own (segment headers).
+    static let version = "0.13.0"
 
     public init() {}
 }

@@ -75,6 +75,8 @@ import Testing
             let result = try ProcessRunner.run(SessionlogBinary.path, command + ["--help"])
             #expect(result.status == 0 && result.stdoutText.contains("--data"), "\(command) --help")
         }
+        let version = try ProcessRunner.run(SessionlogBinary.path, ["--version"])
+        #expect(version.status == 0 && version.stdoutText.hasSuffix("(log format 1)\n"), "\(version.stdoutText)")
     }
 
     @Test func badInputGetsAClearErrorAndANonZeroExit() throws {
