@@ -308,6 +308,11 @@ final class IngressHandler: ChannelDuplexHandler {
             return Self.quarantine(record, error, services, done: answer)
         }
         guard let version = route.payloadVersion else { return batch(path: route.rawValue, answer) }
+        if let key, let error = PayloadValidator.idempotencyKeyHeaderError(key) {
+            let record = QuarantineRecord.make(
+                payload: body[...], rejection: error, source: Item.source(path: route.rawValue, line: nil), producerUID: peerUID)
+            return Self.quarantine(record, error, services, done: answer)
+        }
         let item = Item(bytes: body, route: version, key: key, path: route.rawValue, line: nil, uid: peerUID)
         Self.process(item, services, done: answer)
     }

@@ -58,7 +58,23 @@ public enum PayloadValidator {
     }
 
     private static func idempotencyKey(_ object: ObjectReader) throws(PayloadError) -> String? {
-        try object.string(.idempotencyKey, lengthMax: 1024, lengthMin: 1)?.string
+        try object.string(
+            .idempotencyKey, lengthMax: idempotencyKeyCharacters.upperBound, lengthMin: idempotencyKeyCharacters.lowerBound)?.string
+    }
+
+    /// How many characters (code points) an idempotency key may have, as a `/batch` line's
+    /// `idempotency_key` or an `Idempotency-Key` header. SPEC §2 sets no bound; this one keeps the
+    /// window of ≥ 1,000,000 keys within memory.
+    public static let idempotencyKeyCharacters = 1...1024
+
+    /// The rejection of an `Idempotency-Key` header outside `idempotencyKeyCharacters`, nil when
+    /// it is within.
+    public static func idempotencyKeyHeaderError(_ key: String) -> PayloadError? {
+        let count = key.unicodeScalars.count
+        guard !idempotencyKeyCharacters.contains(count) else { return nil }
+        return PayloadError(
+            .outOfRange,
+            "Idempotency-Key header: length \(count) is outside \(idempotencyKeyCharacters.lowerBound)…\(idempotencyKeyCharacters.upperBound) characters")
     }
 
     /// What `shape` keeps of the payload, and what `extra` reads from its top-level object.

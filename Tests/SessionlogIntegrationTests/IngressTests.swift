@@ -243,6 +243,23 @@ import Testing
         #expect(keys == ["k-1", nil, "k-2"])
     }
 
+    /// Keys are 1–1024 characters, as a `/batch` line's `idempotency_key`: the window of a million
+    /// keys stays within memory. A header outside that is rejected; its payload is quarantined.
+    @Test func aHeaderKeyOutsideOneTo1024CharactersIsRejected() throws {
+        let ingress = try Running()
+        let client = try ingress.client()
+        let long = try client.call("POST", "/v2/session", body: IngressTests.v2, headers: ["Idempotency-Key": String(repeating: "é", count: 1025)])
+        #expect(long.status == 400, "\(long.body)")
+        let error = try #require(try jsonObject(long.body)["error"] as? [String: Any])
+        #expect(error["code"] as? String == "out_of_range" && (error["message"] as? String)?.contains("length 1025") == true)
+        let empty = try client.call("POST", "/v2/session", body: IngressTests.v2, headers: ["Idempotency-Key": ""])
+        #expect(empty.status == 400, "\(empty.body)")
+        let longest = String(repeating: "é", count: 1024)
+        #expect(try client.call("POST", "/v2/session", body: IngressTests.v2, headers: ["Idempotency-Key": longest]).status == 200)
+        #expect(ingress.stop().status == 0)
+        #expect(try ingress.cli.succeed(["replay", "--rejected", "--raw"]).stdoutLines == [IngressTests.v2, IngressTests.v2])
+    }
+
     @Test func theWindowSurvivesARestart() throws {
         let ingress = try Running()
         let answer = try ingress.client().call("POST", "/v3/session", body: IngressTests.v3, headers: ["Idempotency-Key": "restart-1"])
