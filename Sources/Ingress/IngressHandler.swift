@@ -308,11 +308,6 @@ final class IngressHandler: ChannelDuplexHandler {
             return Self.quarantine(record, error, services, done: answer)
         }
         guard let version = route.payloadVersion else { return batch(path: route.rawValue, answer) }
-        if let key, let error = PayloadValidator.idempotencyKeyHeaderError(key) {
-            let record = QuarantineRecord.make(
-                payload: body[...], rejection: error, source: Item.source(path: route.rawValue, line: nil), producerUID: peerUID)
-            return Self.quarantine(record, error, services, done: answer)
-        }
         let item = Item(bytes: body, route: version, key: key, path: route.rawValue, line: nil, uid: peerUID)
         Self.process(item, services, done: answer)
     }
@@ -349,11 +344,16 @@ final class IngressHandler: ChannelDuplexHandler {
     }
 
     /// The accepted payload, or nil after sending a rejected one to the quarantine (whose answer
-    /// goes to `rejected`). A rejected payload does not claim its idempotency key.
+    /// goes to `rejected`). A rejected payload does not claim its idempotency key. A header key
+    /// outside the keys' bounds rejects its payload, which is quarantined without that key.
     static func validate(_ item: Item, _ services: IngressServices, rejected: @escaping @Sendable (IngressAnswer) -> Void) -> Accepted? {
         let verdict: PayloadVerdict
         var key = item.key
         do throws(PayloadError) {
+            if let headerKey = item.key, let error = PayloadValidator.idempotencyKeyHeaderError(headerKey) {
+                key = nil
+                throw error
+            }
             let limits = services.configuration.payloadLimits
             if let route = item.route {
                 verdict = try PayloadValidator.check(item.bytes[...], route: route, limits: limits)

@@ -122,8 +122,8 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
                 guard try damageIsTail(file, at: position, committedEnd: marker?.readLimit(ofSegment: base))
                 else { throw StorageError.corruptionWithHistoryAfter(error, at: location, directory: directory.path) }
                 truncation = .init(
-                    segment: LogDirectory.fileName(base: base, suffix: ".seg"), position: position,
-                    bytes: size - position.rawValue, firstLostOffset: scanner.expectedOffset, reason: error)
+                    segment: location.segment, position: position, bytes: size - position.rawValue,
+                    firstLostOffset: location.offset, reason: error)
                 try file.truncate(to: position.rawValue)
                 try file.sync()
                 size = position.rawValue

@@ -78,12 +78,10 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
     /// A damaged batch of the active segment with intact history after it: recovery does not cut
     /// acknowledged records away to get past it.
     static func corruptionWithHistoryAfter(_ error: FormatError, at location: LogLocation, directory: String) -> StorageError {
-        StorageError(
-            .corruption,
-            "corrupt log at \(location): \(error.message) [\(error.code.rawValue)]; intact batches follow it, so it is not a torn "
-                + "tail and the writer will not cut the records after it away. Nothing was changed: restore \(directory) "
-                + "from a backup (`sessionlog verify` names the first damage)",
-            location: location, formatError: error)
+        var corrupt = corruption(error, at: location)
+        corrupt.message += "; intact batches follow it, so it is not a torn tail and the writer will not cut the records after "
+            + "it away. Nothing was changed: restore \(directory) from a backup (`sessionlog verify` names the first damage)"
+        return corrupt
     }
 
     /// `COMMIT` names records the segment files no longer hold: segments were removed or cut.

@@ -85,18 +85,18 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     /// One connection's worker: posts chunks until the queue is closed and empty. A chunk that
-    /// gets no answer counts as unanswered, and the next chunk tries a new connection (so an
-    /// ingress restarted meanwhile takes the rest).
+    /// gets no answer stays unanswered (the summary counts lines without a result), and the next
+    /// chunk tries a new connection (so an ingress restarted meanwhile takes the rest).
     private static func post(_ queue: ChunkQueue, to socketPath: String, tally: SendTally) {
         var client: UnixHTTPClient?
         while let chunk = queue.take() {
             if client == nil { client = try? UnixHTTPClient(socketPath: socketPath) }
             guard let connected = client else {
-                tally.failed(chunk.lines, reason: "cannot connect to \(socketPath): is the ingress running?")
+                tally.failed(reason: "cannot connect to \(socketPath): is the ingress running?")
                 continue
             }
             guard let answer = try? connected.call("POST", "/batch", body: chunk.body), answer.status == 200 else {
-                tally.failed(chunk.lines, reason: "a /batch request got no answer")
+                tally.failed(reason: "a /batch request got no answer")
                 client = nil
                 continue
             }
@@ -165,10 +165,12 @@ final class SendTally: Sendable {
     private struct Counts {
         var accepted = 0
         var unavailable = 0
-        var unanswered = 0
         var rejected: [String: Int] = [:]
         var failure: String?
         var stopped = false
+
+        /// Lines with a result line in an answer; the others of the input are unanswered.
+        var answered: Int { accepted + unavailable + rejected.values.reduce(0, +) }
     }
 
     private let counts = Mutex(Counts())
@@ -192,18 +194,16 @@ final class SendTally: Sendable {
         }
     }
 
-    func failed(_ lines: Int, reason: String) {
-        counts.withLock {
-            $0.unanswered += lines
-            $0.failure = $0.failure ?? reason
-        }
+    /// A request got no answer; the first reason is reported in the summary.
+    func failed(reason: String) {
+        counts.withLock { $0.failure = $0.failure ?? reason }
     }
 
     func stop() { counts.withLock { $0.stopped = true } }
 
     func showProgress(since start: Date) {
         while true {
-            let (done, stopped) = counts.withLock { ($0.accepted + $0.unavailable + $0.rejected.values.reduce(0, +), $0.stopped) }
+            let (done, stopped) = counts.withLock { ($0.answered, $0.stopped) }
             let rate = Double(done) / max(0.001, Date().timeIntervalSince(start))
             writeError(String(format: "\rsent %d lines, %.0f lines/s ", done, rate))
             if stopped {
@@ -216,18 +216,17 @@ final class SendTally: Sendable {
 
     func summary(lines: Int, seconds: Double) -> (text: String, complete: Bool) {
         counts.withLock { counts in
-            let answered = counts.accepted + counts.unavailable + counts.rejected.values.reduce(0, +)
-            counts.unanswered = lines - answered
+            let unanswered = lines - counts.answered
             let rejected = counts.rejected.sorted { $0.key < $1.key }.map { (JSONText.string($0.key), String($0.value)) }
             var members: [(String, String)] = [
                 ("lines", String(lines)), ("accepted", String(counts.accepted)),
                 ("rejected", String(counts.rejected.values.reduce(0, +))),
                 ("rejected_by_code", "{" + rejected.map { $0.0 + ":" + $0.1 }.joined(separator: ",") + "}"),
-                ("unavailable", String(counts.unavailable)), ("unanswered", String(counts.unanswered)),
+                ("unavailable", String(counts.unavailable)), ("unanswered", String(unanswered)),
                 ("seconds", String(format: "%.3f", seconds)),
             ]
             if let failure = counts.failure { members.append(("error", JSONText.string(failure))) }
-            return (JSONText.object(members), counts.unanswered == 0 && counts.unavailable == 0)
+            return (JSONText.object(members), unanswered == 0 && counts.unavailable == 0)
         }
     }
 }
