@@ -91,6 +91,9 @@ struct ProjectCommand: AsyncParsableCommand {
             printError(
                 "\(kind): applied \(last.recordsApplied) records (\(last.actionsApplied) actions) in \(String(format: "%.2f", seconds)) s; next offset \(last.nextOffset)"
             )
+            if let untilOffset, last.nextOffset.rawValue < untilOffset {
+                printError("\(kind): the log ends at offset \(last.nextOffset), before --until-offset \(untilOffset): every record is applied")
+            }
         }
     }
 

@@ -48,6 +48,24 @@ import Testing
         #expect(try db.one("SELECT next_offset FROM _checkpoint")["next_offset"] == .integer(5), "nothing applied")
     }
 
+    /// An auditor asking for the state at offset N must not get a database that is further on.
+    @Test func aPointInTimeRunOnADatabasePastItsOffsetIsRefused() async throws {
+        let harness = try ProjectionHarness()
+        try await harness.append((0..<5).map { P.v3("s\($0)", actions: []) })
+        let path = harness.directory.file("pages.db")
+        try await harness.run(.pages, path: path, untilOffset: LogOffset(4))
+        try await harness.run(.pages, path: path, untilOffset: LogOffset(4))  // already there: nothing to do
+        await #expect {
+            try await harness.run(.pages, path: path, untilOffset: LogOffset(2))
+        } throws: { error in
+            guard let error = error as? ProjectorError else { return false }
+            return error.code == .pastUntilOffset && error.message.contains("up to offset 4, past --until-offset 2")
+                && error.message.contains("--db NEW.db")
+        }
+        let db = try SQLiteDatabase(path: path, readOnly: true)
+        #expect(try db.one("SELECT next_offset FROM _checkpoint")["next_offset"] == .integer(4), "nothing changed")
+    }
+
     @Test func resumingFromTheCheckpointAppliesEveryRecordExactlyOnce() async throws {
         let harness = try ProjectionHarness()
         var traffic = TrafficGenerator(seed: 7)

@@ -130,5 +130,10 @@ import Testing
         #expect(try database.rows("SELECT next_offset FROM _checkpoint").rows == [[.integer(120)]])
         let invalid = try cli.run(["project", "all", "--db", asOf])
         #expect(invalid.status != 0 && invalid.stderr.contains("--db names one database"))
+        let earlier = try cli.run(["project", "sessions", "--until-offset", "50", "--db", asOf, "--once"])
+        #expect(earlier.status != 0 && earlier.stderr.contains("past --until-offset 50"), "\(earlier.stderr)")
+        #expect(try database.rows("SELECT next_offset FROM _checkpoint").rows == [[.integer(120)]], "unchanged")
+        let beyond = try cli.run(["project", "sessions", "--until-offset", "100000", "--db", directory.file("all.db"), "--once"])
+        #expect(beyond.status == 0 && beyond.stderr.contains("before --until-offset 100000: every record is applied"), "\(beyond.stderr)")
     }
 }

@@ -9,7 +9,8 @@ public struct ProjectorOptions: Sendable {
     public var batchRecords = 100_000
     /// Cached folds kept between commits before the cache is dropped (bounds memory).
     public var cacheSessionsMax = 250_000
-    /// Stop after the record before this offset (a point-in-time projection).
+    /// Stop after the record before this offset (a point-in-time projection); a database
+    /// already past it is refused (`ProjectorError.pastUntilOffset`).
     public var untilOffset: LogOffset?
     /// Stop at the end of the log instead of following it.
     public var once = false
@@ -92,6 +93,9 @@ public final class Projector {
         let reader = LogReader(directory: logDirectory)
         if store.nextOffset > .zero, case let logEnd = try reader.endOffset(), logEnd < store.nextOffset {
             throw ProjectorError.aheadOfLog(kind, database: databasePath, checkpoint: store.nextOffset, logEnd: logEnd)
+        }
+        if let until = options.untilOffset, store.nextOffset > until {
+            throw ProjectorError.pastUntilOffset(kind, database: databasePath, checkpoint: store.nextOffset, until: until)
         }
         var cursor = reader.cursor(from: store.nextOffset)
         var waiter = TailWaiter(directory: logDirectory, pollIntervalMs: options.pollIntervalMs)

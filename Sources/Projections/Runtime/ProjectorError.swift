@@ -15,6 +15,8 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
         case invalidArgument = "invalid_argument"
         /// The projection's checkpoint is past the log's end: it was built from another log.
         case aheadOfLog = "ahead_of_log"
+        /// A point-in-time run was asked for an offset the database has already passed.
+        case pastUntilOffset = "past_until_offset"
     }
 
     public var code: Code
@@ -45,6 +47,16 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
                 + "another log (this one was restored from an older copy, or replaced), so it would fold different records "
                 + "under the same offsets. Run `sessionlog rebuild \(kind)` to build it from this log. (Right after a power "
                 + "loss it can also mean that no writer has reopened the log yet; then this clears once the ingress has.)",
+            offset: checkpoint)
+    }
+
+    static func pastUntilOffset(_ kind: ProjectionKind, database: String, checkpoint: LogOffset, until: LogOffset) -> ProjectorError {
+        ProjectorError(
+            code: .pastUntilOffset,
+            message:
+                "\(database) has already applied the log up to offset \(checkpoint), past --until-offset \(until), and a projection "
+                + "cannot go back. Build the point-in-time projection into a new file: "
+                + "`sessionlog project \(kind) --until-offset \(until) --db NEW.db --once`",
             offset: checkpoint)
     }
 
