@@ -13,10 +13,10 @@ struct ImportCommand: AsyncParsableCommand {
         commandName: "import",
         abstract: "Append NDJSON payloads (one per line, carrying its v) to the log.",
         discussion: """
-            Accepted lines go to the log, in order; any other line goes, with its reason, to the
-            quarantine log (<data>/rejected). Blank lines are skipped. Takes the log's writer lock:
-            refuses while an ingress or another import is writing. FILE - reads standard input and
-            appends lines as they arrive. Lines are validated exactly as the ingress validates
+            Accepted lines go to the log, in order; any other line goes, with its reason, to the \
+            quarantine log (<data>/rejected). Blank lines are skipped. Takes the log's writer lock: \
+            refuses while an ingress or another import is writing. FILE - reads standard input and \
+            appends lines as they arrive. Lines are validated exactly as the ingress validates \
             payloads (SPEC §1), each by the schema its own "v" names.
             """
     )

@@ -13,11 +13,12 @@ struct IngressCommand: AsyncParsableCommand {
         commandName: "ingress",
         abstract: "Serve HTTP/1.1 on a Unix socket: validate payloads and append them durably.",
         discussion: """
-            Routes: POST /v3/session, POST /v2/session, POST /v1/events, GET /health. An answer is
-            sent only after the record is written and fdatasync'd (group commit). Invalid payloads
-            get 400 (413 over --max-body) and go to the quarantine log. SIGTERM or SIGINT: stop
-            accepting, finish requests in flight, sync, exit 0.
-              curl --unix-socket data/ingress.sock -d @payload.json http://localhost/v3/session
+            Routes: POST /v3/session, POST /v2/session, POST /v1/events, POST /batch (NDJSON), \
+            GET /health, GET /metrics. An answer is sent only after the record is written and \
+            fdatasync'd (group commit). Invalid payloads get 400 (413 over --max-body) and go to the \
+            quarantine log. SIGTERM or SIGINT: stop accepting, finish requests in flight, sync, exit 0.
+
+              curl --unix-socket data/ingress.sock -d @p.json http://localhost/v3/session
             """
     )
 

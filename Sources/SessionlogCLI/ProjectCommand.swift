@@ -9,10 +9,10 @@ struct ProjectCommand: AsyncParsableCommand {
         commandName: "project",
         abstract: "Build a projection from the log and follow its tail (all: four child processes).",
         discussion: """
-            Without --db, writes the live build of DATA/projections/NAME (the one CURRENT names;
-            created at the latest version on first run) and switches when a rebuild changes
-            CURRENT. With --db FILE, writes that file instead (a point-in-time projection for
-            auditors: --until-offset N --db FILE --once). Funnels come from DATA/funnels.json.
+            Without --db, writes the live build of DATA/projections/NAME (the one CURRENT names; \
+            created at the latest version on first run) and switches when a rebuild changes \
+            CURRENT. With --db FILE, writes that file instead (a point-in-time projection for \
+            auditors: --until-offset N --db FILE --once). Funnels come from DATA/funnels.json. \
             SIGTERM or SIGINT: commit what was applied and exit 0.
             """
     )

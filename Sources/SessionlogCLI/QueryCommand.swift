@@ -9,8 +9,8 @@ struct QueryCommand: AsyncParsableCommand {
         commandName: "query",
         abstract: "Print a projection's rows (table, JSON lines or CSV).",
         discussion: """
-            pages and sessions print their table; funnels prints funnel_steps and attribution
-            prints attribution_channels (use --table funnel_sessions or --table attribution for
+            pages and sessions print their table; funnels prints funnel_steps and attribution \
+            prints attribution_channels (use --table funnel_sessions or --table attribution for \
             the per-session rows). Reads the live build read-only while its projector runs.
             """
     )

@@ -8,10 +8,10 @@ struct RebuildCommand: AsyncParsableCommand {
         commandName: "rebuild",
         abstract: "Build a projection version from offset 0 beside the live one, catch up, and switch CURRENT.",
         discussion: """
-            The live projector keeps following and answering queries meanwhile, and switches to
-            the new build by itself once CURRENT changes; the old build stays for `sessionlog
-            rollback NAME`. An interrupted rebuild is resumed by the next one. --verify compares
-            the new and the live build at the same offset over the columns both schemas have,
+            The live projector keeps following and answering queries meanwhile, and switches to \
+            the new build by itself once CURRENT changes; the old build stays for `sessionlog \
+            rollback NAME`. An interrupted rebuild is resumed by the next one. --verify compares \
+            the new and the live build at the same offset over the columns both schemas have, \
             and keeps CURRENT unchanged (exit 1) when they differ.
             """
     )

@@ -10,11 +10,11 @@ struct ReplayCommand: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Print records as NDJSON envelopes (payload embedded verbatim) or raw payload lines.",
         discussion: """
-            Envelope: {"offset","received_at","v","uid","idempotency_key","payload"}. Raw newline
-            bytes of a payload (insignificant JSON whitespace) print as spaces so each envelope
-            stays one line; --raw prints the exact bytes. Quarantine records (--rejected) carry
-            "reason" and the payload as "payload_text" (valid UTF-8) or "payload_base64".
-            Ranges: --from-offset and --to-offset are inclusive; --since is inclusive and --until
+            Envelope: {"offset","received_at","v","uid","idempotency_key","payload"}. Raw newline \
+            bytes of a payload (insignificant JSON whitespace) print as spaces so each envelope \
+            stays one line; --raw prints the exact bytes. Quarantine records (--rejected) carry \
+            "reason" and the payload as "payload_text" (valid UTF-8) or "payload_base64". \
+            Ranges: --from-offset and --to-offset are inclusive; --since is inclusive and --until \
             exclusive (ms since the epoch or RFC 3339).
             """
     )

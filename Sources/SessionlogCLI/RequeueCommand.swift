@@ -8,9 +8,9 @@ struct RequeueCommand: AsyncParsableCommand {
         commandName: "requeue",
         abstract: "Re-validate quarantined payloads with the current schemas and append those now valid to the main log.",
         discussion: """
-            Each requeued payload keeps its idempotency key, or gets requeue:<quarantine offset>, so
-            running requeue again appends nothing twice. Oversized payloads (only their first 64 KiB
-            were kept) and idempotency conflicts are never requeued. Takes the main log's writer
+            Each requeued payload keeps its idempotency key, or gets requeue:<quarantine offset>, so \
+            running requeue again appends nothing twice. Oversized payloads (only their first 64 KiB \
+            were kept) and idempotency conflicts are never requeued. Takes the main log's writer \
             lock: stop the ingress first. Prints {"scanned","requeued","still_invalid","already_in_log","not_requeueable"}.
             """
     )

@@ -10,10 +10,10 @@ struct SendCommand: AsyncParsableCommand {
         commandName: "send",
         abstract: "Post NDJSON payloads (one per line, with its v) to the ingress over its Unix socket.",
         discussion: """
-            Lines are sent, byte for byte, in POST /batch requests over --connections keep-alive
-            connections, as they are read: a file is streamed, and lines from a pipe go out as they
-            arrive. Prints a JSON summary: lines, accepted, rejected (by code), unavailable,
-            unanswered, seconds. A progress line is shown on a terminal. Exit 1 if any line got no
+            Lines are sent, byte for byte, in POST /batch requests over --connections keep-alive \
+            connections, as they are read: a file is streamed, and lines from a pipe go out as they \
+            arrive. Prints a JSON summary: lines, accepted, rejected (by code), unavailable, \
+            unanswered, seconds. A progress line is shown on a terminal. Exit 1 if any line got no \
             answer or a 503.
             """
     )

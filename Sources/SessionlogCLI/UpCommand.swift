@@ -9,8 +9,8 @@ struct UpCommand: AsyncParsableCommand {
         commandName: "up",
         abstract: "Run the ingress and the four projectors as supervised child processes (Ctrl-C stops them).",
         discussion: """
-            Each child's output is prefixed with its name; a child that exits is restarted with
-            backoff (0.5 s doubling to 30 s). SIGTERM or SIGINT stops every child cleanly (the
+            Each child's output is prefixed with its name; a child that exits is restarted with \
+            backoff (0.5 s doubling to 30 s). SIGTERM or SIGINT stops every child cleanly (the \
             ingress drains and syncs) and exits 0. Producers post to DATA/ingress.sock.
             """
     )

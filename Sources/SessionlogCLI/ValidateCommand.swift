@@ -8,8 +8,8 @@ struct ValidateCommand: AsyncParsableCommand {
         commandName: "validate",
         abstract: "Check NDJSON payloads (one per line, carrying its v) without appending them.",
         discussion: """
-            One verdict per non-blank input line, N counting from 1 per file. --format json prints
-            {"line":N,"ok":true,"v":V} or {"line":N,"ok":false,"code":"…","path":"…","message":"…"}.
+            One verdict per non-blank input line, N counting from 1 per file. --format json prints \
+            {"line":N,"ok":true,"v":V} or {"line":N,"ok":false,"code":"…","path":"…","message":"…"}. \
             Exits 1 when any line is invalid. - reads standard input.
             """
     )

@@ -9,7 +9,7 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Check every batch, index and the hash chain; print {\"last_offset\":N,\"head\":\"<hex>\"}.",
         discussion: """
-            Exits non-zero naming the first corruption (segment, byte position, offset). Keep the
+            Exits non-zero naming the first corruption (segment, byte position, offset). Keep the \
             printed head: a later `verify --expect-head N:HASH` proves history up to N is unchanged.
             """
     )

@@ -70,10 +70,21 @@ import Testing
         #expect(try cli.succeed(["replay", "--since", since, "--raw"]).stdoutLines.first == PayloadFactory.minimalV3("late-0"))
     }
 
+    /// Every command's help names --data (SPEC §6), and its prose is wrapped by the parser only:
+    /// a line of a paragraph ends early only when the next word would not have fit (lines are at most 79 columns).
     @Test func everyCommandHasHelp() throws {
-        for command in [[], ["import"], ["replay"], ["verify"], ["inspect"]] {
+        let commands = [
+            "up", "ingress", "project", "rebuild", "rollback", "query", "status", "send", "import", "validate", "replay", "verify",
+            "inspect", "requeue",
+        ]
+        for command in [[]] + commands.map({ [$0] }) {
             let result = try ProcessRunner.run(SessionlogBinary.path, command + ["--help"])
             #expect(result.status == 0 && result.stdoutText.contains("--data"), "\(command) --help")
+            let prose = result.stdoutText.components(separatedBy: "\nUSAGE:")[0].split(separator: "\n", omittingEmptySubsequences: false)
+            for (line, next) in zip(prose, prose.dropFirst()) where !line.isEmpty && !next.isEmpty && next.first != " " {
+                let word = next.prefix { $0 != " " }
+                #expect(line.count + 1 + word.count > 79, "\(command) --help breaks a paragraph after \"\(line)\"")
+            }
         }
         let version = try ProcessRunner.run(SessionlogBinary.path, ["--version"])
         #expect(version.status == 0 && version.stdoutText.hasSuffix("(log format 1)\n"), "\(version.stdoutText)")
