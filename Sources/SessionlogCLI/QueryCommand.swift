@@ -39,7 +39,8 @@ struct QueryCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let table, !name.tables.contains(table) {
-            throw ValidationError("\(name) has the tables \(name.tables.joined(separator: ", ")), not \(table)")
+            let tables = name.tables.count == 1 ? "only the table \(name.tables[0])" : "the tables \(name.tables.joined(separator: " and "))"
+            throw ValidationError("\(name) has \(tables), not \(table)")
         }
         if let limit, limit < 0 { throw ValidationError("--limit must be ≥ 0") }
     }

@@ -105,7 +105,9 @@ import Testing
         let missing = try CLI(data: directory.file("empty")).run(["query", "pages"])
         #expect(missing.status != 0 && missing.stderr.contains("sessionlog project pages"))
         let wrongTable = try cli.run(["query", "pages", "--table", "sessions"])
-        #expect(wrongTable.status != 0 && wrongTable.stderr.contains("pages has the tables pages"))
+        #expect(wrongTable.status != 0 && wrongTable.stderr.contains("pages has only the table pages, not sessions"))
+        let wrongDetail = try cli.run(["query", "funnels", "--table", "pages"])
+        #expect(wrongDetail.status != 0 && wrongDetail.stderr.contains("funnels has the tables funnel_steps and funnel_sessions, not pages"))
     }
 
     @Test func queryFunnelsSaysHowToDefineFunnelsWhenTheBuildHasNone() throws {
