@@ -180,8 +180,15 @@ public final class PosixFile: @unchecked Sendable {  // single owner by construc
         return names
     }
 
+    /// Removes the file at `path` in `directory`, if there is one, so that its absence survives a
+    /// crash: `unlink(2)`, then `fsync(2)` the directory.
+    public static func removeDurably(_ path: String, in directory: String) throws {
+        guard unlink(path) == 0 || errno == ENOENT else { throw StorageError.syscall("unlink", errno: errno, path: path) }
+        try syncDirectory(directory)
+    }
+
     /// `fsync(2)` on a directory, so a created or renamed entry survives a crash.
-    static func syncDirectory(_ path: String) throws {
+    public static func syncDirectory(_ path: String) throws {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw StorageError.syscall("open", errno: errno, path: path) }
         defer { Glibc.close(fd) }

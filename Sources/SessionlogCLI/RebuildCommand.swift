@@ -10,7 +10,8 @@ struct RebuildCommand: AsyncParsableCommand {
         discussion: """
             The live projector keeps following and answering queries meanwhile, and switches to \
             the new build by itself once CURRENT changes; the old build stays for `sessionlog \
-            rollback NAME`. An interrupted rebuild is resumed by the next one. --verify compares \
+            rollback NAME`, and builds older than that are removed. An interrupted rebuild is \
+            resumed by the next one; any other rebuild starts from offset 0. --verify compares \
             the new and the live build at the same offset over the columns both schemas have, \
             and keeps CURRENT unchanged (exit 1) when they differ.
             """

@@ -97,6 +97,31 @@ import Testing
         #expect(try SQLiteDatabase(path: directory.file("projections/sessions/v1.db"), readOnly: true).dump() == SQLiteDatabase(path: fresh, readOnly: true).dump())
     }
 
+    /// A rebuild resumes only the build an interrupted rebuild was writing: going back to a
+    /// version whose build is the rollback target builds a new generation from offset 0 (after a
+    /// fix in the fold, reusing the old file would keep its rows), and builds a rollback can no
+    /// longer reach are removed.
+    @Test func aRebuildStartsFromOffsetZeroAndNeverWritesTheRollbackTarget() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        try cli.succeed(["import", try ProjectorProcessTests.traffic(400, seed: 9, in: directory)])
+        let builds = { try Set(FileManager.default.contentsOfDirectory(atPath: directory.file("projections/sessions")).filter { $0.hasSuffix(".db") }) }
+        try cli.succeed(["rebuild", "sessions", "--version", "2"])
+        try cli.succeed(["rebuild", "sessions", "--version", "1"])
+        let target = directory.file("projections/sessions/v2.db")
+        let rollbackTarget = try SQLiteDatabase(path: target, readOnly: true).dump()
+
+        let again = try cli.succeed(["rebuild", "sessions", "--version", "2"])
+        #expect(again.stderr.contains("building v2-2 into \(directory.file("projections/sessions/v2-2.db")) from offset 0"), "\(again.stderr)")
+        #expect(Self.current(directory, "sessions") == "v2-2")
+        #expect(try SQLiteDatabase(path: directory.file("projections/sessions/v2-2.db"), readOnly: true).dump() == rollbackTarget)
+        #expect(again.stderr.contains("removed v2.db"), "v2 is neither CURRENT nor PREVIOUS now")
+        #expect(try builds() == ["v1.db", "v2-2.db"])
+        try cli.succeed(["rollback", "sessions"])
+        #expect(Self.current(directory, "sessions") == "v1")
+    }
+
     @Test func aChangedFunnelsFileIsDetectedAndRebuildFixesIt() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

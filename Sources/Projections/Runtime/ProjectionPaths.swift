@@ -27,8 +27,9 @@ public struct BuildName: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Where a projection's files live (SPEC §5): `DATA/projections/NAME/<build>.db`, with `CURRENT`
-/// naming the live build (`v2`) and `PREVIOUS` the one a rollback returns to. Both files are
-/// replaced atomically (`PosixFile.replaceAtomically`).
+/// naming the live build (`v2`), `PREVIOUS` the one a rollback returns to and, while a rebuild
+/// runs (or after one was interrupted), `REBUILDING` the build it writes. All three are replaced
+/// atomically (`PosixFile.replaceAtomically`).
 public struct ProjectionPaths: Sendable {
     public let kind: ProjectionKind
     public let directory: String
@@ -41,11 +42,41 @@ public struct ProjectionPaths: Sendable {
     public func database(_ build: BuildName) -> String { directory + "/\(build).db" }
     public var currentFile: String { directory + "/CURRENT" }
     public var previousFile: String { directory + "/PREVIOUS" }
+    public var rebuildingFile: String { directory + "/REBUILDING" }
 
     /// The live build named by `CURRENT`; nil when the projection was never built.
     public func current() throws -> BuildName? { try read(currentFile) }
     /// The build `CURRENT` named before the last switch.
     public func previous() throws -> BuildName? { try read(previousFile) }
+    /// The build a rebuild is writing, or was writing when it was interrupted: the only build a
+    /// rebuild resumes.
+    public func rebuilding() throws -> BuildName? { try read(rebuildingFile) }
+
+    /// Names the build a rebuild is about to write (before its database exists).
+    func markRebuilding(_ build: BuildName) throws { try replace(rebuildingFile, with: build) }
+
+    /// Forgets the rebuild's build (before `CURRENT` switches to it, or when it is abandoned), so
+    /// no later rebuild resumes a build that was finished.
+    func clearRebuilding() throws { try PosixFile.removeDurably(rebuildingFile, in: directory) }
+
+    /// Removes the databases of builds that neither `CURRENT`, `PREVIOUS` nor `REBUILDING` names
+    /// (a rollback can no longer reach them), except any a process still holds; returns them.
+    func removeUnreachableBuilds() throws -> [BuildName] {
+        let kept = Set([try current(), try previous(), try rebuilding()].compactMap { $0 })
+        var removed: [BuildName] = []
+        for name in try PosixFile.names(inDirectory: directory) where name.hasSuffix(".db") {
+            guard let build = BuildName(String(name.dropLast(3))), !kept.contains(build) else { continue }
+            let path = database(build)
+            guard let lock = try? WriterLock.acquire(lockFile: path + ".lock", busy: { _ in CancellationError() }) else { continue }
+            for file in [path + "-wal", path + "-shm", path, path + ".lock"] {
+                guard unlink(file) == 0 || errno == ENOENT else { throw StorageError.syscall("unlink", errno: errno, path: file) }
+            }
+            lock.release()
+            removed.append(build)
+        }
+        if !removed.isEmpty { try PosixFile.syncDirectory(directory) }
+        return removed
+    }
 
     private func read(_ file: String) throws -> BuildName? {
         guard let data = FileManager.default.contents(atPath: file) else { return nil }

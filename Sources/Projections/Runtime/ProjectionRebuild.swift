@@ -23,9 +23,10 @@ public struct RebuildProgress: Sendable {
 /// verifies it against the live build at the same offset, then switches `CURRENT` atomically.
 /// The live projector process picks the switch up by itself; the old file stays for rollback.
 ///
-/// Crash-safe: until the final rename, `CURRENT` names the old build. A later rebuild resumes a
-/// partial build of the same version whose definitions still match, and starts a new
-/// generation (`v1-2`) otherwise.
+/// Crash-safe: until the final rename, `CURRENT` names the old build. A later rebuild of the same
+/// version resumes the interrupted build (the one `REBUILDING` names) when its definitions still
+/// match; otherwise, and always after a finished rebuild, it starts a new generation (`v1-2`)
+/// from offset 0. A build that was once live (`PREVIOUS`, the rollback target) is never written.
 public enum ProjectionRebuild {
     public struct Outcome: Sendable {
         public var build: BuildName
@@ -67,29 +68,36 @@ public enum ProjectionRebuild {
         }
         let nextOffset = projector.nextOffset
         projector.close()
+        try paths.clearRebuilding()
         if let differences, !differences.isEmpty {
             log("\(kind): \(build) differs from \(live!) in \(differences.joined(separator: ", ")); CURRENT still names \(live!)")
             return Outcome(build: build, previous: live, nextOffset: nextOffset, differences: differences)
         }
         try paths.switchCurrent(to: build)
         log("\(kind): CURRENT now names \(build) (was \(live.map(String.init(describing:)) ?? "nothing")); the live projector switches by itself")
+        let removed = try paths.removeUnreachableBuilds()
+        if !removed.isEmpty { log("\(kind): removed \(removed.map { "\($0).db" }.joined(separator: ", ")) (neither CURRENT nor PREVIOUS)") }
         return Outcome(build: build, previous: live, nextOffset: nextOffset, differences: differences)
     }
 
-    /// The build to write: a resumable partial build of `version`, or a new generation.
+    /// The build to write: the interrupted rebuild's build of `version` (`REBUILDING`), or a new
+    /// generation, named in `REBUILDING` before its database is created.
     private static func openBuild(
         _ kind: ProjectionKind, version: Int, live: BuildName?, paths: ProjectionPaths, setup: ProjectionSetup, log: (String) -> Void
     ) throws -> (BuildName, Projector) {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: paths.directory)) ?? []
-        let builds = files.compactMap { $0.hasSuffix(".db") ? BuildName(String($0.dropLast(3))) : nil }.filter { $0.version == version }
-        if let candidate = builds.filter({ $0 != live }).max(by: { $0.generation < $1.generation }) {
+        if let candidate = try paths.rebuilding(), candidate.version == version, candidate != live,
+            FileManager.default.fileExists(atPath: paths.database(candidate))
+        {
             do {
                 return (candidate, try setup.projector(kind, databasePath: paths.database(candidate), version: version))
             } catch let error as ProjectorError where error.code == .definitionChanged {
                 log("\(kind): \(candidate) was built with other definitions; starting a new build")
             }
         }
+        let files = try PosixFile.names(inDirectory: paths.directory)
+        let builds = files.compactMap { $0.hasSuffix(".db") ? BuildName(String($0.dropLast(3))) : nil }.filter { $0.version == version }
         let build = BuildName(version: version, generation: (builds.map(\.generation).max() ?? 0) + 1)
+        try paths.markRebuilding(build)
         return (build, try setup.projector(kind, databasePath: paths.database(build), version: version))
     }
 
