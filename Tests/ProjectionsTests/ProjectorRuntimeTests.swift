@@ -1,6 +1,7 @@
 import Foundation
 import LogFormat
 import LogStore
+import SessionlogTestKit
 import Testing
 
 @testable import Projections
@@ -64,6 +65,34 @@ import Testing
         }
         let db = try SQLiteDatabase(path: path, readOnly: true)
         #expect(try db.one("SELECT next_offset FROM _checkpoint")["next_offset"] == .integer(4), "nothing changed")
+    }
+
+    /// A full disk fails the commit (naming the database and the checkpoint it keeps); once space
+    /// returns, the next run resumes from that checkpoint to the same tables as a run that never failed.
+    @Test func aFullDiskStopsTheProjectorAtItsLastCommitAndTheNextRunResumes() async throws {
+        let harness = try ProjectionHarness()
+        var traffic = TrafficGenerator(seed: 13)
+        try await harness.append(traffic.records(3000))
+        let reference = try await harness.project(.pages).dump()
+        let mountPoint = harness.directory.file("tmpfs")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = try ProcessRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", mountPoint])
+        try #require(mount.status == 0, "mounting a tmpfs needs root: \(mount.stderr)")
+        defer { _ = try? ProcessRunner.run("/bin/umount", [mountPoint]) }
+        let filler = mountPoint + "/filler"
+        try Data(repeating: 1, count: 15 << 19).write(to: URL(fileURLWithPath: filler))  // 7.5 MiB of 8
+        let path = mountPoint + "/pages.db"
+
+        var failure: ProjectorError?
+        do { try await harness.run(.pages, path: path, batchRecords: 100) } catch let error as ProjectorError { failure = error }
+        let error = try #require(failure, "the pages of 3000 records do not fit in the 512 KiB left")
+        let checkpoint = try SQLiteDatabase(path: path, readOnly: true).one("SELECT next_offset FROM _checkpoint")["next_offset"]
+        #expect(error.code == .commitFailed && error.message.contains("cannot commit to \(path): database or disk is full"))
+        #expect(checkpoint == .integer(Int64(error.offset?.rawValue ?? 0)) && checkpoint != .integer(0), "\(error.message)")
+
+        try FileManager.default.removeItem(atPath: filler)
+        try await harness.run(.pages, path: path, batchRecords: 100)
+        #expect(try SQLiteDatabase(path: path, readOnly: true).dump() == reference)
     }
 
     @Test func resumingFromTheCheckpointAppliesEveryRecordExactlyOnce() async throws {

@@ -106,6 +106,15 @@ final class ProjectionStore: SessionLookup {
     func commit(dirty: [SessionState], through nextOffset: LogOffset, projection: any Projection) throws {
         precondition(nextOffset >= self.nextOffset, "checkpoint moving backwards: \(self.nextOffset) → \(nextOffset)")
         let sorted = dirty.sorted { $0.sessionID < $1.sessionID }
+        do {
+            try write(sorted, through: nextOffset, projection: projection)
+        } catch let error as SQLiteError {
+            throw ProjectorError.commitFailed(kind, database: database.path, checkpoint: self.nextOffset, error)
+        }
+        self.nextOffset = nextOffset
+    }
+
+    private func write(_ sorted: [SessionState], through nextOffset: LogOffset, projection: any Projection) throws {
         try database.transaction {
             let save = try database.statement("INSERT OR REPLACE INTO _session_state VALUES (?, ?, ?)")
             for session in sorted {
@@ -119,7 +128,6 @@ final class ProjectionStore: SessionLookup {
                 .integer(Int64(nextOffset.rawValue)), .integer(Self.nowMs()),
             ])
         }
-        self.nextOffset = nextOffset
     }
 
     /// Closes the database and releases its lock, so another process may open it.

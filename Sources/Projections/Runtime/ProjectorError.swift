@@ -17,6 +17,8 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
         case aheadOfLog = "ahead_of_log"
         /// A point-in-time run was asked for an offset the database has already passed.
         case pastUntilOffset = "past_until_offset"
+        /// The database refused a commit (disk full, I/O error); nothing of the batch was applied.
+        case commitFailed = "commit_failed"
     }
 
     public var code: Code
@@ -57,6 +59,16 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
                 "\(database) has already applied the log up to offset \(checkpoint), past --until-offset \(until), and a projection "
                 + "cannot go back. Build the point-in-time projection into a new file: "
                 + "`sessionlog project \(kind) --until-offset \(until) --db NEW.db --once`",
+            offset: checkpoint)
+    }
+
+    static func commitFailed(_ kind: ProjectionKind, database: String, checkpoint: LogOffset, _ error: SQLiteError) -> ProjectorError {
+        ProjectorError(
+            code: .commitFailed,
+            message:
+                "cannot commit to \(database): \(error.message) (SQLite error \(error.resultCode)). Nothing of this batch was applied; "
+                + "the checkpoint stays at offset \(checkpoint). Fix the cause (free disk space) and run the projector "
+                + "again: it resumes from there",
             offset: checkpoint)
     }
 
