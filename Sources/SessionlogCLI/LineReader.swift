@@ -38,7 +38,7 @@ struct LineReader {
         repeat {
             n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
         } while n < 0 && errno == EINTR
-        guard n >= 0 else { throw ValidationErrorText("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard n >= 0 else { throw CommandError("cannot read \(path): \(String(cString: strerror(errno)))") }
         if n == 0 { atEnd = true }
         pending.append(contentsOf: chunk[0..<n])
         var lines = [Line]()
@@ -57,12 +57,6 @@ struct LineReader {
         pending.removeFirst(start)
         return lines
     }
-}
-
-/// An error whose text is shown to the user as it is.
-struct ValidationErrorText: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 extension LineReader {
@@ -88,7 +82,7 @@ extension LineReader {
     }
 
     /// The error for `file` after `open` failed (reads `errno`).
-    private static func cannotOpen(_ file: String) -> ValidationErrorText {
-        ValidationErrorText("cannot open \(file): \(String(cString: strerror(errno)))")
+    private static func cannotOpen(_ file: String) -> CommandError {
+        CommandError("cannot open \(file): \(String(cString: strerror(errno)))")
     }
 }

@@ -6,12 +6,12 @@ import Projections
 enum ProjectionDatabase {
     static func path(_ kind: ProjectionKind, data: DataOptions, override: String?) throws -> String {
         if let override {
-            guard FileManager.default.fileExists(atPath: override) else { throw ValidationError("\(override) does not exist") }
+            guard FileManager.default.fileExists(atPath: override) else { throw CommandError("\(override) does not exist") }
             return override
         }
         let paths = ProjectionPaths(dataDirectory: data.directory, kind: kind)
         guard let build = try paths.current(), FileManager.default.fileExists(atPath: paths.database(build)) else {
-            throw ValidationError(
+            throw CommandError(
                 "the \(kind) projection has not been built under \(data.directory); run `sessionlog project \(kind)` (or `sessionlog up`)")
         }
         return paths.database(build)

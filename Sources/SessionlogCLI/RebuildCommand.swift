@@ -83,12 +83,12 @@ struct RollbackCommand: ParsableCommand {
 
     func run() throws {
         let paths = ProjectionPaths(dataDirectory: data.directory, kind: name)
-        guard let current = try paths.current() else { throw ValidationError("\(name) has never been built under \(data.directory)") }
+        guard let current = try paths.current() else { throw CommandError("\(name) has never been built under \(data.directory)") }
         guard let previous = try paths.previous(), previous != current else {
-            throw ValidationError("\(name) has no previous build to return to (CURRENT is \(current))")
+            throw CommandError("\(name) has no previous build to return to (CURRENT is \(current))")
         }
         guard FileManager.default.fileExists(atPath: paths.database(previous)) else {
-            throw ValidationError("\(paths.database(previous)) no longer exists")
+            throw CommandError("\(paths.database(previous)) no longer exists")
         }
         try paths.switchCurrent(to: previous)
         printError("\(name): CURRENT now names \(previous) (was \(current)); `sessionlog rollback \(name)` again returns to \(current)")

@@ -54,7 +54,7 @@ struct ReplayCommand: AsyncParsableCommand {
     func run() async throws {
         let path = data.path(rejected: rejected)
         guard LogDirectory(path: path).exists else {
-            throw ValidationErrorText("no log at \(path); run `sessionlog import` or the ingress first, or pass --data")
+            throw CommandError("no log at \(path); run `sessionlog import` or the ingress first, or pass --data")
         }
         let reader = LogReader(directory: path)
         var start = LogOffset(fromOffset ?? 0)

@@ -21,7 +21,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: data.directory) else {
-            throw ValidationErrorText("no data directory at \(data.directory); pass --data DIR (default ./data)")
+            throw CommandError("no data directory at \(data.directory); pass --data DIR (default ./data)")
         }
         let reader = LogReader(directory: data.logPath)
         let end = LogDirectory(path: data.logPath).exists ? try reader.endOffset() : .zero

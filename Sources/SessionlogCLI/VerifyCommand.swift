@@ -16,24 +16,16 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "OFFSET:HASH from an earlier verify: the batch ending at OFFSET must still hash to HASH.")
-    var expectHead: String?
+    @Option(help: "OFFSET:HASH from an earlier verify: the batch ending at OFFSET must still hash to HASH (64 hex digits).")
+    var expectHead: ExpectedHead?
 
     @Flag(help: "Verify the quarantine log instead of the main log.")
     var rejected = false
 
     func run() async throws {
-        var expected: (LogOffset, BatchHash)?
-        if let expectHead {
-            let parts = expectHead.split(separator: ":", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let offset = UInt64(parts[0]), let hash = BatchHash(hex: parts[1]) else {
-                throw ValidationError("--expect-head takes OFFSET:HASH, e.g. 41:9f86d081… (64 hex digits)")
-            }
-            expected = (LogOffset(offset), hash)
-        }
         let path = data.path(rejected: rejected)
-        guard LogDirectory(path: path).exists else { throw ValidationErrorText("no log at \(path)") }
-        let report = try LogVerifier.verify(directory: path, expectHead: expected)
+        guard LogDirectory(path: path).exists else { throw CommandError("no log at \(path)") }
+        let report = try LogVerifier.verify(directory: path, expectHead: expectHead.map { ($0.offset, $0.hash) })
         if report.uncommittedBytes > 0 {
             printError("verify: \(report.uncommittedBytes) bytes past the commit marker were not checked (an append in progress, or a torn tail the next writer open truncates)")
         }
@@ -43,5 +35,18 @@ struct VerifyCommand: AsyncParsableCommand {
                 ("last_offset", report.lastOffset?.description ?? "null"), ("head", JSONText.string(report.head.hex)),
             ]) + "\n")
         output.flush()
+    }
+}
+
+/// `--expect-head OFFSET:HASH`: a head an earlier `verify` printed.
+struct ExpectedHead: ExpressibleByArgument {
+    var offset: LogOffset
+    var hash: BatchHash
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let offset = UInt64(parts[0]), let hash = BatchHash(hex: parts[1]) else { return nil }
+        self.offset = LogOffset(offset)
+        self.hash = hash
     }
 }

@@ -97,7 +97,10 @@ import Testing
         let replay = try cli.run(["replay"])
         #expect(replay.status != 0 && replay.stderr.contains("no log at"))
         let head = try cli.run(["verify", "--expect-head", "nonsense"])
-        #expect(head.status != 0 && head.stderr.contains("OFFSET:HASH"))
+        #expect(head.status != 0 && head.stderr.contains("OFFSET:HASH") && head.stderr.contains("Usage: sessionlog verify"))
+        // A well-formed command on data that is not as it needs: the reason alone, no usage line.
+        let rollback = try cli.run(["rollback", "pages"])
+        #expect(rollback.status != 0 && rollback.stderr == "Error: pages has never been built under \(dir.file("missing"))\n")
         let good = dir.file("good.ndjson")
         try Data(ndjson([PayloadFactory.minimalV3("good")])).write(to: URL(fileURLWithPath: good))
         let missingFile = try cli.run(["import", good, dir.file("nope.ndjson")])
