@@ -97,7 +97,11 @@ struct ObjectReader {
 
     // MARK: Strings
 
-    func string(_ member: Member, required: Bool = false, lengthMax: Int = 1024, lengthMin: Int = 0) throws(PayloadError) -> PayloadText? {
+    /// The member's text after its checks; with `keeping` false the checks alone (nil), for a
+    /// caller that keeps nothing of it (no text, no reference to count).
+    func string(_ member: Member, required: Bool = false, lengthMax: Int = 1024, lengthMin: Int = 0, keeping: Bool = true)
+        throws(PayloadError) -> PayloadText?
+    {
         guard let node = required ? try self.required(member) : node(member) else { return nil }
         try expect(.string, node, member)
         // A string of n bytes has n/4…n code points, so counting is needed only near the limits.
@@ -108,7 +112,7 @@ struct ObjectReader {
                 throw error(.outOfRange, member, "length \(length) is outside \(lengthMin)…\(lengthMax) characters")
             }
         }
-        return document.text(node, in: texts)
+        return keeping ? document.text(node, in: texts) : nil
     }
 
     func requiredString(_ member: Member, lengthMax: Int = 1024, lengthMin: Int = 0) throws(PayloadError) -> PayloadText {
@@ -201,29 +205,31 @@ struct ObjectReader {
 
     // MARK: Shared groups
 
-    /// A touch object (V3 `attributes`, V2 `original`/`current`).
-    func touch() throws(PayloadError) -> Touch {
+    /// A touch object (V3 `attributes`, V2 `original`/`current`); with `keeping` false only
+    /// checked, its texts left nil.
+    func touch(keeping: Bool = true) throws(PayloadError) -> Touch {
         var touch = Touch()
-        touch.utmSource = try string(.utmSource)
-        touch.utmMedium = try string(.utmMedium)
-        touch.utmCampaign = try string(.utmCampaign)
-        touch.utmTerm = try string(.utmTerm)
-        touch.utmContent = try string(.utmContent)
-        touch.ref = try string(.ref)
-        touch.source = try string(.source)
-        touch.referrer = try string(.referrer, lengthMax: 8192)
-        touch.landingPage = try string(.landingPage, lengthMax: 8192)
+        touch.utmSource = try string(.utmSource, keeping: keeping)
+        touch.utmMedium = try string(.utmMedium, keeping: keeping)
+        touch.utmCampaign = try string(.utmCampaign, keeping: keeping)
+        touch.utmTerm = try string(.utmTerm, keeping: keeping)
+        touch.utmContent = try string(.utmContent, keeping: keeping)
+        touch.ref = try string(.ref, keeping: keeping)
+        touch.source = try string(.source, keeping: keeping)
+        touch.referrer = try string(.referrer, lengthMax: 8192, keeping: keeping)
+        touch.landingPage = try string(.landingPage, lengthMax: 8192, keeping: keeping)
         touch.timestampMs = try time(.timestamp)
         return touch
     }
 
-    func sessionContext() throws(PayloadError) -> SessionContext {
+    /// The session context ids; with `keeping` false only checked, and left nil.
+    func sessionContext(keeping: Bool = true) throws(PayloadError) -> SessionContext {
         var context = SessionContext()
-        context.segmentID = try string(.segmentID)
-        context.abTestID = try string(.abTestID)
-        context.abTestVariantID = try string(.abTestVariantID)
-        context.campaignID = try string(.campaignID)
-        context.landingPageID = try string(.landingPageID)
+        context.segmentID = try string(.segmentID, keeping: keeping)
+        context.abTestID = try string(.abTestID, keeping: keeping)
+        context.abTestVariantID = try string(.abTestVariantID, keeping: keeping)
+        context.campaignID = try string(.campaignID, keeping: keeping)
+        context.landingPageID = try string(.landingPageID, keeping: keeping)
         return context
     }
 }

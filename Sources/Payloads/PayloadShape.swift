@@ -69,8 +69,8 @@ enum Decoding: PayloadShape {
 /// their texts) checks 414-byte V2 payloads at ~170 MB/s where decoding them runs at ~140
 /// (docs/measurements.md, session 12).
 enum Checking: PayloadShape {
-    static func touch(_ object: ObjectReader) throws(PayloadError) { _ = try object.touch() }
-    static func context(_ object: ObjectReader) throws(PayloadError) { _ = try object.sessionContext() }
+    static func touch(_ object: ObjectReader) throws(PayloadError) { _ = try object.touch(keeping: false) }
+    static func context(_ object: ObjectReader) throws(PayloadError) { _ = try object.sessionContext(keeping: false) }
     static func action(_ action: consuming V3Action) -> Bool { action.isFinal }
     static func actions(capacity: Int) -> FinalPrefix { FinalPrefix() }
     static func append(_ isFinal: consuming Bool, to prefix: inout FinalPrefix) { prefix.add(isFinal: isFinal) }
