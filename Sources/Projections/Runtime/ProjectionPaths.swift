@@ -60,7 +60,8 @@ public struct ProjectionPaths: Sendable {
     func clearRebuilding() throws { try PosixFile.removeDurably(rebuildingFile, in: directory) }
 
     /// Removes the databases of builds that neither `CURRENT`, `PREVIOUS` nor `REBUILDING` names
-    /// (a rollback can no longer reach them), except any a process still holds; returns them.
+    /// (a rollback can no longer reach them), except any a process still holds; returns them
+    /// in version and generation order.
     func removeUnreachableBuilds() throws -> [BuildName] {
         let kept = Set([try current(), try previous(), try rebuilding()].compactMap { $0 })
         var removed: [BuildName] = []
@@ -75,7 +76,7 @@ public struct ProjectionPaths: Sendable {
             removed.append(build)
         }
         if !removed.isEmpty { try PosixFile.syncDirectory(directory) }
-        return removed
+        return removed.sorted { ($0.version, $0.generation) < ($1.version, $1.generation) }
     }
 
     private func read(_ file: String) throws -> BuildName? {
