@@ -17,7 +17,8 @@ struct ImportCommand: AsyncParsableCommand {
             quarantine log (<data>/rejected). Blank lines are skipped. Takes the log's writer lock: \
             refuses while an ingress or another import is writing. FILE - reads standard input and \
             appends lines as they arrive. Lines are validated exactly as the ingress validates \
-            payloads (SPEC §1), each by the schema its own "v" names.
+            payloads (SPEC §1), each by the schema its own "v" names. SIGINT or SIGTERM: stop \
+            reading, make what was read durable, print the summary ("interrupted": true), exit 1.
             """
     )
 
@@ -56,9 +57,12 @@ struct ImportCommand: AsyncParsableCommand {
         for report in logs.notableRecoveries { printError("import: \(report)") }
         var totals = (accepted: 0, quarantined: 0, blank: 0)
         var output = BufferedOutput()
+        let stop = StopFlag()
+        let trap = SignalTrap { stop.set() }
+        defer { trap.cancel() }
         do {
-            for file in files {
-                let counts = try await importFile(file, log: log, quarantine: quarantine, output: &output)
+            for file in files where !stop.isSet {
+                let counts = try await importFile(file, log: log, quarantine: quarantine, stop: stop, output: &output)
                 totals = (totals.accepted + counts.accepted, totals.quarantined + counts.quarantined, totals.blank + counts.blank)
             }
         } catch {
@@ -69,6 +73,7 @@ struct ImportCommand: AsyncParsableCommand {
         let summary = JSONText.object([
             ("accepted", String(totals.accepted)), ("quarantined", String(totals.quarantined)),
             ("blank_lines", String(totals.blank)), ("next_offset", log.committedEnd.next.description),
+            ("interrupted", String(stop.isSet)),
         ])
         await logs.close()
         if printOffsets {
@@ -77,6 +82,10 @@ struct ImportCommand: AsyncParsableCommand {
         } else {
             output.write(summary + "\n")
             output.flush()
+        }
+        if stop.isSet {
+            printError("import: interrupted; the lines counted above are durable, and no later line was imported")
+            throw ExitCode.failure
         }
     }
 
@@ -130,24 +139,28 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     private func importFile(
-        _ file: String, log: LogWriter, quarantine: LogWriter, output: inout BufferedOutput
+        _ file: String, log: LogWriter, quarantine: LogWriter, stop: StopFlag, output: inout BufferedOutput
     ) async throws -> (accepted: Int, quarantined: Int, blank: Int) {
         try await LineReader.withInput(file) { reader, name in
-            try await importLines(&reader, name: name, log: log, quarantine: quarantine, output: &output)
+            try await importLines(&reader, name: name, log: log, quarantine: quarantine, stop: stop, output: &output)
         }
     }
 
+    /// Imports the reader's lines until its end or a stop request (checked between chunks and,
+    /// on an idle pipe, every 100 ms); what was read is durable when this returns.
     private func importLines(
-        _ reader: inout LineReader, name: String, log: LogWriter, quarantine: LogWriter, output: inout BufferedOutput
+        _ reader: inout LineReader, name: String, log: LogWriter, quarantine: LogWriter, stop: StopFlag, output: inout BufferedOutput
     ) async throws -> (accepted: Int, quarantined: Int, blank: Int) {
         let uid = getuid()
         var counts = (accepted: 0, quarantined: 0, blank: 0)
         var inFlight = [PendingChunk]()
-        while !reader.atEnd {
-            // Answer what is in flight before blocking on a pipe, so acknowledgements are prompt.
+        while !reader.atEnd && !stop.isSet {
+            // Answer what is in flight before waiting on a pipe, so acknowledgements are prompt.
             if !reader.hasInputReady {
                 for chunk in inFlight { try await finish(chunk, file: name, output: &output) }
                 inFlight.removeAll()
+                while !stop.isSet && !reader.waitForInput(milliseconds: 100) {}
+                if stop.isSet { break }
             }
             var chunk = PendingChunk()
             var accepted = [AppendRecord]()

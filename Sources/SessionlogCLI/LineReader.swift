@@ -20,9 +20,12 @@ struct LineReader {
     static let chunkBytes = 1 << 20
 
     /// Whether a read would return at once (always true for regular files).
-    var hasInputReady: Bool {
+    var hasInputReady: Bool { waitForInput(milliseconds: 0) }
+
+    /// Waits at most `milliseconds` for input (or its end); true when a read would return at once.
+    func waitForInput(milliseconds: Int32) -> Bool {
         var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        return poll(&entry, 1, 0) > 0
+        return poll(&entry, 1, milliseconds) > 0
     }
 
     init(descriptor: Int32, path: String) {

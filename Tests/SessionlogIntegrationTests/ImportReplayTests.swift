@@ -70,6 +70,23 @@ import Testing
         #expect(try cli.succeed(["replay", "--since", since, "--raw"]).stdoutLines.first == PayloadFactory.minimalV3("late-0"))
     }
 
+    /// Ctrl-C (or SIGTERM) on an import reading an idle pipe: what was read is durable, the
+    /// summary says so, and the exit status says the input was not all imported.
+    @Test func anInterruptedImportKeepsWhatItReadAndSaysSo() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.path)
+        let importer = try cli.spawn(["import", "-", "--print-offsets"])
+        importer.write(ndjson((0..<30).map { PayloadFactory.minimalV3("read-\($0)") }))
+        #expect(eventually { String(decoding: importer.stdoutSoFar, as: UTF8.self).contains(#""line":30,"offset":29"#) })
+        importer.kill(SIGINT)
+        let result = importer.wait()
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(#""accepted":30,"quarantined":0,"blank_lines":0,"next_offset":30,"interrupted":true"#), "\(result.stderr)")
+        #expect(result.stderr.contains("import: interrupted"))
+        #expect(try cli.succeed(["replay", "--raw"]).stdoutLines.count == 30)
+    }
+
     /// Every command's help names --data (SPEC §6), and its prose is wrapped by the parser only:
     /// a line of a paragraph ends early only when the next word would not have fit (lines are at most 79 columns).
     @Test func everyCommandHasHelp() throws {

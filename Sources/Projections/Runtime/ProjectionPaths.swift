@@ -68,6 +68,7 @@ public struct ProjectionPaths: Sendable {
         for name in try PosixFile.names(inDirectory: directory) where name.hasSuffix(".db") {
             guard let build = BuildName(String(name.dropLast(3))), !kept.contains(build) else { continue }
             let path = database(build)
+            // A build some process holds (a projector, `project --db`) stays; the error is not needed.
             guard let lock = try? WriterLock.acquire(lockFile: path + ".lock", busy: { _ in CancellationError() }) else { continue }
             for file in [path + "-wal", path + "-shm", path, path + ".lock"] {
                 guard unlink(file) == 0 || errno == ENOENT else { throw StorageError.syscall("unlink", errno: errno, path: file) }
