@@ -60,10 +60,19 @@ struct ImportCommand: AsyncParsableCommand {
         let stop = StopFlag()
         let trap = SignalTrap { stop.set() }
         defer { trap.cancel() }
+        var interrupted = false  // a stop request left input unread (one after the last line is no interruption)
         do {
-            for file in files where !stop.isSet {
-                let counts = try await importFile(file, log: log, quarantine: quarantine, stop: stop, output: &output)
+            for file in files {
+                guard !stop.isSet else {
+                    interrupted = true
+                    break
+                }
+                let (counts, complete) = try await importFile(file, log: log, quarantine: quarantine, stop: stop, output: &output)
                 totals = (totals.accepted + counts.accepted, totals.quarantined + counts.quarantined, totals.blank + counts.blank)
+                guard complete else {
+                    interrupted = true
+                    break
+                }
             }
         } catch {
             output.flush()
@@ -73,7 +82,7 @@ struct ImportCommand: AsyncParsableCommand {
         let summary = JSONText.object([
             ("accepted", String(totals.accepted)), ("quarantined", String(totals.quarantined)),
             ("blank_lines", String(totals.blank)), ("next_offset", log.committedEnd.next.description),
-            ("interrupted", String(stop.isSet)),
+            ("interrupted", String(interrupted)),
         ])
         await logs.close()
         if printOffsets {
@@ -83,7 +92,7 @@ struct ImportCommand: AsyncParsableCommand {
             output.write(summary + "\n")
             output.flush()
         }
-        if stop.isSet {
+        if interrupted {
             printError("import: interrupted; the lines counted above are durable, and no later line was imported")
             throw ExitCode.failure
         }
@@ -140,17 +149,17 @@ struct ImportCommand: AsyncParsableCommand {
 
     private func importFile(
         _ file: String, log: LogWriter, quarantine: LogWriter, stop: StopFlag, output: inout BufferedOutput
-    ) async throws -> (accepted: Int, quarantined: Int, blank: Int) {
+    ) async throws -> (counts: (accepted: Int, quarantined: Int, blank: Int), complete: Bool) {
         try await LineReader.withInput(file) { reader, name in
             try await importLines(&reader, name: name, log: log, quarantine: quarantine, stop: stop, output: &output)
         }
     }
 
-    /// Imports the reader's lines until its end or a stop request (checked between chunks and,
-    /// on an idle pipe, every 100 ms); what was read is durable when this returns.
+    /// Imports the reader's lines until its end (`complete`) or a stop request (checked between
+    /// chunks and, on an idle pipe, every 100 ms); what was read is durable when this returns.
     private func importLines(
         _ reader: inout LineReader, name: String, log: LogWriter, quarantine: LogWriter, stop: StopFlag, output: inout BufferedOutput
-    ) async throws -> (accepted: Int, quarantined: Int, blank: Int) {
+    ) async throws -> (counts: (accepted: Int, quarantined: Int, blank: Int), complete: Bool) {
         let uid = getuid()
         var counts = (accepted: 0, quarantined: 0, blank: 0)
         var inFlight = [PendingChunk]()
@@ -192,6 +201,6 @@ struct ImportCommand: AsyncParsableCommand {
             }
         }
         for chunk in inFlight { try await finish(chunk, file: name, output: &output) }
-        return counts
+        return (counts, reader.atEnd)
     }
 }
