@@ -60,7 +60,7 @@ struct QueryCommand: AsyncParsableCommand {
         var output = BufferedOutput()
         switch format {
         case .table:
-            output.write(TextTable.render(header: result.columns, rows: result.rows.map { $0.map(Self.text) }))
+            output.write(TextTable.render(header: result.columns, rows: result.rows.map { $0.map { Self.tableCell(Self.text($0)) } }))
         case .csv:
             output.write(result.columns.map(Self.csvField).joined(separator: ",") + "\r\n")
             for row in result.rows { output.write(row.map { Self.csvField(Self.text($0)) }.joined(separator: ",") + "\r\n") }
@@ -88,6 +88,23 @@ struct QueryCommand: AsyncParsableCommand {
 
     /// Table and CSV cells: NULL is an empty cell.
     static func text(_ value: SQLValue) -> String { value == .null ? "" : value.description }
+
+    /// A table cell keeps to its line: control characters (a title's newline) print escaped,
+    /// `\n`, `\r`, `\t` or `\u{1b}`; csv and json carry them as they are.
+    static func tableCell(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
+            case _ where scalar.properties.generalCategory == .control: escaped += "\\u{\(String(scalar.value, radix: 16))}"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
 
     static func json(_ value: SQLValue) -> String {
         switch value {

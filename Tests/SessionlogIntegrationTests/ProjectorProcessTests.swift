@@ -110,6 +110,25 @@ import Testing
         #expect(wrongDetail.status != 0 && wrongDetail.stderr.contains("funnels has the tables funnel_steps and funnel_sessions, not pages"))
     }
 
+    /// A title with a newline and a tab keeps the table one line per row; csv and json carry
+    /// the title as sent.
+    @Test func queryTablesEscapeControlCharactersThatCsvAndJsonKeep() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        let payload =
+            #"{"v":3,"session_id":"s1","user_id":"u1","site_id":"x","sent_at":1750000000000,"actions":[{"type":"pageview","page_number":1,"#
+            + #""path":"/a","title":"said \"hi\",\tthen\nleft","entered_at":1750000000000,"duration_ms":5,"final":true}]}"#
+        try cli.succeed(["import", "-"], input: ndjson([payload]))
+        try cli.succeed(["project", "pages", "--once"])
+        let table = try cli.succeed(["query", "pages"]).stdoutLines
+        #expect(table.count == 2 && table[1].contains(#"said "hi",\tthen\nleft"#), "\(table)")
+        let csv = try cli.succeed(["query", "pages", "--format", "csv"]).stdoutText
+        #expect(csv.contains("\"said \"\"hi\"\",\tthen\nleft\""))
+        let json = try cli.succeed(["query", "pages", "--format", "json"]).stdoutText
+        #expect(json.contains(#""title":"said \"hi\",\tthen\nleft""#))
+    }
+
     @Test func queryFunnelsSaysHowToDefineFunnelsWhenTheBuildHasNone() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
