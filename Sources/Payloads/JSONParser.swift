@@ -182,7 +182,7 @@ public enum JSONParser {
                 strings.withUnsafeBufferPointer { MemberTable.shared.resolve(tape, $0, object: index) }
             }
             if let duplicate {
-                throw Failure(code: .invalidJSON, message: "duplicate member name \"\(name(duplicate))\" (RFC 7493 forbids them)")
+                throw Failure(code: .invalidJSON, message: "duplicate member name \(PayloadError.quoted(name(duplicate))) (RFC 7493 forbids them)")
             }
         }
 

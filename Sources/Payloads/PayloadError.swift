@@ -31,6 +31,12 @@ public struct PayloadError: Error, Equatable, Sendable, CustomStringConvertible 
     }
 
     public var description: String { "\(code.rawValue) at \(path.isEmpty ? "(payload)" : path): \(message)" }
+
+    /// A value the producer sent, as a message shows it: JSON-quoted (one line, whatever it
+    /// holds) and cut after 40 characters.
+    static func quoted(_ sent: String) -> String {
+        JSONText.string(sent.count > 40 ? String(sent.prefix(40)) + "…" : sent)
+    }
 }
 
 /// One step of a JSON path: a member name or an array index.
@@ -38,7 +44,8 @@ enum PathComponent: Sendable {
     case key(String)
     case index(Int)
 
-    /// Renders components as `actions[3].page_number` (members with other characters as `["a b"]`).
+    /// Renders components as `actions[3].page_number` (members with other characters as `["a b"]`,
+    /// JSON-quoted, so a path is one line).
     static func render(_ components: [PathComponent]) -> String {
         var path = ""
         for component in components {
@@ -48,7 +55,7 @@ enum PathComponent: Sendable {
                 if !k.isEmpty, k.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }) {
                     path += path.isEmpty ? k : "." + k
                 } else {
-                    path += "[\"" + k.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"]"
+                    path += "[" + JSONText.string(k) + "]"
                 }
             }
         }

@@ -174,7 +174,7 @@ public enum PayloadValidator {
                     pageNumber: try pageNumber(), name: try a.requiredString(.name, lengthMax: 128, lengthMin: 1),
                     atMs: try a.requiredTime(.at), value: try a.number(.value) ?? 0))
         }
-        throw a.error(.unknownActionType, .type, "unknown action type \"\(a.document.string(typeNode))\" (pageview or goal)")
+        throw a.error(.unknownActionType, .type, "unknown action type \(PayloadError.quoted(a.document.string(typeNode))) (pageview or goal)")
     }
 
     // MARK: V2

@@ -212,6 +212,26 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("data")), "validate appends nothing")
     }
 
+    /// Text verdicts stay one per line whatever the producer's strings hold; values it sent are
+    /// quoted as JSON and cut short.
+    @Test func validateTextVerdictsAreOneLineEach() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.file("data"))
+        let longType = String(repeating: "x", count: 5000)
+        let lines = [
+            #"{"v":3,"session_id":"s","user_id":"u","site_id":"x","sent_at":1,"actions":[{"type":"page\nview","page_number":1}]}"#,
+            #"{"v":3,"a\nb":1,"a\nb":2}"#, #"{"v":3,"x":{"y\tz":1e400}}"#,
+            #"{"v":3,"session_id":"s","user_id":"u","site_id":"x","sent_at":1,"actions":[{"type":""# + longType + #"","page_number":1}]}"#,
+        ]
+        let verdicts = try cli.run(["validate", "-"], input: ndjson(lines)).stdoutLines
+        #expect(verdicts.count == 4, "\(verdicts)")
+        #expect(verdicts[0].hasSuffix(#"unknown action type "page\nview" (pageview or goal)"#))
+        #expect(verdicts[1].hasSuffix(#"duplicate member name "a\nb" (RFC 7493 forbids them)"#))
+        #expect(verdicts[2].hasPrefix(#"3: out_of_range at x["y\tz"]: "#))
+        #expect(verdicts[3].hasSuffix(#"unknown action type ""# + String(repeating: "x", count: 40) + #"…" (pageview or goal)"#))
+    }
+
     @Test func importQuarantinesWithCodePathAndTheOversizedPayloadsDigest() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
