@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `--data DIR`, shared by every command, and the paths under it.
 struct DataOptions: ParsableArguments {
@@ -9,4 +10,13 @@ struct DataOptions: ParsableArguments {
     var rejectedPath: String { directory + "/rejected" }
 
     func path(rejected: Bool) -> String { rejected ? rejectedPath : logPath }
+
+    /// Throws unless the data directory exists: a command that reads data (or builds from it)
+    /// refuses a mistyped `--data` rather than reporting, or creating, an empty one. Only
+    /// `up`, `ingress` and `import` create it.
+    func requireExisting() throws {
+        guard FileManager.default.fileExists(atPath: directory) else {
+            throw CommandError("no data directory at \(directory); pass --data DIR (default ./data)")
+        }
+    }
 }

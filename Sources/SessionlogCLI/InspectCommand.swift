@@ -19,6 +19,7 @@ struct InspectCommand: AsyncParsableCommand {
     var format: Format = .table
 
     func run() async throws {
+        try data.requireExisting()
         var output = BufferedOutput()
         var logs = [(String, [SegmentSummary])]()
         for (name, path) in [("log", data.logPath), ("rejected", data.rejectedPath)] {

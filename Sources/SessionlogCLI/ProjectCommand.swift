@@ -49,6 +49,7 @@ struct ProjectCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try data.requireExisting()
         let stop = StopFlag()
         switch name {
         case .all:

@@ -46,6 +46,7 @@ struct QueryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if db == nil { try data.requireExisting() }
         let database = try SQLiteDatabase(path: try ProjectionDatabase.path(name, data: data, override: db), readOnly: true)
         let table = table ?? name.tables[0]
         var arguments: [SQLValue] = []

@@ -39,6 +39,7 @@ struct RebuildCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try data.requireExisting()
         Self.lowerPriority(to: nice)
         let interactive = isatty(STDERR_FILENO) == 1
         var lastLine = Date.distantPast
@@ -82,6 +83,7 @@ struct RollbackCommand: ParsableCommand {
     var name: ProjectionKind
 
     func run() throws {
+        try data.requireExisting()
         let paths = ProjectionPaths(dataDirectory: data.directory, kind: name)
         guard let current = try paths.current() else { throw CommandError("\(name) has never been built under \(data.directory)") }
         guard let previous = try paths.previous(), previous != current else {

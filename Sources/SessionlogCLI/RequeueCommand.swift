@@ -24,6 +24,7 @@ struct RequeueCommand: AsyncParsableCommand {
     var maxBody: Int = PayloadLimits().bodyBytesMax
 
     func run() async throws {
+        try data.requireExisting()
         let summary = try await QuarantineRequeue.run(
             mainLog: data.logPath, quarantineLog: data.rejectedPath, dryRun: dryRun, limits: PayloadLimits(bodyBytesMax: maxBody))
         print(

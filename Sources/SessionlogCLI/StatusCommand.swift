@@ -20,9 +20,7 @@ struct StatusCommand: AsyncParsableCommand {
     var format: Format = .table
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: data.directory) else {
-            throw CommandError("no data directory at \(data.directory); pass --data DIR (default ./data)")
-        }
+        try data.requireExisting()
         let reader = LogReader(directory: data.logPath)
         let end = LogDirectory(path: data.logPath).exists ? try reader.endOffset() : .zero
         let endTime = end > .zero ? try reader.record(at: LogOffset(end.rawValue - 1))?.receivedAtMs : nil

@@ -117,7 +117,13 @@ import Testing
         #expect(head.status != 0 && head.stderr.contains("OFFSET:HASH") && head.stderr.contains("Usage: sessionlog verify"))
         // A well-formed command on data that is not as it needs: the reason alone, no usage line.
         let rollback = try cli.run(["rollback", "pages"])
-        #expect(rollback.status != 0 && rollback.stderr == "Error: pages has never been built under \(dir.file("missing"))\n")
+        #expect(rollback.status != 0 && rollback.stderr == "Error: no data directory at \(dir.file("missing")); pass --data DIR (default ./data)\n")
+        // A mistyped --data: commands that read the data refuse, and create nothing.
+        for command in [["status"], ["inspect"], ["requeue"], ["rebuild", "pages"], ["project", "pages", "--once"], ["query", "pages"]] {
+            let result = try cli.run(command)
+            #expect(result.status != 0 && result.stderr.contains("no data directory at \(dir.file("missing"))"), "\(command)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("missing")))
         let good = dir.file("good.ndjson")
         try Data(ndjson([PayloadFactory.minimalV3("good")])).write(to: URL(fileURLWithPath: good))
         let missingFile = try cli.run(["import", good, dir.file("nope.ndjson")])

@@ -102,6 +102,7 @@ import Testing
         let detail = try cli.succeed(["query", "attribution", "--table", "attribution", "--limit", "1", "--format", "json"]).stdoutLines
         #expect(try jsonObject(detail[0])["first_channel"] is String)
 
+        try FileManager.default.createDirectory(atPath: directory.file("empty"), withIntermediateDirectories: false)
         let missing = try CLI(data: directory.file("empty")).run(["query", "pages"])
         #expect(missing.status != 0 && missing.stderr.contains("sessionlog project pages"))
         let wrongTable = try cli.run(["query", "pages", "--table", "sessions"])
