@@ -47,7 +47,8 @@ struct QueryCommand: AsyncParsableCommand {
 
     func run() async throws {
         if db == nil { try data.requireExisting() }
-        let database = try SQLiteDatabase(path: try ProjectionDatabase.path(name, data: data, override: db), readOnly: true)
+        let path = try ProjectionDatabase.path(name, data: data, override: db)
+        let database = try ProjectionDatabase.openReadOnly(name, path: path)
         let table = table ?? name.tables[0]
         var arguments: [SQLValue] = []
         var sql = "SELECT * FROM \(table)"

@@ -92,6 +92,7 @@ struct RollbackCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: paths.database(previous)) else {
             throw CommandError("\(paths.database(previous)) no longer exists")
         }
+        _ = try ProjectionDatabase.openReadOnly(name, path: paths.database(previous))  // a damaged build is not switched to
         try paths.switchCurrent(to: previous)
         printError("\(name): CURRENT now names \(previous) (was \(current)); `sessionlog rollback \(name)` again returns to \(current)")
     }

@@ -25,12 +25,20 @@ struct StatusCommand: AsyncParsableCommand {
         let end = LogDirectory(path: data.logPath).exists ? try reader.endOffset() : .zero
         let endTime = end > .zero ? try reader.record(at: LogOffset(end.rawValue - 1))?.receivedAtMs : nil
         var rows: [[(String, String)]] = []
+        var problems: [String] = []
         for kind in ProjectionKind.allCases {
             var row: [(String, String)] = [("projection", JSONText.string(kind.rawValue))]
             let paths = ProjectionPaths(dataDirectory: data.directory, kind: kind)
-            if let build = try paths.current(),
-                let checkpoint = try? ProjectionCheckpoint.read(SQLiteDatabase(path: paths.database(build), readOnly: true)).nextOffset
-            {
+            let build = try paths.current()
+            var checkpoint: LogOffset?
+            if let build, FileManager.default.fileExists(atPath: paths.database(build)) {
+                do {
+                    checkpoint = try ProjectionCheckpoint.read(ProjectionDatabase.openReadOnly(kind, path: paths.database(build))).nextOffset
+                } catch let error as ProjectorError where error.code == .damagedDatabase {
+                    problems.append(error.message)
+                }
+            }
+            if let build, let checkpoint {
                 let applied = checkpoint > .zero ? try reader.record(at: LogOffset(checkpoint.rawValue - 1))?.receivedAtMs : nil
                 let lagSeconds = endTime.map { Double($0 - (applied ?? $0)) / 1000 } ?? 0
                 row += [
@@ -40,7 +48,7 @@ struct StatusCommand: AsyncParsableCommand {
                     ("lag_seconds", String(format: "%.3f", max(0, lagSeconds))),
                 ]
             } else {
-                row += [("build", "null"), ("next_offset", "null"), ("lag_records", "null"), ("lag_seconds", "null")]
+                row += [("build", build.map { JSONText.string($0.description) } ?? "null"), ("next_offset", "null"), ("lag_records", "null"), ("lag_seconds", "null")]
             }
             rows.append(row)
         }
@@ -59,6 +67,11 @@ struct StatusCommand: AsyncParsableCommand {
             output.write(TextTable.render(header: header, rows: rows.map { $0.map { Self.plain($0.1) } }))
         }
         output.flush()
+        // A build that cannot be read is a failure monitoring must see, after the rest is shown.
+        guard problems.isEmpty else {
+            for problem in problems { printError("status: \(problem)") }
+            throw ExitCode.failure
+        }
     }
 
     private static func plain(_ json: String) -> String {

@@ -130,6 +130,32 @@ import Testing
         #expect(json.contains(#""title":"said \"hi\",\tthen\nleft""#))
     }
 
+    /// A live build that is no longer a database (overwritten, truncated to garbage): status
+    /// fails naming it, query and the projector refuse with the command that fixes it, rollback
+    /// will not switch to it, and a rebuild does fix it.
+    @Test func aDamagedBuildIsReportedAndRebuildReplacesIt() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        try cli.succeed(["import", try Self.traffic(50, seed: 6, in: directory)])
+        try cli.succeed(["project", "pages", "--once"])
+        let live = directory.file("projections/pages/v2.db")
+        try Data("not a database, not at all\n".utf8).write(to: URL(fileURLWithPath: live))
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: live + suffix) }
+        let expected = "\(live) cannot be read: file is not a database (SQLite error 26)"
+        let status = try cli.run(["status"])
+        #expect(status.status == 1 && status.stdoutText.contains("pages        v2") && status.stderr.contains(expected), "\(status.stderr)")
+        for command in [["query", "pages"], ["project", "pages", "--once"]] {
+            let result = try cli.run(command)
+            #expect(result.status != 0 && result.stderr.contains(expected) && result.stderr.contains("sessionlog rebuild pages"), "\(command)")
+        }
+        try cli.succeed(["rebuild", "pages"])
+        #expect(try cli.run(["status"]).status == 0)
+        let rollback = try cli.run(["rollback", "pages"])
+        #expect(rollback.status != 0 && rollback.stderr.contains(expected), "the damaged v2 is PREVIOUS now")
+        #expect(try cli.succeed(["query", "pages"]).stdoutLines.count > 1)
+    }
+
     @Test func queryFunnelsSaysHowToDefineFunnelsWhenTheBuildHasNone() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

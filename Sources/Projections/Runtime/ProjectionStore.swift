@@ -35,8 +35,14 @@ final class ProjectionStore: SessionLookup {
         let lock = try WriterLock.acquire(lockFile: path + ".lock") { holder in
             ProjectorError(code: .busy, message: "\(path) is being written by \(holder) (another projector); stop it first")
         }
-        let database = try SQLiteDatabase(path: path)
-        let existing = try database.columns(of: "_checkpoint").isEmpty ? nil : try ProjectionCheckpoint.read(database)
+        let database: SQLiteDatabase
+        let existing: ProjectionCheckpoint?
+        do {
+            database = try SQLiteDatabase(path: path)
+            existing = try database.columns(of: "_checkpoint").isEmpty ? nil : try ProjectionCheckpoint.read(database)
+        } catch let error as SQLiteError where error.isDamagedFile {
+            throw ProjectorError.damaged(kind, database: path, error)
+        }
         let version = requested ?? existing?.schemaVersion ?? kind.latestVersion
         try ProjectorError.checkKnown(kind, version: version)
         self.kind = kind

@@ -19,6 +19,8 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
         case pastUntilOffset = "past_until_offset"
         /// The database refused a commit (disk full, I/O error); nothing of the batch was applied.
         case commitFailed = "commit_failed"
+        /// The database file is not a SQLite database, or a corrupt one.
+        case damagedDatabase = "damaged_database"
     }
 
     public var code: Code
@@ -70,6 +72,15 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
                 + "the checkpoint stays at offset \(checkpoint). Fix the cause (free disk space) and run the projector "
                 + "again: it resumes from there",
             offset: checkpoint)
+    }
+
+    /// `error` (one where `isDamagedFile`) opening or reading `database`, a build of `kind`.
+    public static func damaged(_ kind: ProjectionKind, database: String, _ error: SQLiteError) -> ProjectorError {
+        ProjectorError(
+            code: .damagedDatabase,
+            message:
+                "\(database) cannot be read: \(error.message) (SQLite error \(error.resultCode)). Build the projection again "
+                + "from the log: `sessionlog rebuild \(kind)` for the live build (a point-in-time file: remove it and run again)")
     }
 
     static func definitionChanged(_ kind: ProjectionKind, database: String, what: String) -> ProjectorError {

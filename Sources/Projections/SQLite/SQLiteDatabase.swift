@@ -31,8 +31,13 @@ public final class SQLiteDatabase {
         }
         handle = db
         sqlite3_busy_timeout(db, 10_000)
-        if !readOnly {
-            try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;")
+        // Reading the header here makes a file that is not a database fail now, naming it.
+        let setup = readOnly ? "PRAGMA schema_version;" : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+        let setupCode = sqlite3_exec(db, setup, nil, nil, nil)
+        guard setupCode == SQLITE_OK else {
+            let error = SQLiteError(setupCode, db, context: path)
+            close()
+            throw error
         }
     }
 

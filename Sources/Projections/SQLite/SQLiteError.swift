@@ -11,6 +11,10 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "SQLite error \(resultCode) (\(message)) in \(context)" }
 
+    /// The file is not a SQLite database, or one SQLite finds corrupt (`SQLITE_NOTADB`,
+    /// `SQLITE_CORRUPT`): it must be built again, not retried.
+    public var isDamagedFile: Bool { resultCode & 0xFF == SQLITE_NOTADB || resultCode & 0xFF == SQLITE_CORRUPT }
+
     init(_ resultCode: Int32, _ handle: OpaquePointer?, context: String) {
         self.resultCode = resultCode
         self.message = handle.flatMap { sqlite3_errmsg($0).map { String(cString: $0) } } ?? String(cString: sqlite3_errstr(resultCode))
