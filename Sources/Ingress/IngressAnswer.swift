@@ -103,8 +103,9 @@ struct IngressAnswer: Sendable {
 
     /// This answer as an HTTP/1.x response in `version`: status line, `Content-Type`,
     /// `Content-Length`, the extra headers, `Connection: close` when the connection closes after
-    /// it (or `keep-alive` when an HTTP/1.0 connection stays open), then the body.
-    func encoded(version: HTTPVersion, keepAlive: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// it (or `keep-alive` when an HTTP/1.0 connection stays open), then the body — except in
+    /// answer to HEAD (`withBody` false), which gets the same head and no body (RFC 9110 §9.3.2).
+    func encoded(version: HTTPVersion, keepAlive: Bool, withBody: Bool = true, allocator: ByteBufferAllocator) -> ByteBuffer {
         // One buffer of the size bound and one copy per piece into its memory: this runs for
         // every answer, and ByteBuffer's per-call checks cost more than the copies of a short head.
         let bound = encodedBytesMax
@@ -132,7 +133,7 @@ struct IngressAnswer: Sendable {
                 writer.put("Connection: keep-alive\r\n")
             }
             writer.put("\r\n")
-            writer.put(body)
+            if withBody { writer.put(body) }
             return writer.count
         }
         return out

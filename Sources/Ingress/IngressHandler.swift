@@ -75,6 +75,8 @@ final class IngressHandler: ChannelDuplexHandler {
     private struct Owed {
         var version: HTTPVersion
         var keepAlive: Bool
+        /// A HEAD request: its answer is sent without the body.
+        var headOnly = false
         /// nil for a target with no route (counted as "other" in the metrics).
         var route: IngressRoute?
         var admittedBytes: Int
@@ -207,7 +209,8 @@ final class IngressHandler: ChannelDuplexHandler {
             guard let head else { preconditionFailure("the parser ends only a request whose head it returned") }
             self.head = nil
             requestDeadline = nil
-            let sequence = owe(Owed(version: head.version, keepAlive: head.keepAlive, route: route, admittedBytes: body.count))
+            let sequence = owe(
+                Owed(version: head.version, keepAlive: head.keepAlive, headOnly: head.method == .HEAD, route: route, admittedBytes: body.count))
             if !head.keepAlive { closingAfterOwed = true }
             handle(head, route: route, sequence: sequence, context: context)
         }
@@ -283,8 +286,10 @@ final class IngressHandler: ChannelDuplexHandler {
 
     private func handle(_ head: RequestHead, route: IngressRoute?, sequence: Int, context: ChannelHandlerContext) {
         guard let route else { return complete(sequence, .notFound(head.target), context) }
-        guard head.method == route.method else {
-            return complete(sequence, .methodNotAllowed(head.method, route.rawValue, allow: "\(route.method)"), context)
+        // HEAD is GET without the body (RFC 9110 §9.3.2): `curl -I` and load balancers' checks.
+        guard head.method == route.method || (head.method == .HEAD && route.method == .GET) else {
+            let allow = route.method == .GET ? "GET, HEAD" : "\(route.method)"
+            return complete(sequence, .methodNotAllowed(head.method, route.rawValue, allow: allow), context)
         }
         switch route {
         case .health: return complete(sequence, .health, context)
@@ -518,7 +523,7 @@ final class IngressHandler: ChannelDuplexHandler {
     private func write(_ answer: IngressAnswer, for request: Owed, _ context: ChannelHandlerContext) -> Bool {
         services.metrics.answered(route: request.route, status: answer.status.code)
         let keepAlive = request.keepAlive && !services.draining.isSet
-        let bytes = answer.encoded(version: request.version, keepAlive: keepAlive, allocator: context.channel.allocator)
+        let bytes = answer.encoded(version: request.version, keepAlive: keepAlive, withBody: !request.headOnly, allocator: context.channel.allocator)
         services.inFlight.add(-1)
         if keepAlive {
             // No promise: tracking each write's completion costs more than the rest of the write.

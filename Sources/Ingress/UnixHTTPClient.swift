@@ -63,11 +63,12 @@ public final class UnixHTTPClient {
     /// Sends one request with a body of exact bytes and reads its response.
     public func call(_ method: String, _ path: String, body: [UInt8], headers: [String: String] = [:]) throws -> Response {
         send(Self.request(method, path, body: body, headers: headers))
-        return try readResponse()
+        return try readResponse(toHead: method == "HEAD")
     }
 
-    /// Reads the next response; throws when the server closes the connection first.
-    public func readResponse() throws -> Response {
+    /// Reads the next response (`toHead`: the answer to a HEAD request, which has no body
+    /// whatever its Content-Length says); throws when the server closes the connection first.
+    public func readResponse(toHead: Bool = false) throws -> Response {
         while true {
             if let end = headerEnd() {
                 let head = String(decoding: pending[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
@@ -77,7 +78,7 @@ public final class UnixHTTPClient {
                     let parts = line.split(separator: ":", maxSplits: 1)
                     if parts.count == 2 { headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces) }
                 }
-                let length = Int(headers["content-length"] ?? "0") ?? 0
+                let length = toHead ? 0 : Int(headers["content-length"] ?? "0") ?? 0
                 if pending.count >= end + 4 + length {
                     let body = String(decoding: pending[(end + 4)..<(end + 4 + length)], as: UTF8.self)
                     pending.removeFirst(end + 4 + length)

@@ -50,6 +50,13 @@ import Testing
         #expect(try client.call("POST", "/v9/nothing", body: "{}").status == 404)
         let wrongMethod = try client.call("GET", "/v3/session")
         #expect(wrongMethod.status == 405 && wrongMethod.headers["allow"] == "POST")
+        // HEAD is GET without the body, so the next answer on the connection is framed right.
+        let head = try client.call("HEAD", "/health")
+        #expect(head.status == 200 && head.headers["content-length"] == "15" && head.body.isEmpty)
+        let headOnPost = try client.call("HEAD", "/v1/events")
+        #expect(headOnPost.status == 405 && headOnPost.headers["allow"] == "POST" && headOnPost.body.isEmpty)
+        #expect(try client.call("PUT", "/metrics").headers["allow"] == "GET, HEAD")
+        #expect(try client.call("GET", "/health").body == #"{"status":"ok"}"#)
         #expect(ingress.stop().status == 0)
         #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines == [Self.v3, Self.v2, Self.v1])
         let envelope = try jsonObject(try ingress.cli.succeed(["replay", "--to-offset", "0"]).stdoutLines[0])
