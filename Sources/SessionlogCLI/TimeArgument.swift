@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 
-/// A point in time on the command line: milliseconds since the Unix epoch, or an RFC 3339
-/// date-time (`2025-06-03T10:15:00Z`, `2025-06-03T12:15:00.250+02:00`).
+/// A point in time on the command line: milliseconds since the Unix epoch, an RFC 3339
+/// date-time (`2025-06-03T10:15:00Z`, `2025-06-03T12:15:00.250+02:00`), or a date
+/// (`2025-06-03`: its midnight, UTC).
 struct TimeArgument: ExpressibleByArgument {
     var milliseconds: Int64
 
@@ -14,7 +15,9 @@ struct TimeArgument: ExpressibleByArgument {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let plain = ISO8601DateFormatter()
-        guard let date = formatter.date(from: argument) ?? plain.date(from: argument) else { return nil }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        guard let date = formatter.date(from: argument) ?? plain.date(from: argument) ?? day.date(from: argument) else { return nil }
         milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 

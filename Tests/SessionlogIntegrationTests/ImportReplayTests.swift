@@ -68,6 +68,12 @@ import Testing
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let since = iso.string(from: Date(timeIntervalSince1970: Double(boundary) / 1000))
         #expect(try cli.succeed(["replay", "--since", since, "--raw"]).stdoutLines.first == PayloadFactory.minimalV3("late-0"))
+        // A date is its midnight, UTC: every record was received at or after its own day's.
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        let first = day.string(from: Date(timeIntervalSince1970: Double(try #require(envelopes[0]["received_at"] as? Int)) / 1000))
+        #expect(try cli.succeed(["replay", "--since", first]).stdoutLines.count == 90)
+        #expect(try cli.succeed(["replay", "--until", first]).stdoutLines.isEmpty)
     }
 
     /// Ctrl-C (or SIGTERM) on an import reading an idle pipe: what was read is durable, the
