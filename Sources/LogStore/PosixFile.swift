@@ -180,10 +180,15 @@ public final class PosixFile: @unchecked Sendable {  // single owner by construc
         return names
     }
 
-    /// Removes the file at `path` in `directory`, if there is one, so that its absence survives a
-    /// crash: `unlink(2)`, then `fsync(2)` the directory.
-    public static func removeDurably(_ path: String, in directory: String) throws {
+    /// Removes the file at `path` if there is one (`unlink(2)`; a missing file is not an error).
+    public static func removeIfPresent(_ path: String) throws {
         guard unlink(path) == 0 || errno == ENOENT else { throw StorageError.syscall("unlink", errno: errno, path: path) }
+    }
+
+    /// `removeIfPresent` for a file in `directory`, so that its absence survives a crash: then
+    /// `fsync(2)` the directory.
+    public static func removeDurably(_ path: String, in directory: String) throws {
+        try removeIfPresent(path)
         try syncDirectory(directory)
     }
 

@@ -17,14 +17,8 @@ enum ProjectionDatabase {
         return paths.database(build)
     }
 
-    /// Opens a build of `kind` read-only; a file SQLite cannot read is `ProjectorError.damaged`,
-    /// which says how to build it again.
+    /// Opens a build of `kind` read-only; a file SQLite cannot read is `damagedDatabase`.
     static func openReadOnly(_ kind: ProjectionKind, path: String) throws -> SQLiteDatabase {
-        do {
-            return try SQLiteDatabase(path: path, readOnly: true)
-        } catch {
-            if error.isDamagedFile { throw ProjectorError.damaged(kind, database: path, error) }
-            throw error
-        }
+        try ProjectorError.namingDamage(kind, database: path) { try SQLiteDatabase(path: path, readOnly: true) }
     }
 }

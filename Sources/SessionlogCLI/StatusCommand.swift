@@ -30,25 +30,28 @@ struct StatusCommand: AsyncParsableCommand {
             var row: [(String, String)] = [("projection", JSONText.string(kind.rawValue))]
             let paths = ProjectionPaths(dataDirectory: data.directory, kind: kind)
             let build = try paths.current()
+            row.append(("build", build.map { JSONText.string($0.description) } ?? "null"))
             var checkpoint: LogOffset?
-            if let build, FileManager.default.fileExists(atPath: paths.database(build)) {
+            if let build, case let path = paths.database(build), FileManager.default.fileExists(atPath: path) {
                 do {
-                    checkpoint = try ProjectionCheckpoint.read(ProjectionDatabase.openReadOnly(kind, path: paths.database(build))).nextOffset
+                    checkpoint = try ProjectorError.namingDamage(kind, database: path) {
+                        try ProjectionCheckpoint.read(SQLiteDatabase(path: path, readOnly: true)).nextOffset
+                    }
                 } catch let error as ProjectorError where error.code == .damagedDatabase {
                     problems.append(error.message)
                 }
             }
-            if let build, let checkpoint {
+            if let checkpoint {
                 let applied = checkpoint > .zero ? try reader.record(at: LogOffset(checkpoint.rawValue - 1))?.receivedAtMs : nil
                 let lagSeconds = endTime.map { Double($0 - (applied ?? $0)) / 1000 } ?? 0
                 row += [
-                    ("build", JSONText.string(build.description)), ("next_offset", String(checkpoint.rawValue)),
+                    ("next_offset", String(checkpoint.rawValue)),
                     // Negative: the projection is ahead of the log, built from another one (its projector refuses).
                     ("lag_records", String(Int64(end.rawValue) - Int64(checkpoint.rawValue))),
                     ("lag_seconds", String(format: "%.3f", max(0, lagSeconds))),
                 ]
             } else {
-                row += [("build", build.map { JSONText.string($0.description) } ?? "null"), ("next_offset", "null"), ("lag_records", "null"), ("lag_seconds", "null")]
+                row += [("next_offset", "null"), ("lag_records", "null"), ("lag_seconds", "null")]
             }
             rows.append(row)
         }

@@ -59,20 +59,22 @@ public struct ProjectionPaths: Sendable {
     /// no later rebuild resumes a build that was finished.
     func clearRebuilding() throws { try PosixFile.removeDurably(rebuildingFile, in: directory) }
 
+    /// The builds whose databases (`<build>.db`) are in the directory, in no particular order.
+    func builds() throws -> [BuildName] {
+        try PosixFile.names(inDirectory: directory).compactMap { $0.hasSuffix(".db") ? BuildName(String($0.dropLast(3))) : nil }
+    }
+
     /// Removes the databases of builds that neither `CURRENT`, `PREVIOUS` nor `REBUILDING` names
     /// (a rollback can no longer reach them), except any a process still holds; returns them
     /// in version and generation order.
     func removeUnreachableBuilds() throws -> [BuildName] {
         let kept = Set([try current(), try previous(), try rebuilding()].compactMap { $0 })
         var removed: [BuildName] = []
-        for name in try PosixFile.names(inDirectory: directory) where name.hasSuffix(".db") {
-            guard let build = BuildName(String(name.dropLast(3))), !kept.contains(build) else { continue }
+        for build in try builds() where !kept.contains(build) {
             let path = database(build)
             // A build some process holds (a projector, `project --db`) stays; the error is not needed.
             guard let lock = try? WriterLock.acquire(lockFile: path + ".lock", busy: { _ in CancellationError() }) else { continue }
-            for file in [path + "-wal", path + "-shm", path, path + ".lock"] {
-                guard unlink(file) == 0 || errno == ENOENT else { throw StorageError.syscall("unlink", errno: errno, path: file) }
-            }
+            for file in [path + "-wal", path + "-shm", path, path + ".lock"] { try PosixFile.removeIfPresent(file) }
             lock.release()
             removed.append(build)
         }

@@ -94,9 +94,8 @@ public enum ProjectionRebuild {
                 log("\(kind): \(candidate) was built with other definitions; starting a new build")
             }
         }
-        let files = try PosixFile.names(inDirectory: paths.directory)
-        let builds = files.compactMap { $0.hasSuffix(".db") ? BuildName(String($0.dropLast(3))) : nil }.filter { $0.version == version }
-        let build = BuildName(version: version, generation: (builds.map(\.generation).max() ?? 0) + 1)
+        let generations = try paths.builds().filter { $0.version == version }.map(\.generation)
+        let build = BuildName(version: version, generation: (generations.max() ?? 0) + 1)
         try paths.markRebuilding(build)
         return (build, try setup.projector(kind, databasePath: paths.database(build), version: version))
     }

@@ -35,13 +35,9 @@ final class ProjectionStore: SessionLookup {
         let lock = try WriterLock.acquire(lockFile: path + ".lock") { holder in
             ProjectorError(code: .busy, message: "\(path) is being written by \(holder) (another projector); stop it first")
         }
-        let database: SQLiteDatabase
-        let existing: ProjectionCheckpoint?
-        do {
-            database = try SQLiteDatabase(path: path)
-            existing = try database.columns(of: "_checkpoint").isEmpty ? nil : try ProjectionCheckpoint.read(database)
-        } catch let error as SQLiteError where error.isDamagedFile {
-            throw ProjectorError.damaged(kind, database: path, error)
+        let (database, existing) = try ProjectorError.namingDamage(kind, database: path) {
+            let database = try SQLiteDatabase(path: path)
+            return (database, try database.columns(of: "_checkpoint").isEmpty ? nil : try ProjectionCheckpoint.read(database))
         }
         let version = requested ?? existing?.schemaVersion ?? kind.latestVersion
         try ProjectorError.checkKnown(kind, version: version)

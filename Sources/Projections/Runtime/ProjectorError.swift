@@ -74,8 +74,18 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
             offset: checkpoint)
     }
 
-    /// `error` (one where `isDamagedFile`) opening or reading `database`, a build of `kind`.
-    public static func damaged(_ kind: ProjectionKind, database: String, _ error: SQLiteError) -> ProjectorError {
+    /// Runs `body`, which opens or reads `database` (a build of `kind`), and turns an error that
+    /// says the file is damaged (`SQLiteError.isDamagedFile`) into `damagedDatabase`, which names
+    /// the file and how to build it again.
+    public static func namingDamage<R>(_ kind: ProjectionKind, database: String, _ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as SQLiteError where error.isDamagedFile {
+            throw damaged(kind, database: database, error)
+        }
+    }
+
+    private static func damaged(_ kind: ProjectionKind, database: String, _ error: SQLiteError) -> ProjectorError {
         ProjectorError(
             code: .damagedDatabase,
             message:
