@@ -31,7 +31,14 @@ import Testing
             return process.wait()
         }
 
-        deinit { dir.remove() }
+        /// A test that never called `stop()` must not leave its ingress running.
+        deinit {
+            if process.process.isRunning {
+                process.kill()
+                _ = process.wait()
+            }
+            dir.remove()
+        }
     }
 
     static let v3 = #"{"v":3,"session_id":"s-1","user_id":"u-1","site_id":"shop","sent_at":1762000065000,"checkpoint":2,"actions":[{"type":"pageview","page_number":3,"path":"/cart","entered_at":1762000050000,"final":true},{"type":"goal","page_number":3,"name":"add_to_cart","at":1762000060000},{"type":"pageview","page_number":4,"path":"/checkout","entered_at":1762000063000}]}"#
