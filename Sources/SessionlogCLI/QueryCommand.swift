@@ -74,8 +74,8 @@ struct QueryCommand: AsyncParsableCommand {
         output.flush()
         if name == .funnels, try database.rows("SELECT 1 FROM funnel_definition LIMIT 1").rows.isEmpty {
             printError(
-                "query: this funnels build has no funnels: DATA/funnels.json was absent when it was built. Define them there "
-                    + "(an example: Schemas/funnels.example.json), then run `sessionlog rebuild funnels`.")
+                "query: this funnels build has no funnels: \(data.directory)/funnels.json was absent when it was built. Define "
+                    + "them there (an example: Schemas/funnels.example.json), then run `sessionlog rebuild funnels`.")
         }
     }
 

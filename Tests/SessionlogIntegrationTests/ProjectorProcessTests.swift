@@ -161,10 +161,22 @@ import Testing
         defer { directory.remove() }
         let cli = CLI(data: directory.path)
         try cli.succeed(["import", try Self.traffic(50, seed: 3, in: directory)])
-        try cli.succeed(["project", "funnels", "--once"])  // no funnels.json: a build without funnels
+        let definitions = directory.path + "/funnels.json"
+        // No funnels.json: a build without funnels, which the projector says when it starts.
+        let project = try cli.succeed(["project", "funnels", "--once"])
+        #expect(project.stderr.contains("no funnels: \(definitions) does not exist"), "\(project.stderr)")
         let none = try cli.succeed(["query", "funnels"])
         #expect(none.stdoutLines.count == 1, "only the header: \(none.stdoutLines)")
+        #expect(none.stderr.contains("\(definitions) was absent"), "\(none.stderr)")
         #expect(none.stderr.contains("Schemas/funnels.example.json") && none.stderr.contains("sessionlog rebuild funnels"), "\(none.stderr)")
+        let rebuild = try cli.succeed(["rebuild", "funnels"])
+        #expect(rebuild.stderr.contains("no funnels: \(definitions) does not exist"), "\(rebuild.stderr)")
+        // With the file in place the same command builds funnels and says nothing of the kind.
+        try FileManager.default.copyItem(atPath: Self.funnels, toPath: definitions)
+        let rebuilt = try cli.succeed(["rebuild", "funnels"])
+        #expect(!rebuilt.stderr.contains("no funnels"), "\(rebuilt.stderr)")
+        let some = try cli.succeed(["query", "funnels"])
+        #expect(some.stdoutLines.count > 1 && some.stderr.isEmpty, "\(some.stderr)")
     }
 
     @Test func aPointInTimeProjectionStopsAtTheGivenOffset() throws {

@@ -20,6 +20,14 @@ public struct ProjectionSetup: Sendable {
 
     public var logDirectory: String { dataDirectory + "/log" }
 
+    /// What to tell the operator when `projector` builds funnels without any definitions (the
+    /// default file is absent), nil otherwise.
+    public func missingFunnelsNote(_ projector: Projector) -> String? {
+        guard projector.definitions["funnels.json"] == FunnelDefinitions.empty.digest else { return nil }
+        return "funnels: no funnels: \(funnelsPath) does not exist, so the funnel tables stay empty. Create it "
+            + "(an example: Schemas/funnels.example.json), then run `sessionlog rebuild funnels`"
+    }
+
     /// A projector for `kind` writing `databasePath` (created at `build`'s version when new).
     public func projector(_ kind: ProjectionKind, databasePath: String, version: Int?) throws -> Projector {
         let funnels = kind == .funnels ? try FunnelDefinitions.load(path: funnelsPath, required: funnelsPathIsExplicit) : .empty
@@ -52,6 +60,7 @@ public enum LiveProjection {
             let switched = { @Sendable in (try? paths.current()).map { $0 != build } ?? false }
             // funnels.json is read once per build; an edit while following stops the projector too.
             let builtWith = projector.definitions["funnels.json"]
+            if let note = setup.missingFunnelsNote(projector) { report(note) }
             let edited = { @Sendable in builtWith.map { FunnelDefinitions.digest(path: setup.funnelsPath) != $0 } ?? false }
             var caughtUp = false
             try await projector.run(shouldStop: { shouldStop() || switched() || edited() }) { progress in

@@ -56,6 +56,7 @@ public enum ProjectionRebuild {
         let started = Date()
         let resumedAt = projector.nextOffset
         log("\(kind): building \(build) into \(paths.database(build)) from offset \(resumedAt) (log end \(target))")
+        if let note = setup.missingFunnelsNote(projector) { log(note) }
         try await projector.run(progress: { report in
             progress(
                 RebuildProgress(
