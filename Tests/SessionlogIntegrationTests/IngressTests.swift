@@ -453,6 +453,20 @@ import Testing
         #expect(Set(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines) == Set(valid))
     }
 
+    /// Batches on several connections may interleave; on one connection the log keeps the
+    /// files' order, as `send --help` promises.
+    @Test func sendOnOneConnectionAppendsInTheFilesOrder() throws {
+        let ingress = try IngressTests.Running()
+        var factory = PayloadFactory(seed: 9)
+        let (first, second) = (factory.lines(300), factory.lines(200))
+        let files = [ingress.dir.file("a.ndjson"), ingress.dir.file("b.ndjson")]
+        try Data(ndjson(first)).write(to: URL(fileURLWithPath: files[0]))
+        try Data(ndjson(second)).write(to: URL(fileURLWithPath: files[1]))
+        try ingress.cli.succeed(["send"] + files + ["--connections", "1", "--batch-lines", "16"])
+        #expect(ingress.stop().status == 0)
+        #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines == first + second)
+    }
+
     /// A producer piping into `send -` has each line sent as it arrives, byte for byte: a line
     /// that is not UTF-8 reaches the quarantine as it was, not "repaired".
     @Test func sendStreamsAPipeAndKeepsEveryByte() throws {
