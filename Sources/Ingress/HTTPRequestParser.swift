@@ -15,6 +15,8 @@ struct RequestHead: Sendable, Equatable {
     var expectsContinue: Bool
     /// The first `Idempotency-Key` field's value.
     var idempotencyKey: String?
+    /// A `Content-Encoding` other than `identity` (the ingress takes bodies uncompressed: 415).
+    var contentCoding: String? = nil
 }
 
 /// Why a request could not be read; the connection closes after its answer.
@@ -251,6 +253,7 @@ extension HTTPRequestParser {
         let (method, target, version) = try requestLine(lines.next()!)
         var expectsContinue = false
         var idempotencyKey: String?
+        var contentCoding: String?
         var contentLength: Int?
         var chunked = false
         var connectionClose = false
@@ -276,6 +279,8 @@ extension HTTPRequestParser {
                 contentLength = length
             case 15 where asciiEqual(name, "idempotency-key"):
                 if idempotencyKey == nil { idempotencyKey = String(decoding: value, as: UTF8.self) }
+            case 16 where asciiEqual(name, "content-encoding"):
+                if !asciiEqual(value, "identity") { contentCoding = String(decoding: value.prefix(80), as: UTF8.self) }
             case 17 where asciiEqual(name, "transfer-encoding"):
                 guard asciiEqual(value, "chunked"), !chunked else {
                     throw .unsupportedTransferCoding(String(decoding: value.prefix(80), as: UTF8.self))
@@ -294,7 +299,7 @@ extension HTTPRequestParser {
         let head = RequestHead(
             method: method, target: target, version: version,
             keepAlive: version == .http1_1 ? !connectionClose : connectionKeepAlive && !connectionClose,
-            expectsContinue: expectsContinue && version == .http1_1, idempotencyKey: idempotencyKey)
+            expectsContinue: expectsContinue && version == .http1_1, idempotencyKey: idempotencyKey, contentCoding: contentCoding)
         return (head, chunked ? .chunkSize : .fixedBody(remaining: contentLength ?? 0))
     }
 

@@ -67,6 +67,17 @@ struct IngressAnswer: Sendable {
             body: JSONText.object([("error", errorObject("not_found", "no route \(uri); routes: \(IngressRoute.listing)", ""))]))
     }
 
+    /// 415 for a body sent with a content coding (RFC 9110 §15.5.16): payloads are kept byte for
+    /// byte as sent, so the ingress takes them uncompressed. Nothing is appended or quarantined.
+    static func unsupportedContentCoding(_ coding: String) -> IngressAnswer {
+        IngressAnswer(
+            status: .unsupportedMediaType,
+            body: JSONText.object([
+                ("error", errorObject("unsupported_content_coding", "Content-Encoding \"\(coding)\" is not supported; send the body uncompressed", ""))
+            ]),
+            headers: [("Accept-Encoding", "identity")])
+    }
+
     /// 400 for a request HTTP/1.1's grammar rejects, 431 for one whose head exceeds
     /// `headerBytesMax`, 501 for a transfer coding other than chunked; the connection closes after it.
     static func malformed(_ error: HTTPRequestError, headerBytesMax: Int) -> IngressAnswer {
@@ -97,7 +108,7 @@ struct IngressAnswer: Sendable {
     }
 
     /// Every status the ingress answers with (the metrics count answers by status).
-    static let statuses: [UInt] = [200, 400, 404, 405, 409, 413, 431, 501, 503]
+    static let statuses: [UInt] = [200, 400, 404, 405, 409, 413, 415, 431, 501, 503]
 
     static let health = IngressAnswer(status: .ok, body: #"{"status":"ok"}"#)
 

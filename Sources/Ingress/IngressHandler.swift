@@ -291,6 +291,9 @@ final class IngressHandler: ChannelDuplexHandler {
             let allow = route.method == .GET ? "GET, HEAD" : "\(route.method)"
             return complete(sequence, .methodNotAllowed(head.method, route.rawValue, allow: allow), context)
         }
+        if let coding = head.contentCoding, route.method == .POST {
+            return complete(sequence, .unsupportedContentCoding(coding), context)
+        }
         switch route {
         case .health: return complete(sequence, .health, context)
         case .metrics:

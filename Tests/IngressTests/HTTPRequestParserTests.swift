@@ -97,6 +97,14 @@ import Testing
         #expect(parsed.map(\.head.version) == [HTTPVersion.http1_1, .http1_1, .http1_0, .http1_0])
     }
 
+    @Test func aContentCodingOtherThanIdentityIsReported() throws {
+        let parsed = try Self.requests([
+            "POST /batch HTTP/1.1\r\nContent-Encoding: gzip\r\n\r\n", "POST /batch HTTP/1.1\r\ncontent-encoding: Identity\r\n\r\n",
+            "POST /batch HTTP/1.1\r\n\r\n",
+        ])
+        #expect(parsed.map(\.head.contentCoding) == ["gzip", nil, nil])
+    }
+
     @Test func expectContinueIsReportedForHTTP11Only() throws {
         let parsed = try Self.requests([
             "POST /v2/session HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 0\r\n\r\n",

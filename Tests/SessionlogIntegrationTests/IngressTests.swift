@@ -139,6 +139,27 @@ import Testing
         #expect(ingress.stop().status == 0)
     }
 
+    /// Payloads are kept as sent, so a compressed body is refused (415, naming the coding) rather
+    /// than appended or quarantined as bytes no one can read; the connection stays open.
+    @Test func aCompressedBodyIs415AndNothingIsKept() throws {
+        let ingress = try Running()
+        let client = try ingress.client()
+        for route in ["/v2/session", "/batch"] {
+            let gzipped: [UInt8] = [0x1F, 0x8B, 0x08, 0x00]
+            client.send(Array("POST \(route) HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 4\r\n\r\n".utf8) + gzipped)
+            let refused = try client.readResponse()
+            #expect(refused.status == 415 && refused.headers["accept-encoding"] == "identity")
+            let error = try jsonObject(refused.body)["error"] as? [String: Any]
+            #expect(error?["code"] as? String == "unsupported_content_coding")
+            #expect((error?["message"] as? String)?.contains("\"gzip\"") == true, "\(refused.body)")
+        }
+        client.send(Array("POST /v2/session HTTP/1.1\r\nHost: x\r\nContent-Encoding: identity\r\nContent-Length: \(Self.v2.utf8.count)\r\n\r\n\(Self.v2)".utf8))
+        #expect(try client.readResponse().body == #"{"offset":0}"#)
+        #expect(ingress.stop().status == 0)
+        #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines == [Self.v2])
+        #expect(try ingress.cli.succeed(["replay", "--rejected"]).stdoutLines.isEmpty)
+    }
+
     /// A chunked body is joined and appended as if sent with Content-Length; a transfer coding
     /// other than chunked gets 501 and the connection closes.
     @Test func chunkedBodiesAreAcceptedAndOtherTransferCodingsAre501() throws {
