@@ -1,3 +1,4 @@
+import Foundation
 import LogFormat
 import LogStore
 import NIOCore
@@ -67,6 +68,17 @@ struct IngressAnswer: Sendable {
             body: JSONText.object([("error", errorObject("not_found", "no route \(uri); routes: \(IngressRoute.listing)", ""))]))
     }
 
+    /// 403 for a `POST /requeue` from a user other than the ingress's own and root.
+    static func forbidden(uid: UInt32) -> IngressAnswer {
+        let message = "requeue is for the ingress's own user (uid \(geteuid())) and root, not uid \(uid == .max ? "unknown" : String(uid))"
+        return IngressAnswer(status: .forbidden, body: JSONText.object([("error", errorObject("forbidden", message, ""))]))
+    }
+
+    /// 409 for a `POST /requeue` while another one runs.
+    static let requeueRunning = IngressAnswer(
+        status: .conflict,
+        body: JSONText.object([("error", errorObject("requeue_running", "a requeue is already running; wait for its answer", ""))]))
+
     /// 415 for a body sent with a content coding (RFC 9110 §15.5.16): payloads are kept byte for
     /// byte as sent, so the ingress takes them uncompressed. Nothing is appended or quarantined.
     static func unsupportedContentCoding(_ coding: String) -> IngressAnswer {
@@ -108,7 +120,7 @@ struct IngressAnswer: Sendable {
     }
 
     /// Every status the ingress answers with (the metrics count answers by status).
-    static let statuses: [UInt] = [200, 400, 404, 405, 409, 413, 415, 431, 501, 503]
+    static let statuses: [UInt] = [200, 400, 403, 404, 405, 409, 413, 415, 431, 501, 503]
 
     static let health = IngressAnswer(status: .ok, body: #"{"status":"ok"}"#)
 

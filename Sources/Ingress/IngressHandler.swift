@@ -19,6 +19,8 @@ final class IngressServices: Sendable {
     let metrics = IngressMetrics()
     /// Set on SIGTERM: new requests get 503 and every answer closes its connection.
     let draining = ManagedFlag()
+    /// Set while a `POST /requeue` runs (one at a time).
+    let requeueing = ManagedFlag()
     let logger: Logger
     /// Body bytes of requests read and not yet answered (validating, queued or being synced).
     let admittedBytes = ManagedCounter()
@@ -301,11 +303,12 @@ final class IngressHandler: ChannelDuplexHandler {
                 log: services.log, quarantine: services.quarantine, inFlight: services.inFlight.current - 1,
                 connections: services.connections.current)
             return complete(sequence, IngressAnswer(status: .ok, body: text, contentType: "text/plain; version=0.0.4"), context)
-        case .v3, .v2, .v1, .batch: break
+        case .v3, .v2, .v1, .batch, .requeue: break
         }
         guard !services.draining.isSet else {
             return complete(sequence, .unavailable(StorageError(.closed, "the ingress is shutting down; retry on a new connection")), context)
         }
+        if route == .requeue { return requeue(sequence, context) }
         let answer = answering(sequence, context)
         let key = head.idempotencyKey
         if let hasher = oversizedHasher {
@@ -318,6 +321,25 @@ final class IngressHandler: ChannelDuplexHandler {
         guard let version = route.payloadVersion else { return batch(path: route.rawValue, answer) }
         let item = Item(bytes: body, route: version, key: key, path: route.rawValue, line: nil, uid: peerUID)
         Self.process(item, services, done: answer)
+    }
+
+    /// `POST /requeue`: `sessionlog requeue` run by this ingress, through its writer and its
+    /// idempotency window, answered with the summary once every requeued payload is durable.
+    /// Only the ingress's own user and root may ask, one requeue at a time.
+    private func requeue(_ sequence: Int, _ context: ChannelHandlerContext) {
+        guard peerUID == 0 || peerUID == geteuid() else { return complete(sequence, .forbidden(uid: peerUID), context) }
+        guard services.requeueing.change(to: true) else { return complete(sequence, .requeueRunning, context) }
+        let (answer, services) = (answering(sequence, context), services)
+        Task {
+            defer { _ = services.requeueing.change(to: false) }
+            do {
+                let summary = try await QuarantineRequeue.run(through: services)
+                services.logger.info("requeued", metadata: ["requeue.summary": "\(summary.json(dryRun: false))"])
+                answer(IngressAnswer(status: .ok, body: summary.json(dryRun: false)))
+            } catch {
+                answer(.unavailable(error as? StorageError ?? StorageError(.io, "requeue failed: \(error)")))
+            }
+        }
     }
 
     /// One payload to validate and append.

@@ -2,9 +2,11 @@ import NIOHTTP1
 import Payloads
 
 /// The ingress's routes (SPEC §2), each with its path, the one method it takes and, for the
-/// payload routes, the version it implies. Anything else is answered 404.
+/// payload routes, the version it implies; and `/requeue`, through which `sessionlog requeue`
+/// works while the ingress holds the log. Anything else is answered 404.
 enum IngressRoute: String, CaseIterable, Sendable {
     case v3 = "/v3/session", v2 = "/v2/session", v1 = "/v1/events", batch = "/batch", health = "/health", metrics = "/metrics"
+    case requeue = "/requeue"
 
     /// The route of a request target, whose query string does not count. A target in absolute
     /// form (`http://host/v3/session`, which RFC 9112 §3.2.2 says a server must accept) is routed
@@ -23,7 +25,7 @@ enum IngressRoute: String, CaseIterable, Sendable {
     var method: HTTPMethod {
         switch self {
         case .health, .metrics: .GET
-        case .v3, .v2, .v1, .batch: .POST
+        case .v3, .v2, .v1, .batch, .requeue: .POST
         }
     }
 
@@ -34,7 +36,7 @@ enum IngressRoute: String, CaseIterable, Sendable {
         case .v3: .v3
         case .v2: .v2
         case .v1: .v1
-        case .batch, .health, .metrics: nil
+        case .batch, .health, .metrics, .requeue: nil
         }
     }
 

@@ -7,7 +7,8 @@ import Payloads
 /// rules and appends those now valid to the main log, each under its idempotency key — the one
 /// it was sent with, else `requeue:<quarantine offset>` — so running it again, or after a crash,
 /// appends nothing twice. Truncated (oversized) payloads and idempotency conflicts are never
-/// requeued. Takes the main log's writer lock: it refuses while an ingress or import runs.
+/// requeued. Offline (`run`) it takes the main log's writer lock; a running ingress does it
+/// through its own writer and idempotency window (`POST /requeue`, `IngressHandler`).
 public enum QuarantineRequeue {
     public struct Summary: Sendable, Equatable {
         public var scanned = 0
@@ -17,58 +18,127 @@ public enum QuarantineRequeue {
         public var alreadyInLog = 0
         /// Oversized payloads (only a prefix is kept) and idempotency conflicts.
         public var notRequeueable = 0
+
+        /// The summary as the command prints it and the ingress answers it.
+        public func json(dryRun: Bool) -> String {
+            JSONText.object([
+                ("scanned", String(scanned)), ("requeued", String(requeued)), ("still_invalid", String(stillInvalid)),
+                ("already_in_log", String(alreadyInLog)), ("not_requeueable", String(notRequeueable)), ("dry_run", String(dryRun)),
+            ])
+        }
     }
 
+    /// A payload to requeue, as the destination needs it.
+    struct Candidate: Sendable {
+        var record: AppendRecord
+        /// V3's acknowledged checkpoint (a producer's retry under the same key is answered with it).
+        var checkpoint: Int64?
+    }
+
+    /// Where requeued payloads go: `claim` says whether a key is still free (and takes it),
+    /// `append` makes claimed payloads durable, in order, and settles their keys; `abandon`
+    /// frees the keys of claimed payloads that were not appended (a failed append, an error).
+    struct Destination {
+        var claim: (_ key: String, _ candidate: Candidate) async -> Bool
+        var append: (_ candidates: [Candidate]) async throws -> Void
+        var abandon: (_ candidates: [Candidate]) -> Void = { _ in }
+    }
+
+    /// Requeues offline, holding the main log's writer lock (it refuses while an ingress or
+    /// import runs). A dry run only reads and counts.
     public static func run(mainLog: String, quarantineLog: String, dryRun: Bool, limits: PayloadLimits = PayloadLimits())
         async throws -> Summary
     {
         // A dry run only reads; a real one holds the writer lock from before it reads the keys.
         let writer = dryRun ? nil : try LogWriter.open(directory: mainLog)
-        var summary = Summary()
         do {
-            var keys = try existingKeys(mainLog)
-            var pending: [AppendRecord] = []
-            var cursor = LogReader(directory: quarantineLog).cursor(from: .zero)
-            while let batch = try cursor.nextBatch() {
-                for record in batch {
-                    summary.scanned += 1
-                    guard let reason = Reason(record.rejectReason), reason.isRequeueable else {
-                        summary.notRequeueable += 1
-                        continue
-                    }
-                    let bytes = Array(record.payload)
-                    let checked: (verdict: PayloadVerdict, idempotencyKey: String?)
-                    do {
-                        if let route = reason.route {
-                            checked = (try PayloadValidator.check(bytes[...], route: route, limits: limits), nil)
-                        } else {
-                            checked = try PayloadValidator.checkBatchLine(bytes, limits: limits)
-                        }
-                    } catch {
-                        summary.stillInvalid += 1
-                        continue
-                    }
-                    let key = record.idempotencyKey ?? checked.idempotencyKey ?? "requeue:\(record.offset)"
-                    guard keys.insert(key).inserted else {
-                        summary.alreadyInLog += 1
-                        continue
-                    }
-                    summary.requeued += 1
-                    pending.append(
-                        AppendRecord(version: checked.verdict.version.rawValue, producerUID: record.producerUID, idempotencyKey: key, payload: bytes))
-                    if pending.count >= 1024 {
-                        _ = try await writer?.append(pending)
-                        pending.removeAll(keepingCapacity: true)
-                    }
-                }
-            }
-            if !pending.isEmpty { _ = try await writer?.append(pending) }
+            // With the lock held, the keys read from the log are all the keys there are.
+            let destination = Destination(
+                claim: { _, _ in true },
+                append: { candidates in _ = try await writer?.append(candidates.map(\.record)) })
+            let summary = try await run(mainLog: mainLog, quarantineLog: quarantineLog, limits: limits, into: destination)
+            await writer?.close()
+            return summary
         } catch {
             await writer?.close()
             throw error
         }
-        await writer?.close()
+    }
+
+    /// Scans the quarantine log and hands every payload now valid, whose key neither the main
+    /// log nor `destination` has, to `destination` in chunks of 1024.
+    static func run(mainLog: String, quarantineLog: String, limits: PayloadLimits, into destination: Destination) async throws -> Summary {
+        var summary = Summary()
+        var keys = try existingKeys(mainLog)
+        var pending: [Candidate] = []
+        defer { destination.abandon(pending) }  // only what an error left unappended
+        var cursor = LogReader(directory: quarantineLog).cursor(from: .zero)
+        while let batch = try cursor.nextBatch() {
+            for record in batch {
+                summary.scanned += 1
+                guard let reason = Reason(record.rejectReason), reason.isRequeueable else {
+                    summary.notRequeueable += 1
+                    continue
+                }
+                let bytes = Array(record.payload)
+                let checked: (verdict: PayloadVerdict, idempotencyKey: String?)
+                do {
+                    if let route = reason.route {
+                        checked = (try PayloadValidator.check(bytes[...], route: route, limits: limits), nil)
+                    } else {
+                        checked = try PayloadValidator.checkBatchLine(bytes, limits: limits)
+                    }
+                } catch {
+                    summary.stillInvalid += 1
+                    continue
+                }
+                let key = record.idempotencyKey ?? checked.idempotencyKey ?? "requeue:\(record.offset)"
+                let candidate = Candidate(
+                    record: AppendRecord(version: checked.verdict.version.rawValue, producerUID: record.producerUID, idempotencyKey: key, payload: bytes),
+                    checkpoint: checked.verdict.acknowledgedCheckpoint)
+                guard keys.insert(key).inserted, await destination.claim(key, candidate) else {
+                    summary.alreadyInLog += 1
+                    continue
+                }
+                summary.requeued += 1
+                pending.append(candidate)
+                if pending.count >= 1024 {
+                    try await destination.append(pending)
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        if !pending.isEmpty { try await destination.append(pending) }
+        pending.removeAll()
         return summary
+    }
+
+    /// Requeues through a running ingress: keys are claimed in its idempotency window, so a
+    /// producer's retry and the requeue cannot both append one, and payloads go through its
+    /// writer, sharing group commits with producers. Its limits (`--max-body`) apply.
+    static func run(through services: IngressServices) async throws -> Summary {
+        let window = services.idempotency
+        let destination = Destination(
+            claim: { key, candidate in
+                await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                    window.claim(key: key, version: candidate.record.version, digest: QuarantineRecord.sha256(candidate.record.payload)) { claim in
+                        if case .claimed = claim { continuation.resume(returning: true) } else { continuation.resume(returning: false) }
+                    }
+                }
+            },
+            append: { candidates in
+                let offsets = try await services.log.append(candidates.map(\.record))
+                let now = services.configuration.writer.clock()
+                for (candidate, offset) in zip(candidates, offsets) {
+                    window.complete(key: candidate.record.idempotencyKey!, offset: offset, checkpoint: candidate.checkpoint, receivedAtMs: now)
+                }
+            },
+            abandon: { candidates in
+                for candidate in candidates { window.release(key: candidate.record.idempotencyKey!) }
+            })
+        return try await run(
+            mainLog: services.configuration.logPath, quarantineLog: services.configuration.rejectedPath,
+            limits: services.configuration.payloadLimits, into: destination)
     }
 
     private static func existingKeys(_ log: String) throws -> Set<String> {

@@ -2,7 +2,7 @@ import Foundation
 
 /// A minimal blocking HTTP/1.1 client over a Unix domain socket, for `sessionlog send` and the
 /// tests: sends raw request bytes (so callers can pipeline) and reads Content-Length-framed
-/// responses (10 s receive timeout). Not thread-safe: one client per thread.
+/// responses (by default with a 10 s receive timeout). Not thread-safe: one client per thread.
 public final class UnixHTTPClient {
     /// A response: status line and code, lower-cased header names, body as text.
     public struct Response: Sendable {
@@ -15,7 +15,8 @@ public final class UnixHTTPClient {
     private let descriptor: Int32
     private var pending: [UInt8] = []
 
-    public init(socketPath: String) throws {
+    /// `receiveTimeoutSeconds`: how long a read may wait for the server (0: forever).
+    public init(socketPath: String, receiveTimeoutSeconds: Int = 10) throws {
         descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -28,7 +29,7 @@ public final class UnixHTTPClient {
         // No close here: the instance is fully initialized, so deinit runs (and closes) even
         // when init throws; closing twice could close a descriptor another thread just reused.
         guard connected == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 

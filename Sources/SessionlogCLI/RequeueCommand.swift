@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import Ingress
+import LogStore
 import Payloads
 
 /// `sessionlog requeue`: append quarantined payloads that the current rules accept.
@@ -10,8 +12,10 @@ struct RequeueCommand: AsyncParsableCommand {
         discussion: """
             Each requeued payload keeps its idempotency key, or gets requeue:<quarantine offset>, so \
             running requeue again appends nothing twice. Oversized payloads (only their first 64 KiB \
-            were kept) and idempotency conflicts are never requeued. Takes the main log's writer \
-            lock: stop the ingress first. Prints {"scanned","requeued","still_invalid","already_in_log","not_requeueable"}.
+            were kept) and idempotency conflicts are never requeued. Without an ingress it takes the \
+            main log's writer lock; while an ingress holds the log, the ingress does the requeue \
+            (POST /requeue on its socket, for its own user and root; its --max-body applies) and \
+            producers keep sending. Prints {"scanned","requeued","still_invalid","already_in_log","not_requeueable","dry_run"}.
             """
     )
 
@@ -23,15 +27,26 @@ struct RequeueCommand: AsyncParsableCommand {
     @Option(help: "Largest payload in bytes.")
     var maxBody: Int = PayloadLimits().bodyBytesMax
 
+    @Option(help: "The ingress's socket, used when it holds the log (default: <data>/ingress.sock).")
+    var socket: String?
+
     func run() async throws {
         try data.requireExisting()
-        let summary = try await QuarantineRequeue.run(
-            mainLog: data.logPath, quarantineLog: data.rejectedPath, dryRun: dryRun, limits: PayloadLimits(bodyBytesMax: maxBody))
-        print(
-            JSONText.object([
-                ("scanned", String(summary.scanned)), ("requeued", String(summary.requeued)),
-                ("still_invalid", String(summary.stillInvalid)), ("already_in_log", String(summary.alreadyInLog)),
-                ("not_requeueable", String(summary.notRequeueable)), ("dry_run", String(dryRun)),
-            ]))
+        do {
+            let summary = try await QuarantineRequeue.run(
+                mainLog: data.logPath, quarantineLog: data.rejectedPath, dryRun: dryRun, limits: PayloadLimits(bodyBytesMax: maxBody))
+            print(summary.json(dryRun: dryRun))
+        } catch let error as StorageError where error.code == .locked {
+            let socketPath = socket ?? data.directory + "/ingress.sock"
+            guard let client = try? UnixHTTPClient(socketPath: socketPath, receiveTimeoutSeconds: 0) else { throw error }
+            printError("requeue: an ingress holds the log; requeueing through it (\(socketPath))")
+            let answer = try client.call("POST", "/requeue")
+            guard answer.status == 200 else {
+                let message = (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
+                    .flatMap { $0["error"] as? [String: Any] }.flatMap { $0["message"] as? String } ?? answer.body
+                throw CommandError("the ingress answered \(answer.status): \(message)")
+            }
+            print(answer.body)
+        }
     }
 }

@@ -12,8 +12,10 @@ import Testing
         let process: ChildProcess
         var socket: String { dir.file("data/ingress.sock") }
 
-        init(_ arguments: [String] = []) throws {
-            dir = try TemporaryDirectory()
+        /// Starts an ingress on `directory`'s `data` (a new directory by default); the ingress
+        /// owns the directory and removes it when released.
+        init(_ arguments: [String] = [], in directory: TemporaryDirectory? = nil) throws {
+            dir = try directory ?? TemporaryDirectory()
             cli = CLI(data: dir.file("data"))
             process = try cli.spawn(["ingress"] + arguments)
             let socket = dir.file("data/ingress.sock")
@@ -749,6 +751,19 @@ import Testing
         #expect(allowing.stop().status == 0)
         let envelope = try jsonObject(try allowing.cli.succeed(["replay"]).stdoutLines[0])
         #expect(envelope["uid"] as? Int == 65534, "the peer's uid is stored with the record")
+    }
+
+    /// Requeueing through the ingress appends to the log as the ingress's own user would: it is
+    /// for that user and root, not for producers.
+    @Test func requeueThroughTheIngressIsRefusedToAnotherUser() throws {
+        let ingress = try IngressTests.Running(["--allow-uid", "65534", "--allow-uid", "0"])
+        Self.openToOthers(ingress)
+        let refused = try Self.curlAsNobody(ingress.socket, ["-X", "POST", "http://localhost/requeue"])
+        let error = try jsonObject(refused.stdoutText)["error"] as? [String: Any]
+        #expect(error?["code"] as? String == "forbidden", "\(refused.stdoutText)")
+        #expect((error?["message"] as? String)?.contains("not uid 65534") == true)
+        #expect(try ingress.client().call("POST", "/requeue").status == 200, "root may")
+        #expect(ingress.stop().status == 0)
     }
 }
 

@@ -11,21 +11,84 @@ import Testing
         return AppendRecord(version: 0, producerUID: 1000, idempotencyKey: key, rejectReason: reason, payload: Array(payload.utf8))
     }
 
+    /// A quarantine log at `path` holding `records`, as an older build left it.
+    static func quarantineLog(_ path: String, _ records: [AppendRecord]) async throws {
+        let writer = try LogWriter.open(directory: path, options: LogWriterOptions(kind: .quarantine))
+        _ = try await writer.append(records)
+        await writer.close()
+    }
+
+    static let v3 = PayloadFactory.minimalV3("requeued")
+    static let batchLine = #"{"v":2,"kind":"start","session_id":"s-b","user_id":"u","site_id":"shop","started_at":1762000000000,"idempotency_key":"line-key"}"#
+
+    /// While an ingress holds the log, `requeue` has the ingress do it: producers keep sending,
+    /// requeued payloads keep their producer's uid, and their keys join the ingress's window.
+    @Test func whileAnIngressRunsTheIngressRequeuesAndProducersKeepSending() async throws {
+        let directory = try TemporaryDirectory()
+        let (v3, batchLine) = (Self.v3, Self.batchLine)
+        try await Self.quarantineLog(
+            directory.file("data/rejected"),
+            [
+                Self.quarantined(v3, code: "invalid_value", source: "ingress:/v3/session", key: "k-1"),
+                Self.quarantined(#"{"v":3}"#, code: "missing_field", source: "ingress:/v3/session"),
+                Self.quarantined(batchLine, code: "wrong_type", source: "import:traffic.ndjson:7"),
+            ])
+        let ingress = try IngressTests.Running(in: directory)
+        let client = try ingress.client()
+        #expect(try client.call("POST", "/v2/session", body: IngressTests.v2).body == #"{"offset":0}"#)
+
+        let requeue = try ingress.cli.succeed(["requeue"])
+        #expect(requeue.stderr.contains("requeueing through it"), "\(requeue.stderr)")
+        let summary = try jsonObject(requeue.stdoutText)
+        #expect(summary["requeued"] as? Int == 2 && summary["still_invalid"] as? Int == 1 && summary["dry_run"] as? Bool == false)
+        // A producer's retry under the requeued key is answered with the requeued record.
+        let retry = try client.call("POST", "/v3/session", body: v3, headers: ["Idempotency-Key": "k-1"])
+        #expect(retry.status == 200 && retry.body.hasPrefix(#"{"offset":1,"#), "\(retry.body)")
+        #expect(try client.call("POST", "/v2/session", body: IngressTests.v2).body == #"{"offset":3}"#)
+        let again = try jsonObject(try ingress.cli.succeed(["requeue"]).stdoutText)
+        #expect(again["requeued"] as? Int == 0 && again["already_in_log"] as? Int == 2)
+        #expect(ingress.stop().status == 0)
+
+        let envelopes = try ingress.cli.succeed(["replay"]).stdoutLines.map(jsonObject)
+        #expect(envelopes.map { $0["idempotency_key"] as? String } == [nil, "k-1", "line-key", nil])
+        #expect(envelopes.map { $0["uid"] as? Int } == [Int(getuid()), 1000, 1000, Int(getuid())], "the producer's uid, kept")
+        #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines == [IngressTests.v2, v3, batchLine, IngressTests.v2])
+    }
+
+    /// One requeue at a time: a second request while one runs is refused, not run twice.
+    @Test func aSecondRequeueWhileOneRunsIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        var factory = PayloadFactory(seed: 4)
+        let lines = factory.lines(20_000)
+        try await Self.quarantineLog(
+            directory.file("data/rejected"), lines.map { Self.quarantined($0, code: "invalid_value", source: "import:old.ndjson:1") })
+        let ingress = try IngressTests.Running(in: directory)
+        let (first, second) = (try ingress.client(), try ingress.client())
+        first.send(UnixHTTPClient.request("POST", "/requeue"))
+        #expect(eventually { (try? ingress.client().call("GET", "/metrics").body.contains(#"sessionlog_requests_in_flight 1"#)) == true })
+        let refused = try second.call("POST", "/requeue")
+        #expect(refused.status == 409 && refused.body.contains("requeue_running"), "\(refused.body)")
+        let answer = try first.readResponse()
+        #expect(answer.status == 200)
+        #expect(try jsonObject(answer.body)["requeued"] as? Int == lines.count)
+        #expect(ingress.stop().status == 0)
+        #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines.count == lines.count)
+    }
+
     @Test func validPayloadsAreAppendedOnceUnderTheirKeysAndTheRestStays() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let cli = CLI(data: directory.path)
-        let v3 = PayloadFactory.minimalV3("requeued")
-        let batchLine = #"{"v":2,"kind":"start","session_id":"s-b","user_id":"u","site_id":"shop","started_at":1762000000000,"idempotency_key":"line-key"}"#
-        let writer = try LogWriter.open(directory: directory.file("rejected"), options: LogWriterOptions(kind: .quarantine))
-        _ = try await writer.append([
-            Self.quarantined(v3, code: "invalid_value", source: "ingress:/v3/session", key: "k-1"),
-            Self.quarantined(#"{"v":3}"#, code: "missing_field", source: "ingress:/v3/session"),
-            Self.quarantined(String(repeating: "x", count: 100), code: "too_large", source: "ingress:/v3/session"),
-            Self.quarantined(batchLine, code: "wrong_type", source: "import:traffic.ndjson:7"),
-            Self.quarantined(v3, code: "idempotency_conflict", source: "ingress:/v3/session", key: "k-2"),
-        ])
-        await writer.close()
+        let (v3, batchLine) = (Self.v3, Self.batchLine)
+        try await Self.quarantineLog(
+            directory.file("rejected"),
+            [
+                Self.quarantined(v3, code: "invalid_value", source: "ingress:/v3/session", key: "k-1"),
+                Self.quarantined(#"{"v":3}"#, code: "missing_field", source: "ingress:/v3/session"),
+                Self.quarantined(String(repeating: "x", count: 100), code: "too_large", source: "ingress:/v3/session"),
+                Self.quarantined(batchLine, code: "wrong_type", source: "import:traffic.ndjson:7"),
+                Self.quarantined(v3, code: "idempotency_conflict", source: "ingress:/v3/session", key: "k-2"),
+            ])
 
         let dry = try jsonObject(try cli.succeed(["requeue", "--dry-run"]).stdoutText)
         #expect(dry["requeued"] as? Int == 2)
