@@ -5,11 +5,12 @@ import LogStore
 import Payloads
 import Projections
 
-/// `sessionlog status`: the log's end, and per projection its live build, checkpoint and lag.
+/// `sessionlog status`: the log's end, the quarantine's, and per projection its live build,
+/// checkpoint and lag.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the log's end and each projection's build, checkpoint and lag (records and seconds)."
+        abstract: "Show the log's end, the quarantine's, and each projection's build, checkpoint and lag (records and seconds)."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
@@ -22,8 +23,8 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         try data.requireExisting()
         let reader = LogReader(directory: data.logPath)
-        let end = LogDirectory(path: data.logPath).exists ? try reader.endOffset() : .zero
-        let endTime = end > .zero ? try reader.record(at: LogOffset(end.rawValue - 1))?.receivedAtMs : nil
+        let (end, endTime) = try Self.end(of: data.logPath)
+        let (rejected, rejectedTime) = try Self.end(of: data.rejectedPath)
         var rows: [[(String, String)]] = []
         var problems: [String] = []
         for kind in ProjectionKind.allCases {
@@ -61,11 +62,17 @@ struct StatusCommand: AsyncParsableCommand {
             output.write(
                 JSONText.object([
                     ("log", JSONText.object([("end_offset", String(end.rawValue)), ("last_received_at", endTime.map(String.init) ?? "null")])),
+                    (
+                        "quarantine",
+                        JSONText.object([("end_offset", String(rejected.rawValue)), ("last_received_at", rejectedTime.map(String.init) ?? "null")])
+                    ),
                     ("projections", "[" + rows.map(JSONText.object).joined(separator: ",") + "]"),
                 ]) + "\n")
         case .table:
             let time = endTime.map { TimeArgument.text(ms: $0) } ?? "-"
             output.write("log \(data.logPath): end offset \(end), last record received \(time)\n")
+            let rejectedAt = rejectedTime.map { ", the last received \(TimeArgument.text(ms: $0)); `sessionlog replay --rejected` lists them" } ?? ""
+            output.write("quarantine \(data.rejectedPath): \(rejected) payloads\(rejectedAt)\n")
             let header = rows.first!.map(\.0)
             output.write(TextTable.render(header: header, rows: rows.map { $0.map { Self.plain($0.1) } }))
         }
@@ -75,6 +82,14 @@ struct StatusCommand: AsyncParsableCommand {
             for problem in problems { printError("status: \(problem)") }
             throw ExitCode.failure
         }
+    }
+
+    /// A log's end offset and its last record's `received_at` (0 and nil when it is empty or absent).
+    private static func end(of path: String) throws -> (LogOffset, Int64?) {
+        guard LogDirectory(path: path).exists else { return (.zero, nil) }
+        let reader = LogReader(directory: path)
+        let end = try reader.endOffset()
+        return (end, end > .zero ? try reader.record(at: LogOffset(end.rawValue - 1))?.receivedAtMs : nil)
     }
 
     private static func plain(_ json: String) -> String {

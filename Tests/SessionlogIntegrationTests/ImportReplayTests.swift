@@ -22,6 +22,10 @@ import Testing
         let summary = try jsonObject(imported.stdoutLines.last ?? "")
         #expect(summary["accepted"] as? Int == valid.count)
         #expect(summary["quarantined"] as? Int == all.count - valid.count)
+        let status = try cli.succeed(["status", "--format", "json"])
+        let quarantine = try #require(try jsonObject(status.stdoutText)["quarantine"] as? [String: Any])
+        #expect(quarantine["end_offset"] as? Int == all.count - valid.count && quarantine["last_received_at"] is Int)
+        #expect(try cli.succeed(["status"]).stdoutLines[1].hasPrefix("quarantine \(dir.file("data/rejected")): \(all.count - valid.count) payloads, the last received 20"))
 
         let raw = try cli.succeed(["replay", "--raw"])
         #expect(raw.stdout == ndjson(valid))
