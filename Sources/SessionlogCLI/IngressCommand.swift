@@ -14,9 +14,10 @@ struct IngressCommand: AsyncParsableCommand {
         abstract: "Serve HTTP/1.1 on a Unix socket: validate payloads and append them durably.",
         discussion: """
             Routes: POST /v3/session, POST /v2/session, POST /v1/events, POST /batch (NDJSON), \
-            GET /health, GET /metrics. An answer is sent only after the record is written and \
-            fdatasync'd (group commit). Invalid payloads get 400 (413 over --max-body) and go to the \
-            quarantine log. SIGTERM or SIGINT: stop accepting, finish requests in flight, sync, exit 0.
+            GET /health, GET /metrics, and POST /requeue (for sessionlog requeue). An answer is sent \
+            only after the record is written and fdatasync'd (group commit). Invalid payloads get 400 \
+            (413 over --max-body) and go to the quarantine log. SIGTERM or SIGINT: stop accepting, \
+            finish requests in flight, sync, exit 0.
 
               curl --unix-socket data/ingress.sock -d @p.json http://localhost/v3/session
             """
@@ -24,6 +25,21 @@ struct IngressCommand: AsyncParsableCommand {
 
     @OptionGroup var data: DataOptions
 
+    @OptionGroup var options: IngressOptions
+
+    func run() async throws {
+        try PosixFile.createDirectories(data.directory)
+        var logger = Logger(label: "sessionlog.ingress") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = options.logLevel
+        let server = try IngressServer(configuration: options.configuration(data: data), logger: logger)
+        let trap = SignalTrap { server.stop() }
+        try await server.run()
+        trap.cancel()
+    }
+}
+
+/// The ingress's options, shared by `ingress` and `up` (which hands them to its ingress child).
+struct IngressOptions: ParsableArguments {
     @Option(help: "Socket path (default: <data>/ingress.sock).")
     var socket: String?
 
@@ -72,9 +88,10 @@ struct IngressCommand: AsyncParsableCommand {
         if let eventLoops, !(1...64).contains(eventLoops) { throw ValidationError("--event-loops must be between 1 and 64") }
     }
 
-    func run() async throws {
-        var configuration = IngressConfiguration(
-            socketPath: socket ?? data.directory + "/ingress.sock", logPath: data.logPath, rejectedPath: data.rejectedPath)
+    func socketPath(data: DataOptions) -> String { socket ?? data.directory + "/ingress.sock" }
+
+    func configuration(data: DataOptions) -> IngressConfiguration {
+        var configuration = IngressConfiguration(socketPath: socketPath(data: data), logPath: data.logPath, rejectedPath: data.rejectedPath)
         configuration.bodyBytesMax = maxBody
         configuration.headerBytesMax = maxHeaderBytes
         configuration.requestTimeoutMs = requestTimeoutMs
@@ -85,12 +102,20 @@ struct IngressCommand: AsyncParsableCommand {
         configuration.allowedGIDs = Set(allowGid)
         configuration.writer.fsync = fsync
         configuration.writer.segmentBytesMax = segmentBytes
-        try PosixFile.createDirectories(data.directory)
-        var logger = Logger(label: "sessionlog.ingress") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = logLevel
-        let server = try IngressServer(configuration: configuration, logger: logger)
-        let trap = SignalTrap { server.stop() }
-        try await server.run()
-        trap.cancel()
+        return configuration
+    }
+
+    /// These options as `sessionlog ingress` arguments, every one spelled out.
+    var arguments: [String] {
+        var arguments = [
+            "--max-body", String(maxBody), "--max-header-bytes", String(maxHeaderBytes), "--fsync", fsync.rawValue,
+            "--segment-bytes", String(segmentBytes), "--request-timeout-ms", String(requestTimeoutMs),
+            "--max-connections", String(maxConnections), "--max-pending-bytes", String(maxPendingBytes), "--log-level", logLevel.rawValue,
+        ]
+        if let socket { arguments += ["--socket", socket] }
+        if let eventLoops { arguments += ["--event-loops", String(eventLoops)] }
+        for uid in allowUid { arguments += ["--allow-uid", String(uid)] }
+        for gid in allowGid { arguments += ["--allow-gid", String(gid)] }
+        return arguments
     }
 }

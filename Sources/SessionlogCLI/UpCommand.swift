@@ -11,17 +11,20 @@ struct UpCommand: AsyncParsableCommand {
         discussion: """
             Each child's output is prefixed with its name; a child that exits is restarted with \
             backoff (0.5 s doubling to 30 s). SIGTERM or SIGINT stops every child cleanly (the \
-            ingress drains and syncs) and exits 0. Producers post to DATA/ingress.sock.
+            ingress drains and syncs) and exits 0. Producers post to DATA/ingress.sock (or \
+            --socket). The ingress options below are passed to the ingress.
             """
     )
 
     @OptionGroup var data: DataOptions
 
+    @OptionGroup(title: "Ingress options") var ingress: IngressOptions
+
     func run() async throws {
         try PosixFile.createDirectories(data.directory)
         let shared = ["--data", data.directory]
         let children =
-            [Supervisor.Child(name: "ingress", arguments: ["ingress"] + shared)]
+            [Supervisor.Child(name: "ingress", arguments: ["ingress"] + shared + ingress.arguments)]
             + ProjectionKind.allCases.map { Supervisor.Child(name: $0.rawValue, arguments: ["project", $0.rawValue] + shared) }
         let supervisor = Supervisor(children: children, restart: true)
         let trap = SignalTrap {
@@ -29,7 +32,7 @@ struct UpCommand: AsyncParsableCommand {
             supervisor.stop()
         }
         defer { trap.cancel() }
-        Supervisor.log("up", "ingress on \(data.directory)/ingress.sock; projections in \(data.directory)/projections")
+        Supervisor.log("up", "ingress on \(ingress.socketPath(data: data)); projections in \(data.directory)/projections")
         _ = await supervisor.run()
         Supervisor.log("up", "stopped")
     }

@@ -170,6 +170,20 @@ import Testing
         try cli.succeed(["project", "all", "--once"])
     }
 
+    @Test func upHandsItsIngressOptionsToTheIngress() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let socket = directory.file("producers.sock")
+        let up = try CLI(data: directory.path).spawn(["up", "--socket", socket, "--max-body", "100"])
+        defer { up.kill(SIGKILL) }
+        try #require(Self.waitForSocket(socket), "\(up.stderrSoFar)")
+        #expect(up.stderrSoFar.contains("[up] ingress on \(socket);"), "\(up.stderrSoFar)")
+        let client = try UnixHTTPClient(socketPath: socket)
+        #expect(try client.call("POST", "/v3/session", body: PayloadFactory.minimalV3(String(repeating: "x", count: 100))).status == 413)
+        up.kill(SIGTERM)
+        #expect(up.wait().status == 0)
+    }
+
     @Test func upKilledWithSIGKILLTakesItsChildrenWithIt() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
