@@ -38,6 +38,16 @@ public final class LogReader {
         return start
     }
 
+    /// The first offset whose record arrived at or after `timeMs` (the end offset when none
+    /// has yet): the records before it are exactly those received before `timeMs`.
+    public func firstOffset(receivedAtOrAfter timeMs: Int64) throws -> LogOffset {
+        var cursor = cursor(from: try offset(beforeTimeMs: timeMs))
+        while let batch = try cursor.nextBatch() {
+            if let record = batch.first(where: { $0.receivedAtMs >= timeMs }) { return record.offset }
+        }
+        return cursor.nextOffset
+    }
+
     /// The offset the next appended record will get: the commit marker's, or found by scanning
     /// when the log has no marker (an empty or pre-marker log).
     public func endOffset() throws -> LogOffset {

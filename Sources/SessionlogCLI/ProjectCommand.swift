@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogFormat
+import LogStore
 import Projections
 
 /// `sessionlog project NAME|all`: replay the log into projections and follow its tail.
@@ -12,7 +13,8 @@ struct ProjectCommand: AsyncParsableCommand {
             Without --db, writes the live build of DATA/projections/NAME (the one CURRENT names; \
             created at the latest version on first run) and switches when a rebuild changes \
             CURRENT. With --db FILE, writes that file instead (a point-in-time projection for \
-            auditors: --until-offset N --db FILE --once). Funnels come from DATA/funnels.json. \
+            auditors: --until-offset N or --until TIME, --db FILE --once). Funnels come from \
+            DATA/funnels.json. \
             SIGTERM or SIGINT: commit what was applied and exit 0.
             """
     )
@@ -27,6 +29,9 @@ struct ProjectCommand: AsyncParsableCommand {
 
     @Option(help: "Apply only records before this offset, then stop.")
     var untilOffset: UInt64?
+
+    @Option(help: "Apply only records received before this time (ms since the epoch, RFC 3339 or a date), then stop.")
+    var until: TimeArgument?
 
     @Option(help: "Write this database file instead of the live build.")
     var db: String?
@@ -46,22 +51,32 @@ struct ProjectCommand: AsyncParsableCommand {
             throw ValidationError("--schema-version applies to a new --db file; the live build's version is changed with `sessionlog rebuild`")
         }
         guard batchRecords >= 1 else { throw ValidationError("--batch-records must be at least 1") }
+        if until != nil && untilOffset != nil { throw ValidationError("--until and --until-offset both say where to stop; give one") }
+    }
+
+    /// `--until-offset`, or the offset `--until` comes to: the first record received at or after it.
+    private func stopOffset() throws -> UInt64? {
+        guard let until else { return untilOffset }
+        let offset = try LogReader(directory: data.logPath).firstOffset(receivedAtOrAfter: until.milliseconds)
+        printError("project: the records received before \(TimeArgument.text(ms: until.milliseconds)) end at offset \(offset)")
+        return offset.rawValue
     }
 
     func run() async throws {
         try data.requireExisting()
         let stop = StopFlag()
+        let stopOffset = try stopOffset()
         switch name {
         case .all:
-            try await runAll(stop: stop)
+            try await runAll(stop: stop, untilOffset: stopOffset)
         case .one(let kind):
             let trap = SignalTrap { stop.set() }
             defer { trap.cancel() }
-            try await runOne(kind, stop: stop)
+            try await runOne(kind, stop: stop, untilOffset: stopOffset)
         }
     }
 
-    private var setup: ProjectionSetup {
+    private func setup(untilOffset: UInt64?) -> ProjectionSetup {
         var setup = ProjectionSetup(dataDirectory: data.directory, funnelsPath: funnels)
         setup.options.once = once
         setup.options.untilOffset = untilOffset.map { LogOffset($0) }
@@ -69,7 +84,8 @@ struct ProjectCommand: AsyncParsableCommand {
         return setup
     }
 
-    private func runOne(_ kind: ProjectionKind, stop: StopFlag) async throws {
+    private func runOne(_ kind: ProjectionKind, stop: StopFlag, untilOffset: UInt64?) async throws {
+        let setup = setup(untilOffset: untilOffset)
         let started = Date()
         var last: ProjectorProgress?
         let interactive = isatty(STDERR_FILENO) == 1
@@ -93,12 +109,13 @@ struct ProjectCommand: AsyncParsableCommand {
                 "\(kind): applied \(last.recordsApplied) records (\(last.actionsApplied) actions) in \(String(format: "%.2f", seconds)) s; next offset \(last.nextOffset)"
             )
             if let untilOffset, last.nextOffset.rawValue < untilOffset {
-                printError("\(kind): the log ends at offset \(last.nextOffset), before --until-offset \(untilOffset): every record is applied")
+                printError("\(kind): the log ends at offset \(last.nextOffset), before offset \(untilOffset): every record is applied")
             }
         }
     }
 
-    private func runAll(stop: StopFlag) async throws {
+    /// Four children, each given the same stop offset (`--until` is resolved once, here).
+    private func runAll(stop: StopFlag, untilOffset: UInt64?) async throws {
         var shared = ["--data", data.directory, "--batch-records", String(batchRecords)]
         if once { shared.append("--once") }
         if let untilOffset { shared += ["--until-offset", String(untilOffset)] }

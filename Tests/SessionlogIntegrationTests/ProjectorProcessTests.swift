@@ -194,6 +194,29 @@ import Testing
         #expect(earlier.status != 0 && earlier.stderr.contains("past --until-offset 50"), "\(earlier.stderr)")
         #expect(try database.rows("SELECT next_offset FROM _checkpoint").rows == [[.integer(120)]], "unchanged")
         let beyond = try cli.run(["project", "sessions", "--until-offset", "100000", "--db", directory.file("all.db"), "--once"])
-        #expect(beyond.status == 0 && beyond.stderr.contains("before --until-offset 100000: every record is applied"), "\(beyond.stderr)")
+        #expect(beyond.status == 0 && beyond.stderr.contains("before offset 100000: every record is applied"), "\(beyond.stderr)")
+    }
+
+    /// An auditor's "as of" a moment: `--until TIME` stops before the first record received at
+    /// or after it.
+    @Test func aPointInTimeProjectionStopsAtTheGivenTime() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        var factory = PayloadFactory(seed: 6)
+        try cli.succeed(["import", "-"], input: ndjson(factory.lines(100)))
+        usleep(20_000)
+        try cli.succeed(["import", "-"], input: ndjson(factory.lines(80, startingAt: 100)))
+        let second = try jsonObject(try cli.succeed(["replay", "--from-offset", "100", "--to-offset", "100"]).stdoutText)
+        let boundary = try #require(second["received_at"] as? Int)
+        let asOf = directory.file("asof.db")
+        let projected = try cli.succeed(["project", "sessions", "--until", String(boundary), "--db", asOf, "--once"])
+        #expect(projected.stderr.contains("end at offset 100"), "\(projected.stderr)")
+        let database = try SQLiteDatabase(path: asOf, readOnly: true)
+        #expect(try database.rows("SELECT next_offset FROM _checkpoint").rows == [[.integer(100)]])
+        let everything = try cli.succeed(["project", "pages", "--until", "2999-01-01", "--db", directory.file("all.db"), "--once"])
+        #expect(everything.stderr.contains("end at offset 180"), "\(everything.stderr)")
+        let both = try cli.run(["project", "pages", "--until", "2999-01-01", "--until-offset", "5", "--db", asOf, "--once"])
+        #expect(both.status != 0 && both.stderr.contains("give one"), "\(both.stderr)")
     }
 }
