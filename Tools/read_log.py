@@ -53,35 +53,31 @@ def crc32c(data):
     return crc ^ 0xFFFFFFFF
 
 
+def _length(source, i, length):
+    """A token's 4-bit length; 15 continues in the next bytes, each added, until one is not 255."""
+    if length == 15:
+        while True:
+            extra = source[i]
+            i += 1
+            length += extra
+            if extra != 255:
+                break
+    return length, i
+
+
 def lz4_block_decompress(source, raw_length):
     """liblz4's block format: sequences of a token, literals and a back-reference."""
     out = bytearray()
     i, end = 0, len(source)
     while i < end:
         token = source[i]
-        i += 1
-        literals = token >> 4
-        if literals == 15:
-            while True:
-                extra = source[i]
-                i += 1
-                literals += extra
-                if extra != 255:
-                    break
+        literals, i = _length(source, i + 1, token >> 4)
         out += source[i:i + literals]
         i += literals
         if i >= end:  # the last sequence is literals only
             break
         distance = source[i] | source[i + 1] << 8
-        i += 2
-        match = token & 15
-        if match == 15:
-            while True:
-                extra = source[i]
-                i += 1
-                match += extra
-                if extra != 255:
-                    break
+        match, i = _length(source, i + 2, token & 15)
         match += 4
         start = len(out) - distance
         if distance == 0 or start < 0:
