@@ -17,8 +17,10 @@ import time
 
 
 class Producer:
-    def __init__(self, rng, index):
-        self.rng, self.index, self.sessions = rng, index, 0
+    def __init__(self, rng, index, run):
+        # `run` tags this run's ids and keys: a second run with the same seed is new traffic, not
+        # a replay of the first run's keys with other bytes (which the ingress answers with 409).
+        self.rng, self.index, self.run, self.sessions = rng, index, run, 0
         self.session = None
 
     def next_request(self):
@@ -30,7 +32,7 @@ class Producer:
         if self.session is None or roll < 0.05:
             self.sessions += 1
             previous = self.session["id"] if self.session else None
-            self.session = {"id": f"s-{self.index}-{self.sessions}-{rng.getrandbits(32):08x}", "page": 0, "pending": [], "checkpoint": 0,
+            self.session = {"id": f"s-{self.run}-{self.index}-{self.sessions}-{rng.getrandbits(32):08x}", "page": 0, "pending": [], "checkpoint": 0,
                             "t": int(time.time() * 1000)}
             body = {"v": 2, "kind": "renew" if previous else "start", "session_id": self.session["id"], "user_id": f"u-{self.index}",
                     "site_id": "shop", "started_at": self.session["t"], "segment_id": "returning"}
@@ -38,7 +40,7 @@ class Producer:
                 body["old_session_id"] = previous
             return "/v2/session", json.dumps(body), None, True
         if roll < 0.12:
-            event = {"v": 1, "event_id": f"e-{rng.getrandbits(64):016x}", "event_type": "pageview", "timestamp": "2025-06-03T10:15:00.250Z",
+            event = {"v": 1, "event_id": f"e-{self.run}-{rng.getrandbits(64):016x}", "event_type": "pageview", "timestamp": "2025-06-03T10:15:00.250Z",
                      "session_id": f"s1-{self.index}", "user_id": f"u-{self.index}", "project_id": "shop",
                      "page_url": f"https://shop.example/p/{rng.randrange(500)}?utm_source=google", "session_event_sequence": rng.randrange(1, 50)}
             return "/v1/events", json.dumps(event), None, True
@@ -60,7 +62,7 @@ class Producer:
                 "checkpoint": s["checkpoint"], "attributes": {"utm_source": "google", "utm_medium": "cpc",
                                                               "landing_page": "https://shop.example/?utm_source=google"},
                 "actions": s["pending"]}
-        return "/v3/session", json.dumps(body, separators=(",", ":")), f"k-{rng.getrandbits(64):016x}", True
+        return "/v3/session", json.dumps(body, separators=(",", ":")), f"k-{self.run}-{rng.getrandbits(64):016x}", True
 
     def acknowledged(self, answer):
         if self.session and "checkpoint" in answer:
@@ -87,7 +89,7 @@ async def request(reader, writer, path, body, key):
 
 async def producer_loop(args, index, deadline, stats, pacing):
     rng = random.Random(args.seed * 1000 + index)
-    producer = Producer(rng, index)
+    producer = Producer(rng, index, args.run)
     producer.invalid_share = args.invalid_share
     reader, writer = await asyncio.open_unix_connection(args.socket)
     while time.monotonic() < deadline:
@@ -133,13 +135,14 @@ async def pacer(queue, rate, deadline):
 async def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--socket", default="data/ingress.sock")
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", "--concurrency", type=int, default=16, help="concurrent producers, one connection each")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds")
     parser.add_argument("--rate", type=float, default=0, help="requests/s in total (0: as fast as possible)")
     parser.add_argument("--retry-share", type=float, default=0.05)
     parser.add_argument("--invalid-share", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    args.run = f"{time.time_ns() // 1_000_000:x}"  # ms: distinct for runs started apart
     stats = {"latencies": [], "status": {}, "bytes": 0, "retries": 0, "violations": []}
     deadline = time.monotonic() + args.duration
     pacing = asyncio.Queue(maxsize=args.connections * 2) if args.rate else None
