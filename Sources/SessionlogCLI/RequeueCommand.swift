@@ -38,7 +38,9 @@ struct RequeueCommand: AsyncParsableCommand {
             print(summary.json(dryRun: dryRun))
         } catch let error as StorageError where error.code == .locked {
             let socketPath = socket ?? data.directory + "/ingress.sock"
-            guard let client = try? UnixHTTPClient(socketPath: socketPath, receiveTimeoutSeconds: 0) else { throw error }
+            guard let client = try? UnixHTTPClient(socketPath: socketPath, receiveTimeoutSeconds: 0) else {
+                throw CommandError("\(error.message). No ingress answers on \(socketPath): if one holds the log on another socket, pass --socket PATH")
+            }
             printError("requeue: an ingress holds the log; requeueing through it (\(socketPath))")
             let answer = try client.call("POST", "/requeue")
             guard answer.status == 200 else {

@@ -10,7 +10,8 @@ import Testing
         let dir: TemporaryDirectory
         let cli: CLI
         let process: ChildProcess
-        var socket: String { dir.file("data/ingress.sock") }
+        /// `--socket`'s value when the arguments give one, else the default under the data directory.
+        let socket: String
 
         /// Starts an ingress on `directory`'s `data` (a new directory by default); the ingress
         /// owns the directory and removes it when released.
@@ -18,7 +19,8 @@ import Testing
             dir = try directory ?? TemporaryDirectory()
             cli = CLI(data: dir.file("data"))
             process = try cli.spawn(["ingress"] + arguments)
-            let socket = dir.file("data/ingress.sock")
+            let socket = arguments.firstIndex(of: "--socket").map { arguments[$0 + 1] } ?? dir.file("data/ingress.sock")
+            self.socket = socket
             guard eventually(seconds: 20, { (try? UnixHTTPClient(socketPath: socket)) != nil }) else {
                 process.kill()
                 throw POSIXError(.ETIMEDOUT)

@@ -55,6 +55,18 @@ import Testing
         #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines == [IngressTests.v2, v3, batchLine, IngressTests.v2])
     }
 
+    /// An ingress on another socket than the default: requeue says how to reach it.
+    @Test func requeueFindsAnIngressOnAnotherSocketWhenToldWhere() throws {
+        let directory = try TemporaryDirectory()
+        let socket = directory.file("producers.sock")
+        let ingress = try IngressTests.Running(["--socket", socket], in: directory)
+        let lost = try ingress.cli.run(["requeue"])
+        #expect(lost.status != 0 && lost.stderr.contains("pass --socket PATH"), "\(lost.stderr)")
+        let found = try ingress.cli.succeed(["requeue", "--socket", socket])
+        #expect(try jsonObject(found.stdoutText)["scanned"] as? Int == 0)
+        #expect(ingress.stop().status == 0)
+    }
+
     /// One requeue at a time: a second request while one runs is refused, not run twice.
     @Test func aSecondRequeueWhileOneRunsIsRefused() async throws {
         let directory = try TemporaryDirectory()
