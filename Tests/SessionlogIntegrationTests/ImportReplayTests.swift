@@ -239,9 +239,12 @@ import Testing
             #"{"v":3,"session_id":"s","user_id":"u","site_id":"x","sent_at":1,"actions":[{"type":"page\nview","page_number":1}]}"#,
             #"{"v":3,"a\nb":1,"a\nb":2}"#, #"{"v":3,"x":{"y\tz":1e400}}"#,
             #"{"v":3,"session_id":"s","user_id":"u","site_id":"x","sent_at":1,"actions":[{"type":""# + longType + #"","page_number":1}]}"#,
+            #"{"v":2,"kind":"start","session_id":"s","user_id":"u","site_id":"x"}"#,
         ]
         let verdicts = try cli.run(["validate", "-"], input: ndjson(lines)).stdoutLines
-        #expect(verdicts.count == 4, "\(verdicts)")
+        #expect(verdicts.count == 5, "\(verdicts)")
+        // The member the path ends with is not named again by the message.
+        #expect(verdicts[4] == "5: missing_field at started_at: is required", "\(verdicts[4])")
         #expect(verdicts[0].hasSuffix(#"unknown action type "page\nview" (pageview or goal)"#))
         #expect(verdicts[1].hasSuffix(#"duplicate member name "a\nb" (RFC 7493 forbids them)"#))
         #expect(verdicts[2].hasPrefix(#"3: out_of_range at x["y\tz"]: "#))
