@@ -185,7 +185,7 @@ public enum PayloadValidator {
         let kindNode = try o.required(.kind)
         try o.expect(.string, kindNode, .kind)
         guard let kind = o.document.string(kindNode, among: v2Kinds) else {
-            throw o.error(.invalidValue, .kind, "must be start or renew")
+            throw o.error(.invalidValue, .kind, "\(PayloadError.quoted(o.document.string(kindNode))) must be start or renew")
         }
         let sessionID = try o.requiredID(.sessionID)
         var oldSessionID: PayloadText?
@@ -224,7 +224,9 @@ public enum PayloadValidator {
         let typeNode = try o.required(.eventType)
         try o.expect(.string, typeNode, .eventType)
         guard let eventType = o.document.string(typeNode, among: v1EventTypes) else {
-            throw o.error(.unknownEventType, .eventType, "unknown event type (pageview, click, scroll, form_submit, conversion)")
+            throw o.error(
+                .unknownEventType, .eventType,
+                "unknown event type \(PayloadError.quoted(o.document.string(typeNode))) (pageview, click, scroll, form_submit, conversion)")
         }
         let timestampNode = try o.required(.timestamp)
         try o.expect(.string, timestampNode, .timestamp)

@@ -240,9 +240,13 @@ import Testing
             #"{"v":3,"a\nb":1,"a\nb":2}"#, #"{"v":3,"x":{"y\tz":1e400}}"#,
             #"{"v":3,"session_id":"s","user_id":"u","site_id":"x","sent_at":1,"actions":[{"type":""# + longType + #"","page_number":1}]}"#,
             #"{"v":2,"kind":"start","session_id":"s","user_id":"u","site_id":"x"}"#,
+            #"{"v":2,"kind":"be\ngin","session_id":"s","user_id":"u","site_id":"x","started_at":1}"#,
+            #"{"v":1,"event_id":"e","event_type":"ho\nver"}"#,
         ]
         let verdicts = try cli.run(["validate", "-"], input: ndjson(lines)).stdoutLines
-        #expect(verdicts.count == 5, "\(verdicts)")
+        #expect(verdicts.count == 7, "\(verdicts)")
+        #expect(verdicts[5] == #"6: invalid_value at kind: "be\ngin" must be start or renew"#, "\(verdicts[5])")
+        #expect(verdicts[6].hasSuffix(#"unknown event type "ho\nver" (pageview, click, scroll, form_submit, conversion)"#), "\(verdicts[6])")
         // The member the path ends with is not named again by the message.
         #expect(verdicts[4] == "5: missing_field at started_at: is required", "\(verdicts[4])")
         #expect(verdicts[0].hasSuffix(#"unknown action type "page\nview" (pageview or goal)"#))
