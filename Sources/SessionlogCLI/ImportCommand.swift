@@ -52,7 +52,12 @@ struct ImportCommand: AsyncParsableCommand {
         var options = LogWriterOptions()
         options.segmentBytesMax = segmentBytes
         options.fsync = fsync
-        let logs = try DataLogs.open(logPath: data.logPath, rejectedPath: data.rejectedPath, options: options)
+        let logs: DataLogs
+        do {
+            logs = try DataLogs.open(logPath: data.logPath, rejectedPath: data.rejectedPath, options: options)
+        } catch let error as StorageError where error.code == .locked {
+            throw CommandError("\(error.message). To append while an ingress runs, send the lines through it: sessionlog send FILE…")
+        }
         let (log, quarantine) = (logs.main, logs.quarantine)
         for report in logs.notableRecoveries { printError("import: \(report)") }
         var totals = (accepted: 0, quarantined: 0, blank: 0)

@@ -201,7 +201,7 @@ import Testing
         #expect(eventually { (try? String(contentsOfFile: lockFile, encoding: .utf8))?.contains(String(holder.pid)) == true })
         let second = try cli.run(["import", "-"], input: ndjson([PayloadFactory.minimalV3("refused")]))
         #expect(second.status != 0)
-        #expect(second.stderr.contains("locked by pid \(holder.pid)"), "\(second.stderr)")
+        #expect(second.stderr.contains("locked by pid \(holder.pid)") && second.stderr.contains("sessionlog send FILE"), "\(second.stderr)")
         holder.write(ndjson([PayloadFactory.minimalV3("first")]))
         holder.closeInput()
         #expect(holder.wait().status == 0)
