@@ -33,13 +33,15 @@ public enum QuarantineRequeue {
         var record: AppendRecord
         /// V3's acknowledged checkpoint (a producer's retry under the same key is answered with it).
         var checkpoint: Int64?
+        /// Every requeued record has a key: the producer's, or `requeue:<quarantine offset>`.
+        var key: String { record.idempotencyKey! }
     }
 
     /// Where requeued payloads go: `claim` says whether a key is still free (and takes it),
     /// `append` makes claimed payloads durable, in order, and settles their keys; `abandon`
     /// frees the keys of claimed payloads that were not appended (a failed append, an error).
     struct Destination {
-        var claim: (_ key: String, _ candidate: Candidate) async -> Bool
+        var claim: (Candidate) async -> Bool
         var append: (_ candidates: [Candidate]) async throws -> Void
         var abandon: (_ candidates: [Candidate]) -> Void = { _ in }
     }
@@ -54,7 +56,7 @@ public enum QuarantineRequeue {
         do {
             // With the lock held, the keys read from the log are all the keys there are.
             let destination = Destination(
-                claim: { _, _ in true },
+                claim: { _ in true },
                 append: { candidates in _ = try await writer?.append(candidates.map(\.record)) })
             let summary = try await run(mainLog: mainLog, quarantineLog: quarantineLog, limits: limits, into: destination)
             await writer?.close()
@@ -71,46 +73,55 @@ public enum QuarantineRequeue {
         var summary = Summary()
         var keys = try existingKeys(mainLog)
         var pending: [Candidate] = []
-        defer { destination.abandon(pending) }  // only what an error left unappended
         var cursor = LogReader(directory: quarantineLog).cursor(from: .zero)
-        while let batch = try cursor.nextBatch() {
-            for record in batch {
-                summary.scanned += 1
-                guard let reason = Reason(record.rejectReason), reason.isRequeueable else {
-                    summary.notRequeueable += 1
-                    continue
-                }
-                let bytes = Array(record.payload)
-                let checked: (verdict: PayloadVerdict, idempotencyKey: String?)
-                do {
-                    if let route = reason.route {
-                        checked = (try PayloadValidator.check(bytes[...], route: route, limits: limits), nil)
-                    } else {
-                        checked = try PayloadValidator.checkBatchLine(bytes, limits: limits)
+        do {
+            while let batch = try cursor.nextBatch() {
+                for record in batch {
+                    summary.scanned += 1
+                    guard let candidate = candidate(record, limits: limits, counting: &summary) else { continue }
+                    guard keys.insert(candidate.key).inserted, await destination.claim(candidate) else {
+                        summary.alreadyInLog += 1
+                        continue
                     }
-                } catch {
-                    summary.stillInvalid += 1
-                    continue
-                }
-                let key = record.idempotencyKey ?? checked.idempotencyKey ?? "requeue:\(record.offset)"
-                let candidate = Candidate(
-                    record: AppendRecord(version: checked.verdict.version.rawValue, producerUID: record.producerUID, idempotencyKey: key, payload: bytes),
-                    checkpoint: checked.verdict.acknowledgedCheckpoint)
-                guard keys.insert(key).inserted, await destination.claim(key, candidate) else {
-                    summary.alreadyInLog += 1
-                    continue
-                }
-                summary.requeued += 1
-                pending.append(candidate)
-                if pending.count >= 1024 {
-                    try await destination.append(pending)
-                    pending.removeAll(keepingCapacity: true)
+                    summary.requeued += 1
+                    pending.append(candidate)
+                    if pending.count >= 1024 {
+                        try await destination.append(pending)
+                        pending.removeAll(keepingCapacity: true)
+                    }
                 }
             }
+            if !pending.isEmpty { try await destination.append(pending) }
+        } catch {
+            destination.abandon(pending)  // claimed, never appended
+            throw error
         }
-        if !pending.isEmpty { try await destination.append(pending) }
-        pending.removeAll()
         return summary
+    }
+
+    /// The quarantined `record` as a payload to requeue under its key; nil, counted in `summary`,
+    /// when it cannot be requeued or today's rules still reject it.
+    private static func candidate(_ record: LogRecord, limits: PayloadLimits, counting summary: inout Summary) -> Candidate? {
+        guard let reason = Reason(record.rejectReason), reason.isRequeueable else {
+            summary.notRequeueable += 1
+            return nil
+        }
+        let bytes = Array(record.payload)
+        let checked: (verdict: PayloadVerdict, idempotencyKey: String?)
+        do {
+            if let route = reason.route {
+                checked = (try PayloadValidator.check(bytes[...], route: route, limits: limits), nil)
+            } else {
+                checked = try PayloadValidator.checkBatchLine(bytes, limits: limits)
+            }
+        } catch {
+            summary.stillInvalid += 1
+            return nil
+        }
+        let key = record.idempotencyKey ?? checked.idempotencyKey ?? "requeue:\(record.offset)"
+        return Candidate(
+            record: AppendRecord(version: checked.verdict.version.rawValue, producerUID: record.producerUID, idempotencyKey: key, payload: bytes),
+            checkpoint: checked.verdict.acknowledgedCheckpoint)
     }
 
     /// Requeues through a running ingress: keys are claimed in its idempotency window, so a
@@ -119,9 +130,9 @@ public enum QuarantineRequeue {
     static func run(through services: IngressServices) async throws -> Summary {
         let window = services.idempotency
         let destination = Destination(
-            claim: { key, candidate in
+            claim: { candidate in
                 await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                    window.claim(key: key, version: candidate.record.version, digest: QuarantineRecord.sha256(candidate.record.payload)) { claim in
+                    window.claim(key: candidate.key, version: candidate.record.version, digest: QuarantineRecord.sha256(candidate.record.payload)) { claim in
                         if case .claimed = claim { continuation.resume(returning: true) } else { continuation.resume(returning: false) }
                     }
                 }
@@ -130,11 +141,11 @@ public enum QuarantineRequeue {
                 let offsets = try await services.log.append(candidates.map(\.record))
                 let now = services.configuration.writer.clock()
                 for (candidate, offset) in zip(candidates, offsets) {
-                    window.complete(key: candidate.record.idempotencyKey!, offset: offset, checkpoint: candidate.checkpoint, receivedAtMs: now)
+                    window.complete(key: candidate.key, offset: offset, checkpoint: candidate.checkpoint, receivedAtMs: now)
                 }
             },
             abandon: { candidates in
-                for candidate in candidates { window.release(key: candidate.record.idempotencyKey!) }
+                for candidate in candidates { window.release(key: candidate.key) }
             })
         return try await run(
             mainLog: services.configuration.logPath, quarantineLog: services.configuration.rejectedPath,

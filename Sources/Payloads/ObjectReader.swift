@@ -72,7 +72,7 @@ struct ObjectReader {
     func pathString(_ member: Member) -> String { PathComponent.render(path.appending(.member(member)).components) }
 
     func error(_ code: PayloadError.Code, _ member: Member, _ message: String) -> PayloadError {
-        PayloadError(code, path: pathString(member), "\(member.key): \(message)")
+        PayloadError(code, path: pathString(member), member: member.key.description, message)
     }
 
     /// The member's node, nil when absent or null.

@@ -22,12 +22,22 @@ public struct PayloadError: Error, Equatable, Sendable, CustomStringConvertible 
 
     public var code: Code
     public var path: String
+    /// The whole message; an error about one member names it first ("kind: is required").
     public var message: String
+    /// The message without that name, for where the path is shown beside it.
+    public var detail: String
 
     public init(_ code: Code, path: String = "", _ message: String) {
         self.code = code
         self.path = path
         self.message = message
+        detail = message
+    }
+
+    /// An error about the member named `member`, the last step of `path`.
+    public init(_ code: Code, path: String, member: String, _ detail: String) {
+        self.init(code, path: path, "\(member): \(detail)")
+        self.detail = detail
     }
 
     public var description: String { "\(code.rawValue) at \(path.isEmpty ? "(payload)" : path): \(message)" }

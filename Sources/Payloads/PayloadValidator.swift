@@ -104,19 +104,19 @@ public enum PayloadValidator {
     private static func version(_ object: ObjectReader, route: PayloadVersion?) throws(PayloadError) -> PayloadVersion {
         guard let node = object.node(.v) else {
             if let route { return route }
-            throw PayloadError(.missingField, path: "v", "v: is required (1, 2 or 3) when the route does not imply it")
+            throw PayloadError(.missingField, path: "v", member: "v", "is required (1, 2 or 3) when the route does not imply it")
         }
         guard object.document.kind(node) == .number, object.document.number(node).rounded(.towardZero) == object.document.number(node)
-        else { throw PayloadError(.wrongType, path: "v", "v: expected an integer") }
+        else { throw PayloadError(.wrongType, path: "v", member: "v", "expected an integer") }
         let value = object.document.number(node)
         if let route {
             guard value == Double(route.rawValue) else {
-                throw PayloadError(.versionMismatch, path: "v", "v: \(ObjectReader.format(value)) does not match this route's version \(route.rawValue)")
+                throw PayloadError(.versionMismatch, path: "v", member: "v", "\(ObjectReader.format(value)) does not match this route's version \(route.rawValue)")
             }
             return route
         }
         guard let version = PayloadVersion(rawValue: UInt8(exactly: value) ?? 0) else {
-            throw PayloadError(.invalidValue, path: "v", "v: must be 1, 2 or 3, not \(ObjectReader.format(value))")
+            throw PayloadError(.invalidValue, path: "v", member: "v", "must be 1, 2 or 3, not \(ObjectReader.format(value))")
         }
         return version
     }
@@ -134,7 +134,7 @@ public enum PayloadValidator {
         try o.expect(.array, actionsNode, .actions)
         let count = o.document.count(actionsNode)
         guard count <= PayloadLimits.actionsMax else {
-            throw PayloadError(.tooManyActions, path: "actions", "actions: \(count) items; at most \(PayloadLimits.actionsMax) per payload")
+            throw PayloadError(.tooManyActions, path: "actions", member: "actions", "\(count) items; at most \(PayloadLimits.actionsMax) per payload")
         }
         var actions = Shape.actions(capacity: count)
         let actionsPath = o.path.appending(.member(.actions))

@@ -11,6 +11,9 @@ struct DataOptions: ParsableArguments {
 
     func path(rejected: Bool) -> String { rejected ? rejectedPath : logPath }
 
+    /// The ingress's socket: `--socket`'s value when given, else `ingress.sock` in the directory.
+    func socketPath(_ option: String?) -> String { option ?? directory + "/ingress.sock" }
+
     /// Throws unless the data directory exists: a command that reads data (or builds from it)
     /// refuses a mistyped `--data` rather than reporting, or creating, an empty one. Only
     /// `up`, `ingress` and `import` create it.

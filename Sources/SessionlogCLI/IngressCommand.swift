@@ -88,10 +88,8 @@ struct IngressOptions: ParsableArguments {
         if let eventLoops, !(1...64).contains(eventLoops) { throw ValidationError("--event-loops must be between 1 and 64") }
     }
 
-    func socketPath(data: DataOptions) -> String { socket ?? data.directory + "/ingress.sock" }
-
     func configuration(data: DataOptions) -> IngressConfiguration {
-        var configuration = IngressConfiguration(socketPath: socketPath(data: data), logPath: data.logPath, rejectedPath: data.rejectedPath)
+        var configuration = IngressConfiguration(socketPath: data.socketPath(socket), logPath: data.logPath, rejectedPath: data.rejectedPath)
         configuration.bodyBytesMax = maxBody
         configuration.headerBytesMax = maxHeaderBytes
         configuration.requestTimeoutMs = requestTimeoutMs

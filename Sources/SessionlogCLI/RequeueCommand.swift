@@ -37,7 +37,7 @@ struct RequeueCommand: AsyncParsableCommand {
                 mainLog: data.logPath, quarantineLog: data.rejectedPath, dryRun: dryRun, limits: PayloadLimits(bodyBytesMax: maxBody))
             print(summary.json(dryRun: dryRun))
         } catch let error as StorageError where error.code == .locked {
-            let socketPath = socket ?? data.directory + "/ingress.sock"
+            let socketPath = data.socketPath(socket)
             guard let client = try? UnixHTTPClient(socketPath: socketPath, receiveTimeoutSeconds: 0) else {
                 throw CommandError("\(error.message). No ingress answers on \(socketPath): if one holds the log on another socket, pass --socket PATH")
             }

@@ -13,8 +13,8 @@ struct SendCommand: AsyncParsableCommand {
             Lines are sent, byte for byte, in POST /batch requests over --connections keep-alive \
             connections, as they are read: a file is streamed, and lines from a pipe go out as they \
             arrive. A batch's lines keep their order in the log; batches on different connections \
-            may interleave, so pass --connections 1 to append in the files' order. Prints a JSON summary: lines, accepted, rejected (by code), unavailable, \
-            unanswered, seconds. A progress line is shown on a terminal. Exit 1 if any line got no \
+            may interleave, so pass --connections 1 to append in the files' order. Prints a JSON \
+            summary: lines, accepted, rejected (by code), unavailable, unanswered, seconds. A progress line is shown on a terminal. Exit 1 if any line got no \
             answer or a 503.
             """
     )
@@ -40,7 +40,7 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let socketPath = socket ?? data.directory + "/ingress.sock"
+        let socketPath = data.socketPath(socket)
         try LineReader.checkReadable(files)
         let queue = ChunkQueue(capacity: 2 * connections)
         let tally = SendTally()

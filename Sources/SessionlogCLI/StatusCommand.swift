@@ -61,11 +61,7 @@ struct StatusCommand: AsyncParsableCommand {
         case .json:
             output.write(
                 JSONText.object([
-                    ("log", JSONText.object([("end_offset", String(end.rawValue)), ("last_received_at", endTime.map(String.init) ?? "null")])),
-                    (
-                        "quarantine",
-                        JSONText.object([("end_offset", String(rejected.rawValue)), ("last_received_at", rejectedTime.map(String.init) ?? "null")])
-                    ),
+                    ("log", Self.endObject(end, endTime)), ("quarantine", Self.endObject(rejected, rejectedTime)),
                     ("projections", "[" + rows.map(JSONText.object).joined(separator: ",") + "]"),
                 ]) + "\n")
         case .table:
@@ -90,6 +86,11 @@ struct StatusCommand: AsyncParsableCommand {
         let reader = LogReader(directory: path)
         let end = try reader.endOffset()
         return (end, end > .zero ? try reader.record(at: LogOffset(end.rawValue - 1))?.receivedAtMs : nil)
+    }
+
+    /// `end(of:)` as the JSON format shows it.
+    private static func endObject(_ end: LogOffset, _ lastReceivedAt: Int64?) -> String {
+        JSONText.object([("end_offset", String(end.rawValue)), ("last_received_at", lastReceivedAt.map(String.init) ?? "null")])
     }
 
     private static func plain(_ json: String) -> String {

@@ -32,7 +32,7 @@ struct UpCommand: AsyncParsableCommand {
             supervisor.stop()
         }
         defer { trap.cancel() }
-        Supervisor.log("up", "ingress on \(ingress.socketPath(data: data)); projections in \(data.directory)/projections")
+        Supervisor.log("up", "ingress on \(data.socketPath(ingress.socket)); projections in \(data.directory)/projections")
         _ = await supervisor.run()
         Supervisor.log("up", "stopped")
     }

@@ -63,16 +63,7 @@ struct ValidateCommand: AsyncParsableCommand {
         case (.text, .success(let version)):
             return "\(file.map { $0 + ":" } ?? "")\(line): ok (v\(version.rawValue))"
         case (.text, .failure(let error)):
-            return "\(file.map { $0 + ":" } ?? "")\(line): \(error.code.rawValue)\(error.path.isEmpty ? "" : " at \(error.path)"): \(Self.unrepeated(error))"
+            return "\(file.map { $0 + ":" } ?? "")\(line): \(error.code.rawValue)\(error.path.isEmpty ? "" : " at \(error.path)"): \(error.detail)"
         }
-    }
-
-    /// The message without the member name that the path printed before it ends with: "kind: is
-    /// required" at `kind` reads "at kind: is required". (The message names the member for where
-    /// it stands alone, as in the ingress's answers.)
-    static func unrepeated(_ error: PayloadError) -> String {
-        guard let member = error.path.split(separator: ".").last, !member.hasSuffix("]") else { return error.message }
-        let prefix = member + ": "
-        return error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message
     }
 }
