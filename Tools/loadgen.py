@@ -1,74 +1,59 @@
 #!/usr/bin/env python3
 """Load generator for `sessionlog ingress`: realistic producers over the Unix socket.
 
-Each connection plays a producer: it runs sessions whose V3 payloads are re-sent cumulatively and
-trimmed by the server's checkpoint answer (SPEC §1.1), starts and renews sessions with V2, sends
-some V1 events, retries a share of requests with the same Idempotency-Key (the answer must be
-identical), and sends a share of invalid payloads (which must get 400). Reports throughput and
-latency percentiles; exits 1 if any answer breaks those rules.
+Each connection plays a producer of Tools/gen_traffic.py's traffic, at the real time: a few live
+sessions whose V3 payloads are re-sent cumulatively and trimmed by the checkpoint rule (SPEC §1.1;
+every V3 answer's checkpoint must be the rule's), sessions started and renewed with V2, legacy V1
+visits. It retries a share of requests with the same Idempotency-Key (the answer must be identical)
+and sends a share of invalid payloads (which must get 400). Reports throughput and latency
+percentiles; exits 1 if any answer breaks those rules.
 
     Tools/loadgen.py --socket data/ingress.sock --connections 16 --duration 10 [--rate 5000]
 """
 import argparse
 import asyncio
 import json
+import os
 import random
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_traffic  # noqa: E402  (the one traffic model: Tools/gen_traffic.py)
+
+ROUTES = {1: "/v1/events", 2: "/v2/session", 3: "/v3/session"}
+TAGGED_IDS = ("session_id", "old_session_id", "event_id")
+
+
+def is_final(action):
+    return action["type"] == "goal" or action.get("final") is True
 
 
 class Producer:
-    def __init__(self, rng, index, run):
+    """One connection's producer: a few live sessions of gen_traffic's model whose payloads
+    interleave, sent at the real time, with the answer each must get."""
+
+    def __init__(self, rng, run, invalid_share):
         # `run` tags this run's ids and keys: a second run with the same seed is new traffic, not
         # a replay of the first run's keys with other bytes (which the ingress answers with 409).
-        self.rng, self.index, self.run, self.sessions = rng, index, run, 0
-        self.session = None
+        self.rng, self.run = rng, run
+        self.stream = gen_traffic.payloads(rng, lambda: time.time_ns() // 1_000_000, concurrent=8, invalid_share=invalid_share)
 
     def next_request(self):
-        """Returns (path, body, key, expect_ok) for the next request of this producer."""
-        rng = self.rng
-        roll = rng.random()
-        if roll < self.invalid_share:
-            return "/v3/session", json.dumps({"v": 3, "session_id": "bad id", "actions": []}), None, False
-        if self.session is None or roll < 0.05:
-            self.sessions += 1
-            previous = self.session["id"] if self.session else None
-            self.session = {"id": f"s-{self.run}-{self.index}-{self.sessions}-{rng.getrandbits(32):08x}", "page": 0, "pending": [], "checkpoint": 0,
-                            "t": int(time.time() * 1000)}
-            body = {"v": 2, "kind": "renew" if previous else "start", "session_id": self.session["id"], "user_id": f"u-{self.index}",
-                    "site_id": "shop", "started_at": self.session["t"], "segment_id": "returning"}
-            if previous:
-                body["old_session_id"] = previous
-            return "/v2/session", json.dumps(body), None, True
-        if roll < 0.12:
-            event = {"v": 1, "event_id": f"e-{self.run}-{rng.getrandbits(64):016x}", "event_type": "pageview", "timestamp": "2025-06-03T10:15:00.250Z",
-                     "session_id": f"s1-{self.index}", "user_id": f"u-{self.index}", "project_id": "shop",
-                     "page_url": f"https://shop.example/p/{rng.randrange(500)}?utm_source=google", "session_event_sequence": rng.randrange(1, 50)}
-            return "/v1/events", json.dumps(event), None, True
-        s = self.session
-        s["t"] += rng.randrange(500, 20000)
-        if not s["pending"] or s["pending"][-1]["type"] == "goal" or s["pending"][-1].get("final"):
-            s["page"] += 1
-            s["pending"].append({"type": "pageview", "page_number": s["page"], "path": f"/p/{rng.randrange(300)}",
-                                 "url": f"https://shop.example/p/{rng.randrange(300)}", "title": "Product", "entered_at": s["t"],
-                                 "duration_ms": 0, "scroll": 0})
-        page = s["pending"][-1]
-        page["duration_ms"] += rng.randrange(1000, 15000)
-        page["scroll"] = min(100, page["scroll"] + rng.randrange(5, 40))
-        if rng.random() < 0.4:
-            page["final"] = True
-            if rng.random() < 0.2:
-                s["pending"].append({"type": "goal", "page_number": s["page"], "name": "add_to_cart", "value": 19.99, "at": s["t"]})
-        body = {"v": 3, "session_id": s["id"], "user_id": f"u-{self.index}", "site_id": "shop", "sent_at": s["t"],
-                "checkpoint": s["checkpoint"], "attributes": {"utm_source": "google", "utm_medium": "cpc",
-                                                              "landing_page": "https://shop.example/?utm_source=google"},
-                "actions": s["pending"]}
-        return "/v3/session", json.dumps(body, separators=(",", ":")), f"k-{self.run}-{rng.getrandbits(64):016x}", True
-
-    def acknowledged(self, answer):
-        if self.session and "checkpoint" in answer:
-            dropped = answer["checkpoint"] - self.session["checkpoint"]
-            self.session["pending"] = self.session["pending"][dropped:]
-            self.session["checkpoint"] = answer["checkpoint"]
+        """Returns (path, body, key, expected): `expected` is None for an invalid payload (which
+        must get 400), else the answer's `checkpoint` for V3 (SPEC §1.1) or True."""
+        payload = next(self.stream)
+        if isinstance(payload, str):
+            version = payload.partition('"v":')[2][:1]
+            return ROUTES.get(int(version) if version.isdigit() else 3, "/v3/session"), payload, None, None
+        payload = {**payload, **{name: f"{payload[name]}-{self.run}" for name in TAGGED_IDS if payload.get(name)}}  # a copy: the model keeps its own
+        body = gen_traffic.line(payload)
+        if payload["v"] != 3:
+            return ROUTES[payload["v"]], body, None, True
+        final = 0  # the longest prefix of actions that are all final (goals always are)
+        while final < len(payload["actions"]) and is_final(payload["actions"][final]):
+            final += 1
+        return ROUTES[3], body, f"k-{self.run}-{self.rng.getrandbits(64):016x}", payload["checkpoint"] + final
 
 
 async def request(reader, writer, path, body, key):
@@ -89,8 +74,7 @@ async def request(reader, writer, path, body, key):
 
 async def producer_loop(args, index, deadline, stats, pacing):
     rng = random.Random(args.seed * 1000 + index)
-    producer = Producer(rng, index, args.run)
-    producer.invalid_share = args.invalid_share
+    producer = Producer(rng, args.run, args.invalid_share)
     reader, writer = await asyncio.open_unix_connection(args.socket)
     while time.monotonic() < deadline:
         if pacing:
@@ -99,17 +83,18 @@ async def producer_loop(args, index, deadline, stats, pacing):
                 await asyncio.wait_for(pacing.get(), timeout=max(0.0, deadline - time.monotonic()))
             except asyncio.TimeoutError:
                 break
-        path, body, key, expect_ok = producer.next_request()
+        path, body, key, expected = producer.next_request()
         started = time.perf_counter()
         status, answer = await request(reader, writer, path, body, key)
         stats["latencies"].append(time.perf_counter() - started)
         stats["status"][status] = stats["status"].get(status, 0) + 1
         stats["bytes"] += len(body)
-        if (status == 200) != expect_ok:
+        if (status == 200) != (expected is not None):
             stats["violations"].append(f"{path} got {status}: {answer[:200]!r}")
         if status == 200:
-            parsed = json.loads(answer)
-            producer.acknowledged(parsed)
+            checkpoint = json.loads(answer).get("checkpoint", True)
+            if checkpoint != expected:  # the producer drops exactly the acknowledged actions
+                stats["violations"].append(f"{path} answered checkpoint {checkpoint}, the rule gives {expected}")
             if key and rng.random() < args.retry_share:  # a retry must get the identical answer
                 retry_status, retry = await request(reader, writer, path, body, key)
                 stats["retries"] += 1

@@ -724,6 +724,13 @@ import Testing
         }
         #expect(ingress.stop().status == 0)
         try ingress.cli.succeed(["verify"])
+        // Mixed traffic: all three versions, V2 renewals, and V3 sessions a V2 context started.
+        let envelopes = try ingress.cli.succeed(["replay"]).stdoutLines.map { try jsonObject($0) }
+        let payloads = envelopes.compactMap { $0["payload"] as? [String: Any] }
+        #expect(Set(envelopes.compactMap { $0["v"] as? Int }) == [1, 2, 3])
+        #expect(payloads.contains { $0["kind"] as? String == "renew" })
+        let started = Set(payloads.filter { $0["v"] as? Int == 2 }.compactMap { $0["session_id"] as? String })
+        #expect(payloads.contains { $0["v"] as? Int == 3 && started.contains($0["session_id"] as? String ?? "") })
     }
 }
 
