@@ -18,6 +18,8 @@ public struct LogDirectory: Sendable {
     func timeIndexPath(_ base: LogOffset) -> String { path + "/" + Self.fileName(base: base, suffix: ".timeindex") }
     var commitPath: String { path + "/" + CommitMarker.fileName }
     var lockPath: String { path + "/LOCK" }
+    /// The pid of the process writing this log (holding `LOCK`), or nil when none is.
+    public var writerPID: Int32? { WriterLock.holder(of: lockPath) }
 
     public var exists: Bool {
         var isDirectory: ObjCBool = false

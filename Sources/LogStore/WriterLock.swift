@@ -37,6 +37,27 @@ public final class WriterLock: Sendable {
         return WriterLock(descriptor: fd)
     }
 
+    /// The pid of the process holding the lock on `lockFile`, or nil when none does (or the file
+    /// does not exist). Reads `/proc/locks`, so asking never takes the lock: a writer starting at
+    /// the same moment is not turned away.
+    public static func holder(of lockFile: String) -> Int32? {
+        var info = stat()
+        guard stat(lockFile, &info) == 0, let locks = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return nil }
+        // "3: FLOCK  ADVISORY  WRITE 7283 fe:00:16474849 0 EOF": pid, then major:minor (hex):inode.
+        let dev = UInt64(info.st_dev)  // glibc's gnu_dev_major/minor, which are macros Swift cannot import
+        let device = (major: (dev >> 8) & 0xfff | (dev >> 32) & ~0xfff, minor: dev & 0xff | (dev >> 12) & ~0xff)
+        for line in locks.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 6, fields[1] == "FLOCK", fields[3] == "WRITE" else { continue }
+            let file = fields[5].split(separator: ":")
+            guard file.count == 3, UInt64(file[0], radix: 16) == device.major, UInt64(file[1], radix: 16) == device.minor,
+                UInt64(file[2]) == UInt64(info.st_ino)
+            else { continue }
+            return Int32(fields[4])
+        }
+        return nil
+    }
+
     /// Releases the lock now (idempotent); another writer may open the log as soon as this returns.
     public func release() {
         let wasReleased = released.withLock { done in

@@ -6,11 +6,11 @@ import Payloads
 import Projections
 
 /// `sessionlog status`: the log's end, the quarantine's, and per projection its live build,
-/// checkpoint and lag.
+/// checkpoint and lag; the processes writing them; what stops a projector until a rebuild.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the log's end, the quarantine's, and each projection's build, checkpoint and lag (records and seconds)."
+        abstract: "Show the log's end, the quarantine's, and each projection's build, checkpoint, lag (records and seconds) and projector process."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
@@ -22,58 +22,41 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try data.requireExisting()
-        let reader = LogReader(directory: data.logPath)
         let (end, endTime) = try Self.end(of: data.logPath)
         let (rejected, rejectedTime) = try Self.end(of: data.rejectedPath)
+        let writer = LogDirectory(path: data.logPath).writerPID
         var rows: [[(String, String)]] = []
+        var notes: [String] = []
         var problems: [String] = []
         for kind in ProjectionKind.allCases {
-            var row: [(String, String)] = [("projection", JSONText.string(kind.rawValue))]
-            let paths = ProjectionPaths(dataDirectory: data.directory, kind: kind)
-            let build = try paths.current()
-            row.append(("build", build.map { JSONText.string($0.description) } ?? "null"))
-            var checkpoint: LogOffset?
-            if let build, case let path = paths.database(build), FileManager.default.fileExists(atPath: path) {
-                do {
-                    checkpoint = try ProjectorError.namingDamage(kind, database: path) {
-                        try ProjectionCheckpoint.read(SQLiteDatabase(path: path, readOnly: true)).nextOffset
-                    }
-                } catch let error as ProjectorError where error.code == .damagedDatabase {
-                    problems.append(error.message)
-                }
-            }
-            if let checkpoint {
-                let applied = checkpoint > .zero ? try reader.record(at: LogOffset(checkpoint.rawValue - 1))?.receivedAtMs : nil
-                let lagSeconds = endTime.map { Double($0 - (applied ?? $0)) / 1000 } ?? 0
-                row += [
-                    ("next_offset", String(checkpoint.rawValue)),
-                    // Negative: the projection is ahead of the log, built from another one (its projector refuses).
-                    ("lag_records", String(Int64(end.rawValue) - Int64(checkpoint.rawValue))),
-                    ("lag_seconds", String(format: "%.3f", max(0, lagSeconds))),
-                ]
-            } else {
-                row += [("next_offset", "null"), ("lag_records", "null"), ("lag_seconds", "null")]
-            }
-            rows.append(row)
+            let projection = try ProjectionState(kind, data: data, logEnd: end, logEndTime: endTime)
+            rows.append(projection.row)
+            notes += projection.rebuildNote.map { [$0] } ?? []
+            problems += projection.problems
         }
         var output = BufferedOutput()
         switch format {
         case .json:
+            var log = Self.endFields(end, endTime)
+            log.append(("writer_pid", writer.map { String($0) } ?? "null"))
             output.write(
                 JSONText.object([
-                    ("log", Self.endObject(end, endTime)), ("quarantine", Self.endObject(rejected, rejectedTime)),
+                    ("log", JSONText.object(log)), ("quarantine", JSONText.object(Self.endFields(rejected, rejectedTime))),
                     ("projections", "[" + rows.map(JSONText.object).joined(separator: ",") + "]"),
                 ]) + "\n")
         case .table:
             let time = endTime.map { TimeArgument.text(ms: $0) } ?? "-"
-            output.write("log \(data.logPath): end offset \(end), last record received \(time)\n")
+            let writing = writer.map { "written by pid \($0)" } ?? "no process writes it (is the ingress running?)"
+            output.write("log \(data.logPath): end offset \(end), last record received \(time); \(writing)\n")
             let rejectedAt = rejectedTime.map { ", the last received \(TimeArgument.text(ms: $0)); `sessionlog replay --rejected` lists them" } ?? ""
             output.write("quarantine \(data.rejectedPath): \(rejected) payloads\(rejectedAt)\n")
-            let header = rows.first!.map(\.0)
-            output.write(TextTable.render(header: header, rows: rows.map { $0.map { Self.plain($0.1) } }))
+            // The table leaves out what the lines below it (and the problems on stderr) say in words.
+            let shown = { (field: (String, String)) in field.0 != "changed_definition" && field.0 != "rebuild" }
+            output.write(TextTable.render(header: rows[0].filter(shown).map(\.0), rows: rows.map { $0.filter(shown).map { Self.plain($0.1) } }))
+            for note in notes { output.write(note + "\n") }
         }
         output.flush()
-        // A build that cannot be read is a failure monitoring must see, after the rest is shown.
+        // A build that cannot be read or cannot follow is a failure monitoring must see, after the rest is shown.
         guard problems.isEmpty else {
             for problem in problems { printError("status: \(problem)") }
             throw ExitCode.failure
@@ -89,11 +72,69 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     /// `end(of:)` as the JSON format shows it.
-    private static func endObject(_ end: LogOffset, _ lastReceivedAt: Int64?) -> String {
-        JSONText.object([("end_offset", String(end.rawValue)), ("last_received_at", lastReceivedAt.map(String.init) ?? "null")])
+    private static func endFields(_ end: LogOffset, _ lastReceivedAt: Int64?) -> [(String, String)] {
+        [("end_offset", String(end.rawValue)), ("last_received_at", lastReceivedAt.map(String.init) ?? "null")]
     }
 
     private static func plain(_ json: String) -> String {
         json == "null" ? "-" : json.hasPrefix("\"") ? String(json.dropFirst().dropLast()) : json
+    }
+}
+
+/// What `status` shows of one projection: its live build's checkpoint and lag, the projector
+/// process writing it, a definition that changed since it was built, and a rebuild under way.
+private struct ProjectionState {
+    /// The row's fields as JSON values, in column order.
+    var row: [(String, String)]
+    var rebuildNote: String?
+    var problems: [String] = []
+
+    init(_ kind: ProjectionKind, data: DataOptions, logEnd: LogOffset, logEndTime: Int64?) throws {
+        let paths = ProjectionPaths(dataDirectory: data.directory, kind: kind)
+        let build = try paths.current()
+        row = [("projection", JSONText.string(kind.rawValue)), ("build", build.map { JSONText.string($0.description) } ?? "null")]
+        var checkpoint: LogOffset?
+        var changed: String?
+        if let build, case let path = paths.database(build), FileManager.default.fileExists(atPath: path) {
+            do {
+                checkpoint = try ProjectorError.namingDamage(kind, database: path) {
+                    try ProjectionCheckpoint.read(SQLiteDatabase(path: path, readOnly: true)).nextOffset
+                }
+                changed = try ProjectionSetup(dataDirectory: data.directory).changedDefinition(kind, databasePath: path)
+                if let changed { problems.append(ProjectorError.definitionChanged(kind, database: path, what: changed).message) }
+            } catch let error as ProjectorError where error.code == .damagedDatabase || error.code == .invalidArgument {
+                problems.append(error.message)  // damaged, or funnels.json itself is invalid
+            }
+        }
+        if let checkpoint {
+            let applied = checkpoint > .zero ? try LogReader(directory: data.logPath).record(at: LogOffset(checkpoint.rawValue - 1))?.receivedAtMs : nil
+            let lagSeconds = logEndTime.map { Double($0 - (applied ?? $0)) / 1000 } ?? 0
+            row += [
+                ("next_offset", String(checkpoint.rawValue)),
+                // Negative: the projection is ahead of the log, built from another one (its projector refuses).
+                ("lag_records", String(Int64(logEnd.rawValue) - Int64(checkpoint.rawValue))),
+                ("lag_seconds", String(format: "%.3f", max(0, lagSeconds))),
+            ]
+        } else {
+            row += [("next_offset", "null"), ("lag_records", "null"), ("lag_seconds", "null")]
+        }
+        let projector = build.flatMap { WriterLock.holder(of: paths.database($0) + ".lock") }
+        row += [("projector_pid", projector.map { String($0) } ?? "null"), ("changed_definition", changed.map(JSONText.string) ?? "null")]
+        row.append(("rebuild", try Self.rebuild(paths, note: &rebuildNote)))
+    }
+
+    /// The build a rebuild writes (or left when interrupted) as JSON, and the note the table shows.
+    private static func rebuild(_ paths: ProjectionPaths, note: inout String?) throws -> String {
+        guard let build = try paths.rebuilding() else { return "null" }
+        let path = paths.database(build)
+        let pid = WriterLock.holder(of: path + ".lock")
+        let reached = try? ProjectionCheckpoint.read(SQLiteDatabase(path: path, readOnly: true)).nextOffset  // nil while it is created
+        let at = reached.map { ", at offset \($0)" } ?? ""
+        note = pid.map { "\(paths.kind): rebuilding \(build) (pid \($0))\(at); CURRENT switches to it once it has caught up" }
+            ?? "\(paths.kind): a rebuild of \(build) was interrupted\(at); `sessionlog rebuild \(paths.kind)` resumes it"
+        return JSONText.object([
+            ("build", JSONText.string(build.description)), ("pid", pid.map { String($0) } ?? "null"),
+            ("next_offset", reached.map { String($0.rawValue) } ?? "null"),
+        ])
     }
 }

@@ -68,6 +68,8 @@ import Testing
         #expect(headOnPost.status == 405 && headOnPost.headers["allow"] == "POST" && headOnPost.body.isEmpty)
         #expect(try client.call("PUT", "/metrics").headers["allow"] == "GET, HEAD")
         #expect(try client.call("GET", "/health").body == #"{"status":"ok"}"#)
+        let status = try ingress.cli.succeed(["status"]).stdoutLines[0]
+        #expect(status.hasSuffix("; written by pid \(ingress.process.pid)"), "\(status)")
         #expect(ingress.stop().status == 0)
         #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines == [Self.v3, Self.v2, Self.v1])
         let envelope = try jsonObject(try ingress.cli.succeed(["replay", "--to-offset", "0"]).stdoutLines[0])

@@ -71,8 +71,40 @@ import Testing
         let projections = try #require(status["projections"] as? [[String: Any]])
         let sessions = try #require(projections.first { $0["projection"] as? String == "sessions" })
         #expect(sessions["build"] as? String == "v2")
+        #expect(sessions["projector_pid"] as? Int == Int(follower.pid), "status names the process following")
+        #expect(projections.first { $0["projection"] as? String == "pages" }?["projector_pid"] is NSNull)
+        #expect((status["log"] as? [String: Any])?["writer_pid"] is NSNull, "no ingress holds the log")
         follower.kill(SIGTERM)
         #expect(follower.wait().status == 0, "SIGTERM: commit and exit 0")
+        let stopped = try jsonObject(try cli.succeed(["status", "--format", "json"]).stdoutText)["projections"] as? [[String: Any]]
+        #expect(stopped?.first { $0["projection"] as? String == "sessions" }?["projector_pid"] is NSNull)
+    }
+
+    /// An edited funnels.json stops the funnels projector until a rebuild: status says so (and
+    /// fails, for monitoring), and names a rebuild that was interrupted and how to resume it.
+    @Test func statusNamesAChangedDefinitionAndAnInterruptedRebuild() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        try cli.succeed(["import", try Self.traffic(100, seed: 4, in: directory)])
+        try FileManager.default.copyItem(atPath: Self.funnels, toPath: directory.file("funnels.json"))
+        try cli.succeed(["project", "funnels", "--once"])
+        #expect(try cli.run(["status"]).status == 0)
+
+        try Data(#"{"funnels":[{"name":"home","steps":[{"name":"Home","page":"/"}]}]}"#.utf8).write(to: URL(fileURLWithPath: directory.file("funnels.json")))
+        let changed = try cli.run(["status"])
+        #expect(changed.status == 1 && changed.stderr.contains("funnels.json changed since \(directory.file("projections/funnels/v1.db")) was built"))
+        #expect(changed.stderr.contains("Run `sessionlog rebuild funnels`") && changed.stdoutText.contains("funnels      v1"), "\(changed.stderr)")
+        let json = try jsonObject(try cli.run(["status", "--format", "json"]).stdoutText)["projections"] as? [[String: Any]]
+        #expect(json?.first { $0["projection"] as? String == "funnels" }?["changed_definition"] as? String == "funnels.json")
+
+        // What a rebuild killed before its database existed leaves behind.
+        try Data("v1-2\n".utf8).write(to: URL(fileURLWithPath: directory.file("projections/funnels/REBUILDING")))
+        let interrupted = try cli.run(["status"])
+        #expect(interrupted.stdoutText.contains("funnels: a rebuild of v1-2 was interrupted; `sessionlog rebuild funnels` resumes it"), "\(interrupted.stdoutText)")
+        try cli.succeed(["rebuild", "funnels"])
+        let rebuilt = try cli.run(["status"])
+        #expect(rebuilt.status == 0 && rebuilt.stderr.isEmpty && !rebuilt.stdoutText.contains("rebuild"), "\(rebuilt.stdoutText)\(rebuilt.stderr)")
     }
 
     @Test func projectAllRunsFourProcessesAndQueryPrintsEveryFormat() throws {

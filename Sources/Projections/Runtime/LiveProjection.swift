@@ -28,6 +28,17 @@ public struct ProjectionSetup: Sendable {
             + "(an example: Schemas/funnels.example.json), then run `sessionlog rebuild funnels`"
     }
 
+    /// The first definition (`funnels.json`, `channels.json`, the DDL, the fold state's format)
+    /// that changed since the build at `databasePath` was made, or nil: its projector refuses to
+    /// follow until a rebuild. Reads the database read-only, beside a running projector.
+    public func changedDefinition(_ kind: ProjectionKind, databasePath: String) throws -> String? {
+        let database = try SQLiteDatabase(path: databasePath, readOnly: true)
+        let version = try ProjectionCheckpoint.read(database).schemaVersion
+        let funnels = kind == .funnels ? try FunnelDefinitions.load(path: funnelsPath, required: funnelsPathIsExplicit) : .empty
+        let projection = Projector.projection(kind, funnels: funnels, channels: channels)
+        return try ProjectionStore.changedDefinition(in: database, expected: ProjectionStore.definitions(of: projection, version: version))
+    }
+
     /// A projector for `kind` writing `databasePath` (created at `build`'s version when new).
     public func projector(_ kind: ProjectionKind, databasePath: String, version: Int?) throws -> Projector {
         let funnels = kind == .funnels ? try FunnelDefinitions.load(path: funnelsPath, required: funnelsPathIsExplicit) : .empty

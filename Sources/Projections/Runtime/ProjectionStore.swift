@@ -48,9 +48,7 @@ final class ProjectionStore: SessionLookup {
         tables = TableSet(database: database)
         nextOffset = existing?.nextOffset ?? .zero
 
-        var definitions = projection.definitions
-        definitions["schema v\(version)"] = Hex.sha256(Array(kind.ddl(version: version).utf8))
-        definitions["fold state format"] = String(SessionStateCodec.formatVersion)
+        let definitions = Self.definitions(of: projection, version: version)
         guard let checkpoint = existing else {
             try database.transaction {
                 try database.execute(kind.ddl(version: version))
@@ -70,11 +68,26 @@ final class ProjectionStore: SessionLookup {
                 code: .wrongDatabase,
                 message: "\(path) holds \(checkpoint.projection) v\(checkpoint.schemaVersion), not \(kind) v\(version)")
         }
+        if let changed = try Self.changedDefinition(in: database, expected: definitions) {
+            throw ProjectorError.definitionChanged(kind, database: path, what: changed)
+        }
+    }
+
+    /// What a build of `projection` at `version` must have been built with (name → digest): the
+    /// projection's own files, its DDL and the fold state's format.
+    static func definitions(of projection: any Projection, version: Int) -> [String: String] {
+        var definitions = projection.definitions
+        definitions["schema v\(version)"] = Hex.sha256(Array(projection.kind.ddl(version: version).utf8))
+        definitions["fold state format"] = String(SessionStateCodec.formatVersion)
+        return definitions
+    }
+
+    /// The first (by name) of `expected`'s definitions that `database` was built with another
+    /// version of, or nil when it was built with all of them.
+    static func changedDefinition(in database: SQLiteDatabase, expected: [String: String]) throws -> String? {
         let stored = Dictionary(
             uniqueKeysWithValues: try database.rows("SELECT name, digest FROM _definitions").rows.map { ("\($0[0])", "\($0[1])") })
-        for (name, digest) in definitions.sorted(by: { $0.key < $1.key }) where stored[name] != digest {
-            throw ProjectorError.definitionChanged(kind, database: path, what: name)
-        }
+        return expected.keys.sorted().first { stored[$0] != expected[$0] }
     }
 
     // MARK: Folds

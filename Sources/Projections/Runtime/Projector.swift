@@ -54,14 +54,17 @@ public final class Projector {
         self.databasePath = databasePath
         self.logDirectory = logDirectory
         self.options = options
-        projection =
-            switch kind {
-            case .pages: PagesProjection()
-            case .sessions: SessionsProjection()
-            case .funnels: FunnelsProjection(funnels: funnels)
-            case .attribution: AttributionProjection(rules: channels)
-            }
+        projection = Self.projection(kind, funnels: funnels, channels: channels)
         store = try ProjectionStore(path: databasePath, projection: projection, version: version)
+    }
+
+    static func projection(_ kind: ProjectionKind, funnels: FunnelDefinitions, channels: ChannelRules) -> any Projection {
+        switch kind {
+        case .pages: PagesProjection()
+        case .sessions: SessionsProjection()
+        case .funnels: FunnelsProjection(funnels: funnels)
+        case .attribution: AttributionProjection(rules: channels)
+        }
     }
 
     /// The definitions this projector was built with (name → digest, e.g. "funnels.json").

@@ -93,7 +93,7 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
                 + "from the log: `sessionlog rebuild \(kind)` for the live build (a point-in-time file: remove it and run again)")
     }
 
-    static func definitionChanged(_ kind: ProjectionKind, database: String, what: String) -> ProjectorError {
+    public static func definitionChanged(_ kind: ProjectionKind, database: String, what: String) -> ProjectorError {
         ProjectorError(
             code: .definitionChanged,
             message:
