@@ -30,7 +30,7 @@ struct ProjectCommand: AsyncParsableCommand {
     @Option(help: "Apply only records before this offset, then stop.")
     var untilOffset: UInt64?
 
-    @Option(help: "Apply only records received before this time (ms since the epoch, RFC 3339 or a date), then stop.")
+    @Option(help: "Apply only records received before this time (\(TimeArgument.formats)), then stop.")
     var until: TimeArgument?
 
     @Option(help: "Write this database file instead of the live build.")

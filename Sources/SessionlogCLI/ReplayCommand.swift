@@ -15,7 +15,7 @@ struct ReplayCommand: AsyncParsableCommand {
             stays one line; --raw prints the exact bytes. Quarantine records (--rejected) carry \
             "reason" and the payload as "payload_text" (valid UTF-8) or "payload_base64". \
             Ranges: --from-offset and --to-offset are inclusive; --since is inclusive and --until \
-            exclusive (ms since the epoch, RFC 3339, or a date: its midnight UTC).
+            exclusive (ms since the epoch, RFC 3339, a date: its midnight UTC, or a duration ago: 15m).
             """
     )
 
@@ -27,10 +27,10 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Last offset to print (inclusive).")
     var toOffset: UInt64?
 
-    @Option(help: "Only records received at or after this time (ms since the epoch, RFC 3339: 2025-06-03T10:15:00Z, or a date: 2025-06-03, midnight UTC).")
+    @Option(help: "Only records received at or after this time (\(TimeArgument.formats)).")
     var since: TimeArgument?
 
-    @Option(help: "Only records received before this time (ms since the epoch, RFC 3339, or a date).")
+    @Option(help: "Only records received before this time (the same formats).")
     var until: TimeArgument?
 
     @Flag(help: "Read the quarantine log instead of the main log.")

@@ -2,14 +2,26 @@ import ArgumentParser
 import Foundation
 
 /// A point in time on the command line: milliseconds since the Unix epoch, an RFC 3339
-/// date-time (`2025-06-03T10:15:00Z`, `2025-06-03T12:15:00.250+02:00`), or a date
-/// (`2025-06-03`: its midnight, UTC).
+/// date-time (`2025-06-03T10:15:00Z`, `2025-06-03T12:15:00.250+02:00`), a date
+/// (`2025-06-03`: its midnight, UTC), or a duration before now (`90s`, `15m`, `2h`, `7d`, as
+/// `docker logs --since` takes it).
 struct TimeArgument: ExpressibleByArgument {
     var milliseconds: Int64
+
+    /// The formats, for options' help.
+    static let formats = "ms since the epoch, RFC 3339: 2025-06-03T10:15:00Z, a date: 2025-06-03 (midnight UTC), or a duration ago: 90s, 15m, 2h, 7d"
+
+    private static let unitMilliseconds: [Character: Int64] = ["s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
 
     init?(argument: String) {
         if let value = Int64(argument) {
             milliseconds = value
+            return
+        }
+        if let unit = argument.last.flatMap({ Self.unitMilliseconds[$0] }), let count = Int64(argument.dropLast()), count >= 0,
+            case let (ago, overflow) = count.multipliedReportingOverflow(by: unit), !overflow
+        {
+            milliseconds = Int64((Date().timeIntervalSince1970 * 1000).rounded()) - ago
             return
         }
         let formatter = ISO8601DateFormatter()

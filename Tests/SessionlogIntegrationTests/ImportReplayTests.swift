@@ -78,6 +78,12 @@ import Testing
         let first = day.string(from: Date(timeIntervalSince1970: Double(try #require(envelopes[0]["received_at"] as? Int)) / 1000))
         #expect(try cli.succeed(["replay", "--since", first]).stdoutLines.count == 90)
         #expect(try cli.succeed(["replay", "--until", first]).stdoutLines.isEmpty)
+        // A duration is that long before now: everything came in the last hour, nothing in the future.
+        #expect(try cli.succeed(["replay", "--since", "1h"]).stdoutLines.count == 90)
+        #expect(try cli.succeed(["replay", "--since", "0s", "--raw"]).stdoutLines.isEmpty)
+        #expect(try cli.succeed(["replay", "--until", "2d"]).stdoutLines.isEmpty)
+        let unknownUnit = try cli.run(["replay", "--since", "15w"])
+        #expect(unknownUnit.status == 64 && unknownUnit.stderr.contains("a duration ago: 90s, 15m, 2h, 7d"))
     }
 
     /// Ctrl-C (or SIGTERM) on an import reading an idle pipe: what was read is durable, the
