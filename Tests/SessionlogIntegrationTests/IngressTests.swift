@@ -782,6 +782,29 @@ import Testing
     }
 }
 
+/// A second user (`nobody`, via setpriv; needs root, as CI has) reading the data without write access.
+@Suite struct AuditorAccessTests {
+    /// An auditor may read the data but not create files in it: once the projector has stopped,
+    /// query and status still open its build (SQLite reads a WAL database read-only only while
+    /// its -wal and -shm files exist, and the projector leaves them).
+    @Test func aReaderWhoCannotWriteTheDirectoryQueriesAStoppedProjection() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.file("data"))
+        try cli.succeed(["import", "-"], input: ndjson([PayloadFactory.minimalV3("audited")]))
+        try cli.succeed(["project", "sessions", "--once"])
+        chmod(dir.path, 0o755)  // others may enter, not create
+        let asNobody = { (arguments: [String]) in
+            try ProcessRunner.run(
+                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", SessionlogBinary.path] + arguments + ["--data", dir.file("data")])
+        }
+        let query = try asNobody(["query", "sessions", "--format", "json"])
+        #expect(query.status == 0 && query.stdoutText.contains(#""session_id":"s-1""#), "\(query.stderr)")
+        let status = try asNobody(["status"])
+        #expect(status.status == 0 && status.stdoutText.contains("sessions     v2     1"), "\(status.stderr)")
+    }
+}
+
 @Suite struct BackpressureTests {
     /// With an in-flight limit smaller than one request, no connection reads while a request is
     /// in flight: concurrent producers are slowed down, never refused, and everything is appended.

@@ -18,7 +18,10 @@ public final class SQLiteDatabase {
 
     /// Opens (creating when `readOnly` is false) the database at `path`. A writer also sets WAL,
     /// `synchronous=NORMAL` (a commit survives a process crash; WAL's checkpoint makes it durable)
-    /// and a busy timeout so a concurrent reader's checkpoint never fails a commit.
+    /// and a busy timeout so a concurrent reader's checkpoint never fails a commit. Its `-wal` and
+    /// `-shm` files outlive it (persistent WAL, the WAL truncated on close): a reader that may not
+    /// create files in the directory (an auditor) can then still open the database once the
+    /// writer has stopped, which SQLite allows only when those files exist.
     public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
         self.path = path
         var db: OpaquePointer?
@@ -32,7 +35,14 @@ public final class SQLiteDatabase {
         handle = db
         sqlite3_busy_timeout(db, 10_000)
         // Reading the header here makes a file that is not a database fail now, naming it.
-        let setup = readOnly ? "PRAGMA schema_version;" : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+        if !readOnly {
+            var persist: Int32 = 1
+            sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
+        }
+        let setup =
+            readOnly
+            ? "PRAGMA schema_version;"
+            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA journal_size_limit=67108864;"
         let setupCode = sqlite3_exec(db, setup, nil, nil, nil)
         guard setupCode == SQLITE_OK else {
             let error = SQLiteError(setupCode, db, context: path)
