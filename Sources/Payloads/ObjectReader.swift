@@ -87,12 +87,14 @@ struct ObjectReader {
         return node
     }
 
-    @inline(__always) func expect(_ kind: JSONDocument.Kind, _ node: Int, _ member: Member) throws(PayloadError) {
-        guard document.kind(node) == kind else { throw wrongType(kind, node, member) }
+    /// Throws `wrong_type` unless the node is of `kind`; the message names `expected` (the
+    /// kind's name unless given: "a time in ms since the Unix epoch").
+    @inline(__always) func expect(_ kind: JSONDocument.Kind, _ node: Int, _ member: Member, expected: String? = nil) throws(PayloadError) {
+        guard document.kind(node) == kind else { throw wrongType(expected ?? kind.name, node, member) }
     }
 
-    private func wrongType(_ kind: JSONDocument.Kind, _ node: Int, _ member: Member) -> PayloadError {
-        error(.wrongType, member, "expected \(kind.name), found \(document.kind(node).name)")
+    private func wrongType(_ expected: String, _ node: Int, _ member: Member) -> PayloadError {
+        error(.wrongType, member, "expected \(expected), found \(document.kind(node).name)")
     }
 
     // MARK: Strings
@@ -140,11 +142,11 @@ struct ObjectReader {
 
     /// An integer (zero fraction or exponent allowed, as JSON Schema does) within `range`, whose
     /// bounds must be integers of magnitude at most 2^53.
-    func integer(_ member: Member, required: Bool = false, in range: ClosedRange<Double>) throws(PayloadError) -> Int64? {
+    func integer(_ member: Member, required: Bool = false, in range: ClosedRange<Double>, expected: String? = nil) throws(PayloadError) -> Int64? {
         assert(range.lowerBound.rounded() == range.lowerBound && range.upperBound.rounded() == range.upperBound, "integer bounds")
         assert(max(-range.lowerBound, range.upperBound) <= Self.timeMax, "bounds of magnitude at most 2^53")
         guard let node = required ? try self.required(member) : node(member) else { return nil }
-        try expect(.number, node, member)
+        try expect(.number, node, member, expected: expected)
         let value = document.number(node)
         // An integer word needs no fraction check; converted to a double, it is in range exactly
         // when it is (rounding never crosses an integer bound of magnitude ≤ 2^53).
@@ -159,7 +161,7 @@ struct ObjectReader {
 
     /// A time: integer milliseconds since the epoch, 0 < t < 2^53.
     func time(_ member: Member, required: Bool = false) throws(PayloadError) -> Int64? {
-        try integer(member, required: required, in: 1...(Self.timeMax - 1))
+        try integer(member, required: required, in: 1...(Self.timeMax - 1), expected: "a time in milliseconds since the Unix epoch")
     }
 
     func requiredTime(_ member: Member) throws(PayloadError) -> Int64 { try time(member, required: true)! }

@@ -190,6 +190,7 @@ public enum PayloadValidator {
         let sessionID = try o.requiredID(.sessionID)
         var oldSessionID: PayloadText?
         if kind == .renew {
+            guard o.node(.oldSessionID) != nil else { throw o.error(.missingField, .oldSessionID, "is required when kind is renew") }
             oldSessionID = try o.requiredID(.oldSessionID)
             guard oldSessionID != sessionID else {
                 throw o.error(.invalidValue, .oldSessionID, "a session cannot renew itself")
@@ -231,7 +232,9 @@ public enum PayloadValidator {
         let timestampNode = try o.required(.timestamp)
         try o.expect(.string, timestampNode, .timestamp)
         guard let timestamp = RFC3339.milliseconds(o.document.stringBytes(timestampNode)) else {
-            throw o.error(.invalidTimestamp, .timestamp, "expected an RFC 3339 date-time such as 2025-06-03T10:15:00.250Z")
+            throw o.error(
+                .invalidTimestamp, .timestamp,
+                "\(PayloadError.quoted(o.document.string(timestampNode))) is not an RFC 3339 date-time such as 2025-06-03T10:15:00.250Z (a valid date and time, with Z or an offset)")
         }
         var eventValue: V1Event.Value?
         if let node = o.node(.eventValue) {
