@@ -54,10 +54,17 @@ public final class ChildProcess: @unchecked Sendable {  // mutable output buffer
     /// Writing to a child that was killed must fail with EPIPE, not kill the test process.
     private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
-    public init(_ executable: String = SessionlogBinary.path, _ arguments: [String]) throws {
+    /// With `lifeline`, the child treats the end of its standard input as its supervisor's exit
+    /// (what `sessionlog up` gives its children; `SignalTrap` in SessionlogCLI): a daemon started
+    /// by a test stops when the test releases it or the test process dies, even by SIGKILL,
+    /// instead of living on with the data's locks. Not for a child that reads input on stdin.
+    public init(_ executable: String = SessionlogBinary.path, _ arguments: [String], lifeline: Bool = false) throws {
         Self.ignoreBrokenPipes
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if lifeline {
+            process.environment = ProcessInfo.processInfo.environment.merging(["SESSIONLOG_SUPERVISOR_LIFELINE": "stdin"]) { $1 }
+        }
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe

@@ -21,8 +21,10 @@ struct CLI {
         return result
     }
 
-    func spawn(_ arguments: [String]) throws -> ChildProcess {
-        try ChildProcess(SessionlogBinary.path, arguments + ["--data", data])
+    /// Starts `sessionlog` in the background. Unless it `readsInput` (`import -`, `send -`), it
+    /// stops once the test releases it or dies (`ChildProcess`'s lifeline).
+    func spawn(_ arguments: [String], readsInput: Bool = false) throws -> ChildProcess {
+        try ChildProcess(SessionlogBinary.path, arguments + ["--data", data], lifeline: !readsInput)
     }
 }
 

@@ -14,7 +14,7 @@ import Testing
         var acknowledged = [UInt64: String]()
         var sentTotal = 0
         for round in 0..<24 {
-            let writer = try cli.spawn(["import", "-", "--print-offsets", "--segment-bytes", "8192"])
+            let writer = try cli.spawn(["import", "-", "--print-offsets", "--segment-bytes", "8192"], readsInput: true)
             let lines = factory.lines(4000, startingAt: sentTotal).map { $0.replacingOccurrences(of: "\"v\":", with: "\"round\":\(round),\"v\":") }
             sentTotal += lines.count
             let killAfterMs = 30 + factory.next(250)

@@ -92,7 +92,7 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let cli = CLI(data: dir.path)
-        let importer = try cli.spawn(["import", "-", "--print-offsets"])
+        let importer = try cli.spawn(["import", "-", "--print-offsets"], readsInput: true)
         importer.write(ndjson((0..<30).map { PayloadFactory.minimalV3("read-\($0)") }))
         #expect(eventually { String(decoding: importer.stdoutSoFar, as: UTF8.self).contains(#""line":30,"offset":29"#) })
         importer.kill(SIGINT)
@@ -202,7 +202,7 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let cli = CLI(data: dir.file("data"))
-        let holder = try cli.spawn(["import", "-"])
+        let holder = try cli.spawn(["import", "-"], readsInput: true)
         let lockFile = dir.file("data/log/LOCK")
         #expect(eventually { (try? String(contentsOfFile: lockFile, encoding: .utf8))?.contains(String(holder.pid)) == true })
         let second = try cli.run(["import", "-"], input: ndjson([PayloadFactory.minimalV3("refused")]))

@@ -498,7 +498,7 @@ import Testing
     /// that is not UTF-8 reaches the quarantine as it was, not "repaired".
     @Test func sendStreamsAPipeAndKeepsEveryByte() throws {
         let ingress = try IngressTests.Running()
-        let sender = try ingress.cli.spawn(["send", "-"])
+        let sender = try ingress.cli.spawn(["send", "-"], readsInput: true)
         defer { sender.kill(SIGKILL) }
         sender.write(ndjson([PayloadFactory.minimalV3("first")]))
         let sentBeforeEnd = eventually(seconds: 10) {
