@@ -6,8 +6,9 @@ import Payloads
 /// `sessionlog requeue` (SPEC §1.4): re-validates the quarantine log's payloads with the current
 /// rules and appends those now valid to the main log, each under its idempotency key — the one
 /// it was sent with, else `requeue:<quarantine offset>` — so running it again, or after a crash,
-/// appends nothing twice. Truncated (oversized) payloads and idempotency conflicts are never
-/// requeued. Offline (`run`) it takes the main log's writer lock; a running ingress does it
+/// appends nothing twice. Truncated payloads (over the size limit and over 64 KiB: only their
+/// first 64 KiB were kept) and idempotency conflicts are never requeued; an oversized payload that
+/// was kept whole is, once the size limit takes it. Offline (`run`) it takes the main log's writer lock; a running ingress does it
 /// through its own writer and idempotency window (`POST /requeue`, `IngressHandler`).
 public enum QuarantineRequeue {
     public struct Summary: Sendable, Equatable {
@@ -16,7 +17,7 @@ public enum QuarantineRequeue {
         public var stillInvalid = 0
         /// Already in the main log under the same key (an earlier requeue, or a producer's retry).
         public var alreadyInLog = 0
-        /// Oversized payloads (only a prefix is kept) and idempotency conflicts.
+        /// Truncated payloads (only a prefix was kept) and idempotency conflicts.
         public var notRequeueable = 0
 
         /// The summary as the command prints it and the ingress answers it.
@@ -102,7 +103,7 @@ public enum QuarantineRequeue {
     /// The quarantined `record` as a payload to requeue under its key; nil, counted in `summary`,
     /// when it cannot be requeued or today's rules still reject it.
     private static func candidate(_ record: LogRecord, limits: PayloadLimits, counting summary: inout Summary) -> Candidate? {
-        guard let reason = Reason(record.rejectReason), reason.isRequeueable else {
+        guard let reason = Reason(record.rejectReason), reason.isRequeueable(keptBytes: record.payload.count) else {
             summary.notRequeueable += 1
             return nil
         }
@@ -165,6 +166,8 @@ public enum QuarantineRequeue {
     struct Reason {
         var code: String
         var source: String
+        /// An oversized payload's length as received (its record keeps at most the first 64 KiB).
+        var length: Int?
 
         init?(_ text: String?) {
             guard let text, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
@@ -172,11 +175,17 @@ public enum QuarantineRequeue {
             else { return nil }
             self.code = code
             source = object["source"] as? String ?? ""
+            length = object["length"] as? Int
         }
 
-        /// A truncated payload cannot become valid, and a conflict is not a validation failure.
-        var isRequeueable: Bool {
-            code != PayloadError.Code.tooLarge.rawValue && code != PayloadError.Code.idempotencyConflict.rawValue
+        /// A truncated payload cannot become valid (one kept whole can, under a larger size
+        /// limit), and a conflict is not a validation failure.
+        func isRequeueable(keptBytes: Int) -> Bool {
+            switch code {
+            case PayloadError.Code.idempotencyConflict.rawValue: false
+            case PayloadError.Code.tooLarge.rawValue: length == keptBytes
+            default: true
+            }
         }
 
         /// The route it was sent to (single-payload routes); nil for `/batch` and `import` lines,

@@ -87,6 +87,27 @@ import Testing
         #expect(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines.count == lines.count)
     }
 
+    /// A payload over the size limit but kept whole (64 KiB or less) is requeued once the limit
+    /// takes it; a longer one kept only its first 64 KiB and is never requeued.
+    @Test func anOversizedPayloadKeptWholeIsRequeuedUnderALargerLimit() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        let padded = { (bytes: Int) in
+            #"{"v":3,"session_id":"s-big","user_id":"u","site_id":"shop","sent_at":1762000000000,"actions":[],"pad":""#
+                + String(repeating: "x", count: bytes) + #""}"#
+        }
+        let (kept, truncated) = (padded(2_000), padded(70_000))
+        let imported = try jsonObject(try cli.succeed(["import", "-", "--max-body", "1000"], input: ndjson([kept, truncated])).stdoutText)
+        #expect(imported["quarantined"] as? Int == 2)
+
+        let stillTooLarge = try jsonObject(try cli.succeed(["requeue", "--max-body", "1000"]).stdoutText)
+        #expect(stillTooLarge["still_invalid"] as? Int == 1 && stillTooLarge["not_requeueable"] as? Int == 1, "\(stillTooLarge)")
+        let requeued = try jsonObject(try cli.succeed(["requeue"]).stdoutText)
+        #expect(requeued["requeued"] as? Int == 1 && requeued["not_requeueable"] as? Int == 1, "\(requeued)")
+        #expect(try cli.succeed(["replay", "--raw"]).stdoutLines == [kept])
+    }
+
     @Test func validPayloadsAreAppendedOnceUnderTheirKeysAndTheRestStays() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
