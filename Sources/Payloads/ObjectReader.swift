@@ -127,7 +127,7 @@ struct ObjectReader {
         try expect(.string, node, member)
         let bytes = document.stringBytes(node)
         guard !bytes.isEmpty, bytes.count <= Self.idBytesMax, bytes.allSatisfy(Self.isIDByte) else {
-            throw error(.invalidID, member, "an id is 1–128 characters of A-Z a-z 0-9 . _ : -")
+            throw error(.invalidID, member, "\(PayloadError.quoted(document.string(node))) is not an id: 1–128 characters of A-Z a-z 0-9 . _ : -")
         }
         return document.text(node, in: texts)
     }

@@ -262,8 +262,8 @@ import Testing
     }
 
     /// Verdicts say what a producer's developer needs to fix the payload: a time is a number of
-    /// milliseconds, old_session_id is needed because the kind is renew, and which timestamp
-    /// was not RFC 3339.
+    /// milliseconds, old_session_id is needed because the kind is renew, and which timestamp or
+    /// id was refused.
     @Test func validateExplainsTimesAndWhatRenewalsNeed() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -271,12 +271,14 @@ import Testing
             #"{"v":3,"session_id":"s","user_id":"u","site_id":"x","sent_at":"2025-01-01","actions":[]}"#,
             #"{"v":2,"kind":"renew","session_id":"s","user_id":"u","site_id":"x","started_at":5}"#,
             #"{"v":1,"event_id":"e","event_type":"pageview","timestamp":"2025-13-01T00:00:00Z","session_id":"s","user_id":"u","project_id":"p","page_url":"x","session_event_sequence":1}"#,
+            #"{"v":3,"session_id":"bad id","user_id":"u","site_id":"x","sent_at":1,"actions":[]}"#,
         ]
         let verdicts = try CLI(data: dir.file("data")).run(["validate", "-"], input: ndjson(lines)).stdoutLines
         #expect(verdicts == [
             "1: wrong_type at sent_at: expected a time in milliseconds since the Unix epoch, found a string",
             "2: missing_field at old_session_id: is required when kind is renew",
             #"3: invalid_timestamp at timestamp: "2025-13-01T00:00:00Z" is not an RFC 3339 date-time such as 2025-06-03T10:15:00.250Z (a valid date and time, with Z or an offset)"#,
+            #"4: invalid_id at session_id: "bad id" is not an id: 1–128 characters of A-Z a-z 0-9 . _ : -"#,
         ])
     }
 
