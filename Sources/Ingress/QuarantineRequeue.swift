@@ -8,8 +8,9 @@ import Payloads
 /// it was sent with, else `requeue:<quarantine offset>` — so running it again, or after a crash,
 /// appends nothing twice. Truncated payloads (over the size limit and over 64 KiB: only their
 /// first 64 KiB were kept) and idempotency conflicts are never requeued; an oversized payload that
-/// was kept whole is, once the size limit takes it. Offline (`run`) it takes the main log's writer lock; a running ingress does it
-/// through its own writer and idempotency window (`POST /requeue`, `IngressHandler`).
+/// was kept whole is, once the size limit takes it. Offline (`run`) it takes the main log's
+/// writer lock; a running ingress does it through its own writer and idempotency window
+/// (`POST /requeue`, `IngressHandler`).
 public enum QuarantineRequeue {
     public struct Summary: Sendable, Equatable {
         public var scanned = 0

@@ -102,8 +102,10 @@ private struct ProjectionState {
                 }
                 changed = try ProjectionSetup(dataDirectory: data.directory).changedDefinition(kind, databasePath: path)
                 if let changed { problems.append(ProjectorError.definitionChanged(kind, database: path, what: changed).message) }
-            } catch let error as ProjectorError where error.code == .damagedDatabase || error.code == .invalidArgument {
-                problems.append(error.message)  // damaged, or funnels.json itself is invalid
+            } catch let error as ProjectorError where error.code == .damagedDatabase {
+                problems.append(error.message)
+            } catch let error as DefinitionError {  // funnels.json itself is invalid: the projector will not start
+                problems.append("\(error); the \(kind) projector will not start until it is fixed")
             }
         }
         if let checkpoint {

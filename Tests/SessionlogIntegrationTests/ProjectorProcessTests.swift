@@ -98,6 +98,12 @@ import Testing
         let json = try jsonObject(try cli.run(["status", "--format", "json"]).stdoutText)["projections"] as? [[String: Any]]
         #expect(json?.first { $0["projection"] as? String == "funnels" }?["changed_definition"] as? String == "funnels.json")
 
+        try Data(#"{"funnels":[{"name":"home","steps":[]}]}"#.utf8).write(to: URL(fileURLWithPath: directory.file("funnels.json")))
+        let invalid = try cli.run(["status"])
+        #expect(invalid.status == 1 && invalid.stdoutText.contains("funnels      v1"), "the rest is still shown")
+        #expect(invalid.stderr.contains("funnels.json at funnels[0].steps: expected a non-empty array; the funnels projector will not start"), "\(invalid.stderr)")
+        try Data(#"{"funnels":[{"name":"home","steps":[{"name":"Home","page":"/"}]}]}"#.utf8).write(to: URL(fileURLWithPath: directory.file("funnels.json")))
+
         // What a rebuild killed before its database existed leaves behind.
         try Data("v1-2\n".utf8).write(to: URL(fileURLWithPath: directory.file("projections/funnels/REBUILDING")))
         let interrupted = try cli.run(["status"])

@@ -58,6 +58,7 @@ public final class Projector {
         store = try ProjectionStore(path: databasePath, projection: projection, version: version)
     }
 
+    /// The projection of `kind`, built with these definitions (only funnels and attribution use them).
     static func projection(_ kind: ProjectionKind, funnels: FunnelDefinitions, channels: ChannelRules) -> any Projection {
         switch kind {
         case .pages: PagesProjection()
