@@ -59,7 +59,11 @@ public final class IngressServer: Sendable {
         do {
             channel = try await bootstrap.bind(unixDomainSocketPath: staging, cleanupExistingSocketFile: true).get()
         } catch let error as IOError {
-            throw StorageError.syscall("bind", errno: error.errnoCode, path: staging)
+            guard error.errnoCode == ENOENT else { throw StorageError.syscall("bind", errno: error.errnoCode, path: path) }
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            throw StorageError(
+                .invalidArgument, "cannot create the socket \(path): the directory \(directory) does not exist; create it or choose another --socket",
+                path: path)
         } catch SocketAddressError.unixDomainSocketPathTooLong {
             throw StorageError(
                 .invalidArgument,

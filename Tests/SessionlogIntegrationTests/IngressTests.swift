@@ -522,8 +522,8 @@ import Testing
         defer { dir.remove() }
         let cli = CLI(data: dir.file("data"))
         let missing = try cli.run(["ingress", "--socket", dir.file("missing/ingress.sock")])
-        #expect(missing.status != 0 && missing.stderr.contains("bind \(dir.file("missing/ingress.sock"))"), "\(missing.stderr)")
-        #expect(missing.stderr.contains("No such file or directory"))
+        #expect(missing.status != 0, "\(missing.stderr)")
+        #expect(missing.stderr.contains("cannot create the socket \(dir.file("missing/ingress.sock")): the directory \(dir.file("missing")) does not exist"))
         let long = try cli.run(["ingress", "--socket", dir.file(String(repeating: "s", count: 110) + ".sock")])
         #expect(long.status != 0 && long.stderr.contains("is too long") && long.stderr.contains("at most 107 bytes"), "\(long.stderr)")
     }
