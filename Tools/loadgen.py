@@ -40,20 +40,20 @@ class Producer:
         self.stream = gen_traffic.payloads(rng, lambda: time.time_ns() // 1_000_000, concurrent=8, invalid_share=invalid_share)
 
     def next_request(self):
-        """Returns (path, body, key, expected): `expected` is None for an invalid payload (which
-        must get 400), else the answer's `checkpoint` for V3 (SPEC §1.1) or True."""
+        """Returns (path, body, key, valid, checkpoint): an invalid payload must get 400, a valid
+        one 200 with, for V3, the checkpoint the rule gives (SPEC §1.1; None for V1 and V2)."""
         payload = next(self.stream)
         if isinstance(payload, str):
             version = payload.partition('"v":')[2][:1]
-            return ROUTES.get(int(version) if version.isdigit() else 3, "/v3/session"), payload, None, None
+            return ROUTES.get(int(version) if version.isdigit() else 3, "/v3/session"), payload, None, False, None
         payload = {**payload, **{name: f"{payload[name]}-{self.run}" for name in TAGGED_IDS if payload.get(name)}}  # a copy: the model keeps its own
         body = gen_traffic.line(payload)
         if payload["v"] != 3:
-            return ROUTES[payload["v"]], body, None, True
+            return ROUTES[payload["v"]], body, None, True, None
         final = 0  # the longest prefix of actions that are all final (goals always are)
         while final < len(payload["actions"]) and is_final(payload["actions"][final]):
             final += 1
-        return ROUTES[3], body, f"k-{self.run}-{self.rng.getrandbits(64):016x}", payload["checkpoint"] + final
+        return ROUTES[3], body, f"k-{self.run}-{self.rng.getrandbits(64):016x}", True, payload["checkpoint"] + final
 
 
 async def request(reader, writer, path, body, key):
@@ -83,18 +83,18 @@ async def producer_loop(args, index, deadline, stats, pacing):
                 await asyncio.wait_for(pacing.get(), timeout=max(0.0, deadline - time.monotonic()))
             except asyncio.TimeoutError:
                 break
-        path, body, key, expected = producer.next_request()
+        path, body, key, valid, checkpoint = producer.next_request()
         started = time.perf_counter()
         status, answer = await request(reader, writer, path, body, key)
         stats["latencies"].append(time.perf_counter() - started)
         stats["status"][status] = stats["status"].get(status, 0) + 1
         stats["bytes"] += len(body)
-        if (status == 200) != (expected is not None):
+        if (status == 200) != valid:
             stats["violations"].append(f"{path} got {status}: {answer[:200]!r}")
         if status == 200:
-            checkpoint = json.loads(answer).get("checkpoint", True)
-            if checkpoint != expected:  # the producer drops exactly the acknowledged actions
-                stats["violations"].append(f"{path} answered checkpoint {checkpoint}, the rule gives {expected}")
+            answered = json.loads(answer).get("checkpoint")
+            if answered != checkpoint:  # the producer drops exactly the acknowledged actions
+                stats["violations"].append(f"{path} answered checkpoint {answered}, the rule gives {checkpoint}")
             if key and rng.random() < args.retry_share:  # a retry must get the identical answer
                 retry_status, retry = await request(reader, writer, path, body, key)
                 stats["retries"] += 1
