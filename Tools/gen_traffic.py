@@ -9,6 +9,7 @@ from old clients. A share of invalid payloads can be mixed in.
     Tools/gen_traffic.py --payloads 100000 --seed 7 > traffic.ndjson
 """
 import argparse
+import itertools
 from datetime import datetime, timezone
 import json
 import random
@@ -76,12 +77,10 @@ def v3_session(rng, now, context=None):
     else:
         site, sid, uid = rng.choice(SITES), f"s-{rng.getrandbits(64):016x}", f"u-{rng.getrandbits(40):010x}"
     pages = visit(rng, site)
-    path, url, title, goal = next(pages)
-    attrs = attributes(rng, url)
+    landing = next(pages)
+    attrs = attributes(rng, landing[1])
     actions, acked, t = [], 0, now
-    for number in range(1, rng.randint(1, 9) + 1):
-        if number > 1:
-            path, url, title, goal = next(pages)
+    for number, (path, url, title, goal) in zip(range(1, rng.randint(1, 9) + 1), itertools.chain([landing], pages)):
         pv = {"type": "pageview", "page_number": number, "path": path, "url": url, "title": title,
               "entered_at": t, "duration_ms": 0, "scroll": 0}
         actions.append(pv)
