@@ -264,7 +264,7 @@ import Testing
     /// Verdicts say what a producer's developer needs to fix the payload: a time is a number of
     /// milliseconds, old_session_id is needed because the kind is renew, and which timestamp or
     /// id was refused.
-    @Test func validateExplainsTimesAndWhatRenewalsNeed() throws {
+    @Test func validateVerdictsSayWhatToFix() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let lines = [
