@@ -176,16 +176,21 @@ final class SendTally: Sendable {
 
     private let counts = Mutex(Counts())
 
+    /// Counts the result lines of a `/batch` answer.
     func record(_ ndjson: String) {
+        var ndjson = ndjson
         var accepted = 0
         var unavailable = 0
         var rejected = [String: Int]()
-        for line in ndjson.split(separator: "\n") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
-            switch object["status"] as? Int {
-            case 200: accepted += 1
-            case 503: unavailable += 1
-            default: rejected[((object["error"] as? [String: Any])?["code"] as? String) ?? "unknown", default: 0] += 1
+        ndjson.withUTF8 { body in
+            for line in body.split(separator: UInt8(ascii: "\n")).map(UnsafeBufferPointer.init(rebasing:)) {
+                switch Self.member(Self.statusKey, of: line).map({ $0.reduce(0) { $0 * 10 + Int($1) - 48 } }) {
+                case 200: accepted += 1
+                case 503: unavailable += 1
+                default:
+                    let code = Self.member(Self.codeKey, of: line).map { String(decoding: $0.dropFirst().dropLast(), as: UTF8.self) }
+                    rejected[code ?? "unknown", default: 0] += 1
+                }
             }
         }
         counts.withLock { counts in
@@ -193,6 +198,23 @@ final class SendTally: Sendable {
             counts.unavailable += unavailable
             counts.rejected.merge(rejected, uniquingKeysWith: +)
         }
+    }
+
+    private static let statusKey = Array(#""status":"#.utf8)
+    private static let codeKey = Array(#""code":"#.utf8)
+
+    /// The value after `key` (`"name":`) in a result line, as the ingress writes it (compact JSON,
+    /// each name once per line: `status` at the top, `code` in `error`), found without a JSON
+    /// parser, which took three quarters of send's time. A name in quotes followed by `:` cannot
+    /// occur inside a string value, whose quotes are escaped. A string value keeps its quotes.
+    static func member(_ key: [UInt8], of line: UnsafeBufferPointer<UInt8>) -> Slice<UnsafeBufferPointer<UInt8>>? {
+        guard var start = line.firstIndex(of: key[0]) else { return nil }
+        while !line[start...].starts(with: key) {
+            guard let next = line[(start + 1)...].firstIndex(of: key[0]) else { return nil }
+            start = next
+        }
+        let value = line[(start + key.count)...]
+        return value[..<(value.firstIndex { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "}") } ?? value.endIndex)]
     }
 
     /// A request got no answer; the first reason is reported in the summary.

@@ -468,14 +468,15 @@ import Testing
         let ingress = try IngressTests.Running()
         var factory = PayloadFactory(seed: 8)
         let valid = factory.lines(700)
-        let lines = valid + [#"{"v":3}"#, "nonsense", #"{"v":1,"event_id":"e"}"#]
+        // The last one's answer quotes what looks like the members send reads (status, code).
+        let lines = valid + [#"{"v":3}"#, "nonsense", #"{"v":1,"event_id":"e"}"#, #"{"v":1,"event_id":"e","event_type":"\",\"status\":200,\"code\":\"x"}"#]
         let file = ingress.dir.file("traffic.ndjson")
         try Data(ndjson(lines)).write(to: URL(fileURLWithPath: file))
         let result = try ingress.cli.succeed(["send", file, "--connections", "3", "--batch-lines", "64"])
         let summary = try jsonObject(result.stdoutLines.last ?? "")
         #expect(summary["lines"] as? Int == lines.count && summary["accepted"] as? Int == valid.count)
-        #expect(summary["rejected"] as? Int == 3 && summary["unanswered"] as? Int == 0)
-        #expect((summary["rejected_by_code"] as? [String: Int]) == ["missing_field": 2, "invalid_json": 1])
+        #expect(summary["rejected"] as? Int == 4 && summary["unanswered"] as? Int == 0)
+        #expect((summary["rejected_by_code"] as? [String: Int]) == ["missing_field": 2, "invalid_json": 1, "unknown_event_type": 1], "\(summary)")
         #expect(ingress.stop().status == 0)
         #expect(Set(try ingress.cli.succeed(["replay", "--raw"]).stdoutLines) == Set(valid))
     }
