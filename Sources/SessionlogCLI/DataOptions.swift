@@ -22,4 +22,19 @@ struct DataOptions: ParsableArguments {
             throw CommandError("no data directory at \(directory); pass --data DIR (default ./data)")
         }
     }
+
+    /// Throws when the data directory belongs to another user than the one running `command`, a
+    /// command that creates files in it (segments, builds): they would belong to this user, and
+    /// the data's owner (the service running `up`) could not write them afterwards. Root is no
+    /// exception: root's files are exactly that trap. An absent directory is created as this user.
+    func requireOwnedByCaller(_ command: String) throws {
+        var info = stat()
+        guard stat(directory, &info) == 0, info.st_uid != geteuid() else { return }
+        let name = { (uid: uid_t) in getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(uid)" }
+        let owner = name(info.st_uid)
+        throw CommandError(
+            "\(directory) belongs to \(owner), but `sessionlog \(command)` runs as \(name(geteuid())): the files it creates there would "
+                + "belong to \(name(geteuid())), and \(owner)'s processes could not write them afterwards. Run it as \(owner): "
+                + "sudo -u \(owner) sessionlog \(command) …")
+    }
 }

@@ -49,6 +49,7 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try LineReader.checkReadable(files)  // all or nothing: no log is created or appended to for a typo
+        try data.requireOwnedByCaller("import")
         var options = LogWriterOptions()
         options.segmentBytesMax = segmentBytes
         options.fsync = fsync

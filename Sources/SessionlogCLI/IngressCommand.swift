@@ -28,6 +28,7 @@ struct IngressCommand: AsyncParsableCommand {
     @OptionGroup var options: IngressOptions
 
     func run() async throws {
+        try data.requireOwnedByCaller("ingress")
         try PosixFile.createDirectories(data.directory)
         var logger = Logger(label: "sessionlog.ingress") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = options.logLevel

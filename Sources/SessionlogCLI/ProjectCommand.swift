@@ -64,6 +64,7 @@ struct ProjectCommand: AsyncParsableCommand {
 
     func run() async throws {
         try data.requireExisting()
+        if db == nil { try data.requireOwnedByCaller("project") }  // a --db file is the caller's own
         let stop = StopFlag()
         let stopOffset = try stopOffset()
         switch name {

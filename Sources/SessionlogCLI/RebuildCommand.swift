@@ -40,6 +40,7 @@ struct RebuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         try data.requireExisting()
+        try data.requireOwnedByCaller("rebuild")
         Self.lowerPriority(to: nice)
         let interactive = isatty(STDERR_FILENO) == 1
         var lastLine = Date.distantPast

@@ -21,6 +21,7 @@ struct UpCommand: AsyncParsableCommand {
     @OptionGroup(title: "Ingress options") var ingress: IngressOptions
 
     func run() async throws {
+        try data.requireOwnedByCaller("up")
         try PosixFile.createDirectories(data.directory)
         let shared = ["--data", data.directory]
         let children =

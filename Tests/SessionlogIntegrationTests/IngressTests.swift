@@ -783,8 +783,33 @@ import Testing
     }
 }
 
-/// A second user (`nobody`, via setpriv; needs root, as CI has) reading the data without write access.
-@Suite struct AuditorAccessTests {
+/// Other users than the data's owner (`nobody`, via setpriv; needs root, as CI has).
+@Suite struct OtherUsersTests {
+    /// Data that belongs to a service user: root's writers refuse it (the files they would create
+    /// would lock the service out) and say whom to run as; the owner's run, and anyone's reads.
+    @Test func writersRefuseDataThatBelongsToAnotherUser() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let data = dir.file("data")
+        let cli = CLI(data: data)
+        try cli.succeed(["import", "-"], input: ndjson([PayloadFactory.minimalV3("owned")]))
+        chmod(dir.path, 0o755)
+        for path in [data] + (FileManager.default.enumerator(atPath: data)?.allObjects as? [String] ?? []).map({ data + "/" + $0 }) {
+            chown(path, 65534, 65534)
+        }
+        for command in [["rebuild", "pages"], ["project", "pages", "--once"], ["import", "-"], ["ingress"], ["up"]] {
+            let refused = try cli.run(command, input: ndjson([PayloadFactory.minimalV3("refused")]))
+            #expect(refused.status != 0 && refused.stderr.contains("\(data) belongs to nobody, but `sessionlog \(command[0])` runs as root"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("sudo -u nobody sessionlog \(command[0])"))
+        }
+        try cli.succeed(["project", "pages", "--once", "--db", dir.file("asof.db")])
+        let owner = try ProcessRunner.run(
+            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", SessionlogBinary.path, "project", "pages", "--once", "--data", data])
+        #expect(owner.status == 0, "\(owner.stderr)")
+        #expect(try cli.succeed(["query", "pages"]).status == 0)
+        #expect(try cli.succeed(["replay", "--raw"]).stdoutLines == [PayloadFactory.minimalV3("owned")])
+    }
+
     /// An auditor may read the data but not create files in it: once the projector has stopped,
     /// query and status still open its build (SQLite reads a WAL database read-only only while
     /// its -wal and -shm files exist, and the projector leaves them).
