@@ -82,8 +82,10 @@ struct ObjectReader {
         return document.kind(node) == .null ? nil : node
     }
 
-    @inline(__always) func required(_ member: Member) throws(PayloadError) -> Int {
-        guard let node = node(member) else { throw error(.missingField, member, "is required") }
+    /// The member's node; `missing_field` when absent or null, saying why when it is required
+    /// only in some payloads (`when`: "kind is renew").
+    @inline(__always) func required(_ member: Member, when condition: String? = nil) throws(PayloadError) -> Int {
+        guard let node = node(member) else { throw error(.missingField, member, condition.map { "is required when \($0)" } ?? "is required") }
         return node
     }
 
@@ -122,8 +124,8 @@ struct ObjectReader {
     }
 
     /// SPEC §1: 1–128 characters of `[A-Za-z0-9._:-]`.
-    func requiredID(_ member: Member) throws(PayloadError) -> PayloadText {
-        let node = try required(member)
+    func requiredID(_ member: Member, when condition: String? = nil) throws(PayloadError) -> PayloadText {
+        let node = try required(member, when: condition)
         try expect(.string, node, member)
         let bytes = document.stringBytes(node)
         guard !bytes.isEmpty, bytes.count <= Self.idBytesMax, bytes.allSatisfy(Self.isIDByte) else {

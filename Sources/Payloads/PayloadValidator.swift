@@ -190,8 +190,7 @@ public enum PayloadValidator {
         let sessionID = try o.requiredID(.sessionID)
         var oldSessionID: PayloadText?
         if kind == .renew {
-            guard o.node(.oldSessionID) != nil else { throw o.error(.missingField, .oldSessionID, "is required when kind is renew") }
-            oldSessionID = try o.requiredID(.oldSessionID)
+            oldSessionID = try o.requiredID(.oldSessionID, when: "kind is renew")
             guard oldSessionID != sessionID else {
                 throw o.error(.invalidValue, .oldSessionID, "a session cannot renew itself")
             }

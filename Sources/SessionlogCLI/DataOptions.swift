@@ -31,10 +31,10 @@ struct DataOptions: ParsableArguments {
         var info = stat()
         guard stat(directory, &info) == 0, info.st_uid != geteuid() else { return }
         let name = { (uid: uid_t) in getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(uid)" }
-        let owner = name(info.st_uid)
+        let (owner, caller) = (name(info.st_uid), name(geteuid()))
         throw CommandError(
-            "\(directory) belongs to \(owner), but `sessionlog \(command)` runs as \(name(geteuid())): the files it creates there would "
-                + "belong to \(name(geteuid())), and \(owner)'s processes could not write them afterwards. Run it as \(owner): "
+            "\(directory) belongs to \(owner), but `sessionlog \(command)` runs as \(caller): the files it creates there would "
+                + "belong to \(caller), and \(owner)'s processes could not write them afterwards. Run it as \(owner): "
                 + "sudo -u \(owner) sessionlog \(command) …")
     }
 }

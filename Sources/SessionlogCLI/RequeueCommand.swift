@@ -14,9 +14,10 @@ struct RequeueCommand: AsyncParsableCommand {
             running requeue again appends nothing twice. A payload rejected as too_large is requeued \
             once --max-body takes it, if it was kept whole (64 KiB or less); a longer one kept only \
             its first 64 KiB and, like an idempotency conflict, is never requeued. Without an \
-            ingress it takes the main log's writer lock; while an ingress holds the log, the ingress does the requeue \
-            (POST /requeue on its socket, for its own user and root; its --max-body applies) and \
-            producers keep sending. Prints {"scanned","requeued","still_invalid","already_in_log","not_requeueable","dry_run"}.
+            ingress it takes the main log's writer lock; while an ingress holds the log, the \
+            ingress does the requeue (POST /requeue on its socket, for its own user and root; its \
+            --max-body applies) and producers keep sending. Prints \
+            {"scanned","requeued","still_invalid","already_in_log","not_requeueable","dry_run"}.
             """
     )
 

@@ -14,8 +14,8 @@ struct SendCommand: AsyncParsableCommand {
             connections, as they are read: a file is streamed, and lines from a pipe go out as they \
             arrive. A batch's lines keep their order in the log; batches on different connections \
             may interleave, so pass --connections 1 to append in the files' order. Prints a JSON \
-            summary: lines, accepted, rejected (by code), unavailable, unanswered, seconds. A progress line is shown on a terminal. Exit 1 if any line got no \
-            answer or a 503.
+            summary: lines, accepted, rejected (by code), unavailable, unanswered, seconds. A \
+            progress line is shown on a terminal. Exit 1 if any line got no answer or a 503.
             """
     )
 

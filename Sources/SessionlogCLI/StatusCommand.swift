@@ -22,6 +22,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try data.requireExisting()
+        let reader = LogReader(directory: data.logPath)
         let (end, endTime) = try Self.end(of: data.logPath)
         let (rejected, rejectedTime) = try Self.end(of: data.rejectedPath)
         let writer = LogDirectory(path: data.logPath).writerPID
@@ -29,7 +30,7 @@ struct StatusCommand: AsyncParsableCommand {
         var notes: [String] = []
         var problems: [String] = []
         for kind in ProjectionKind.allCases {
-            let projection = try ProjectionState(kind, data: data, logEnd: end, logEndTime: endTime)
+            let projection = try ProjectionState(kind, data: data, reader: reader, logEnd: end, logEndTime: endTime)
             rows.append(projection.row)
             notes += projection.rebuildNote.map { [$0] } ?? []
             problems += projection.problems
@@ -89,7 +90,7 @@ private struct ProjectionState {
     var rebuildNote: String?
     var problems: [String] = []
 
-    init(_ kind: ProjectionKind, data: DataOptions, logEnd: LogOffset, logEndTime: Int64?) throws {
+    init(_ kind: ProjectionKind, data: DataOptions, reader: LogReader, logEnd: LogOffset, logEndTime: Int64?) throws {
         let paths = ProjectionPaths(dataDirectory: data.directory, kind: kind)
         let build = try paths.current()
         row = [("projection", JSONText.string(kind.rawValue)), ("build", build.map { JSONText.string($0.description) } ?? "null")]
@@ -97,10 +98,12 @@ private struct ProjectionState {
         var changed: String?
         if let build, case let path = paths.database(build), FileManager.default.fileExists(atPath: path) {
             do {
-                checkpoint = try ProjectorError.namingDamage(kind, database: path) {
-                    try ProjectionCheckpoint.read(SQLiteDatabase(path: path, readOnly: true)).nextOffset
+                let (database, built) = try ProjectorError.namingDamage(kind, database: path) {
+                    let database = try SQLiteDatabase(path: path, readOnly: true)
+                    return (database, try ProjectionCheckpoint.read(database))
                 }
-                changed = try ProjectionSetup(dataDirectory: data.directory).changedDefinition(kind, databasePath: path)
+                checkpoint = built.nextOffset
+                changed = try ProjectionSetup(dataDirectory: data.directory).changedDefinition(kind, in: database, checkpoint: built)
                 if let changed { problems.append(ProjectorError.definitionChanged(kind, database: path, what: changed).message) }
             } catch let error as ProjectorError where error.code == .damagedDatabase {
                 problems.append(error.message)
@@ -109,7 +112,7 @@ private struct ProjectionState {
             }
         }
         if let checkpoint {
-            let applied = checkpoint > .zero ? try LogReader(directory: data.logPath).record(at: LogOffset(checkpoint.rawValue - 1))?.receivedAtMs : nil
+            let applied = checkpoint > .zero ? try reader.record(at: LogOffset(checkpoint.rawValue - 1))?.receivedAtMs : nil
             let lagSeconds = logEndTime.map { Double($0 - (applied ?? $0)) / 1000 } ?? 0
             row += [
                 ("next_offset", String(checkpoint.rawValue)),

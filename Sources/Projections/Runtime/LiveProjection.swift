@@ -20,6 +20,12 @@ public struct ProjectionSetup: Sendable {
 
     public var logDirectory: String { dataDirectory + "/log" }
 
+    /// The funnel definitions a build of `kind` uses: `funnelsPath`'s for funnels (absent means
+    /// none, unless the user named the file), none for the other projections.
+    private func funnels(for kind: ProjectionKind) throws -> FunnelDefinitions {
+        kind == .funnels ? try FunnelDefinitions.load(path: funnelsPath, required: funnelsPathIsExplicit) : .empty
+    }
+
     /// What to tell the operator when `projector` builds funnels without any definitions (the
     /// default file is absent), nil otherwise.
     public func missingFunnelsNote(_ projector: Projector) -> String? {
@@ -29,19 +35,16 @@ public struct ProjectionSetup: Sendable {
     }
 
     /// The first definition (`funnels.json`, `channels.json`, the DDL, the fold state's format)
-    /// that changed since the build at `databasePath` was made, or nil: its projector refuses to
-    /// follow until a rebuild. Reads the database read-only, beside a running projector.
-    public func changedDefinition(_ kind: ProjectionKind, databasePath: String) throws -> String? {
-        let database = try SQLiteDatabase(path: databasePath, readOnly: true)
-        let version = try ProjectionCheckpoint.read(database).schemaVersion
-        let funnels = kind == .funnels ? try FunnelDefinitions.load(path: funnelsPath, required: funnelsPathIsExplicit) : .empty
-        let projection = Projector.projection(kind, funnels: funnels, channels: channels)
-        return try ProjectionStore.changedDefinition(in: database, expected: ProjectionStore.definitions(of: projection, version: version))
+    /// that changed since `database`, a build of `kind` at `checkpoint`'s version, was made, or
+    /// nil: its projector refuses to follow until a rebuild. Only reads, beside a running projector.
+    public func changedDefinition(_ kind: ProjectionKind, in database: SQLiteDatabase, checkpoint: ProjectionCheckpoint) throws -> String? {
+        let projection = Projector.projection(kind, funnels: try funnels(for: kind), channels: channels)
+        return try ProjectionStore.changedDefinition(in: database, expected: ProjectionStore.definitions(of: projection, version: checkpoint.schemaVersion))
     }
 
     /// A projector for `kind` writing `databasePath` (created at `build`'s version when new).
     public func projector(_ kind: ProjectionKind, databasePath: String, version: Int?) throws -> Projector {
-        let funnels = kind == .funnels ? try FunnelDefinitions.load(path: funnelsPath, required: funnelsPathIsExplicit) : .empty
+        let funnels = try funnels(for: kind)
         return try Projector(
             kind: kind, logDirectory: logDirectory, databasePath: databasePath, version: version, funnels: funnels,
             channels: channels, options: options)
