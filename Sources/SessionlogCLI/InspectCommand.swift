@@ -8,7 +8,8 @@ import Payloads
 struct InspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show the log's and the quarantine log's segments, counts, bytes, compression and time ranges."
+        abstract: "Show the log's and the quarantine log's segments, counts, bytes, compression and time ranges.",
+        discussion: "Exits 1, after the summary, when a segment holds a damaged batch: its counts stop there."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
@@ -45,6 +46,12 @@ struct InspectCommand: AsyncParsableCommand {
             }
         }
         output.flush()
+        let damaged = logs.flatMap { $0.1 }.compactMap(\.damage)
+        guard damaged.isEmpty else {
+            throw CommandError(
+                damaged.map(\.description).joined(separator: "\n")
+                    + "\nThe counts above stop at the damage. `sessionlog verify` checks the whole log; docs/operations.md, \"Recovery\", says what to do.")
+        }
     }
 
     private static func total(_ segments: [SegmentSummary], name: String) -> SegmentSummary {
@@ -80,6 +87,7 @@ struct InspectCommand: AsyncParsableCommand {
             ("raw_bytes", String(s.rawBytes)), ("compression_ratio", String(format: "%.3f", ratio(s))),
             ("first_received_at", s.firstReceivedAtMs.map(String.init) ?? "null"),
             ("last_received_at", s.lastReceivedAtMs.map(String.init) ?? "null"),
+            ("damage", s.damage.map { JSONText.string($0.description) } ?? "null"),
         ])
     }
 }

@@ -196,6 +196,13 @@ import Testing
         #expect(replay.status != 0 && replay.stderr.contains("corrupt log at segment 00000000000000000000.seg"))
         #expect(replay.stdoutLines.count >= 100 && replay.stdoutLines == Array(lines.prefix(replay.stdoutLines.count)))
         #expect(try cli.run(["verify"]).status != 0)
+        // inspect counts up to the damage and says so, rather than show a shorter log as whole.
+        let inspect = try cli.run(["inspect", "--format", "json"])
+        #expect(inspect.status == 1 && inspect.stderr.contains("corrupt log at segment 00000000000000000000.seg"), "\(inspect.stderr)")
+        let logs = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout)) as? [[String: Any]])
+        let segment0 = try #require((logs[0]["segments"] as? [[String: Any]])?.first)
+        #expect((segment0["records"] as? Int ?? 300) < 300 && (segment0["damage"] as? String)?.contains("byte ") == true)
+        #expect(logs[1]["total"].flatMap { ($0 as? [String: Any])?["damage"] } is NSNull)
     }
 
     @Test func importRefusesWhileAnotherWriterHoldsTheLog() throws {
