@@ -714,17 +714,22 @@ import Testing
 @Suite struct LoadGeneratorTests {
     /// Tools/loadgen.py against the real ingress: producer behaviour (checkpoint trimming, identical
     /// retries, 400 for invalid payloads) holds under concurrent load — also on a second run with
-    /// the same seed, whose keys must not collide with the first run's (they did: 409s).
+    /// the same seed, whose keys must not collide with the first run's (they did: 409s), and
+    /// with its producers split over two client processes.
     @Test func theLoadGeneratorRunsCleanAgainstTheIngress() throws {
         let ingress = try IngressTests.Running()
         let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tools/loadgen.py").standardized.path
-        for _ in 0..<2 {
-            let result = try ProcessRunner.run("/usr/bin/env", ["python3", tool, "--socket", ingress.socket, "--concurrency", "4", "--duration", "1"])
+        for processes in ["1", "2"] {
+            let result = try ProcessRunner.run(
+                "/usr/bin/env", ["python3", tool, "--socket", ingress.socket, "--concurrency", "4", "--duration", "1", "--processes", processes])
             #expect(result.status == 0, "\(result.stdoutText) \(result.stderr)")
             let summary = try jsonObject(result.stdoutLines.last ?? "{}")
             #expect((summary["requests"] as? Int ?? 0) > 0 && summary["violations"] as? Int == 0)
             #expect((summary["status"] as? [String: Int])?["409"] == nil, "\(summary)")
+            #expect((summary["client_cpu"] as? Double).map { $0 > 0 && $0 <= 1.05 } == true, "\(summary)")
         }
+        let unreachable = try ProcessRunner.run("/usr/bin/env", ["python3", tool, "--socket", ingress.dir.file("none.sock"), "--duration", "1"])
+        #expect(unreachable.status == 1 && unreachable.stderr.contains("cannot connect to") && unreachable.stdout.isEmpty, "\(unreachable.stderr)")
         #expect(ingress.stop().status == 0)
         try ingress.cli.succeed(["verify"])
         // Mixed traffic: all three versions, V2 renewals, and V3 sessions a V2 context started.
