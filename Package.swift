@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "SessionlogTestKit"]),
         .testTarget(
             name: "IngressTests",
-            dependencies: ["Ingress", "LogFormat", "LogStore", "Payloads", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: ["Ingress", "LogFormat", "LogStore", "Payloads", "SessionlogTestKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "LogStore", "SessionlogTestKit"]),
         .testTarget(

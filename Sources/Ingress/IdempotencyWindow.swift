@@ -1,8 +1,22 @@
+import Crypto
 import Foundation
 import LogFormat
 import LogStore
 import Payloads
 import Synchronization
+
+/// A 128-bit digest: the first 16 bytes of a SHA-256. The window compares keys and payloads by
+/// it, not by their bytes: an entry is then the same size whatever a key's length (up to 1,024
+/// characters), and two different keys or payloads share one with probability ~2^-128 per pair.
+struct Digest128: Hashable, Sendable {
+    var high: UInt64
+    var low: UInt64
+
+    init(sha256Of bytes: some DataProtocol) {
+        let hash = SHA256.hash(data: bytes)
+        (high, low) = hash.withUnsafeBytes { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+    }
+}
 
 /// Idempotency keys of accepted payloads (SPEC §2): a retry with the same key, route and bytes gets
 /// the original answer and appends nothing; the same key with another route or other bytes is a
@@ -10,13 +24,15 @@ import Synchronization
 /// `keysMin` (1,000,000). A key is claimed while its first request is in flight, so a concurrent
 /// retry waits for that outcome; a rejected or failed request releases it.
 ///
+/// Memory: an accepted key costs a fixed ~90 bytes (its digest, its payload's digest and the
+/// answer, in a hash table, plus its place in the eviction order), whatever the key's length.
 /// Thread-safe (`Mutex`); callbacks run outside the lock.
 final class IdempotencyWindow: Sendable {
-    static let retentionMs: Int64 = 24 * 3600 * 1000
-    static let keysMin = 1_000_000
+    let retentionMs: Int64
+    let keysMin: Int
 
     /// What a request with a key should do.
-    enum Claim {
+    enum Claim: Equatable {
         /// First use: append, then `complete` (or `release`).
         case claimed
         /// A retry of an accepted request: answer this, append nothing.
@@ -25,104 +41,117 @@ final class IdempotencyWindow: Sendable {
         case conflict
     }
 
-    private struct Waiter {
+    /// A request's route version and payload digest: what a retry must repeat.
+    private struct Request: Equatable {
         var version: UInt8
-        var digest: [UInt8]
+        var payload: Digest128
+    }
+
+    private struct Waiter {
+        var request: Request
         var decide: @Sendable (Claim) -> Void
     }
 
-    private struct Entry {
-        /// The route version and payload digest of the request that owns (or owned) the key.
+    /// A key whose request is in flight (rare and short-lived: kept apart from the accepted keys,
+    /// so those stay small).
+    private struct Pending {
+        var owner: Request
+        var waiters: [Waiter]
+    }
+
+    private struct Accepted {
+        // Ordered for a 48-byte stride: the digest, the 8-byte fields, then the small ones.
+        var payload: Digest128
+        var offset: LogOffset
+        var receivedAtMs: Int64
+        var checkpoint: Int64?
         var version: UInt8
-        var digest: [UInt8]
-        var state: State
-        enum State {
-            case pending([Waiter])
-            case accepted(offset: LogOffset, checkpoint: Int64?, receivedAtMs: Int64)
+
+        var request: Request { Request(version: version, payload: payload) }
+
+        init(_ request: Request, offset: LogOffset, checkpoint: Int64?, receivedAtMs: Int64) {
+            (payload, version) = (request.payload, request.version)
+            (self.offset, self.checkpoint, self.receivedAtMs) = (offset, checkpoint, receivedAtMs)
         }
     }
 
     private struct Storage {
-        var entries: [String: Entry] = [:]
+        var accepted: [Digest128: Accepted] = [:]
+        var pending: [Digest128: Pending] = [:]
         /// Accepted keys in log order, for eviction.
-        var order: [(key: String, receivedAtMs: Int64)] = []
+        var order: [(key: Digest128, receivedAtMs: Int64)] = []
         var orderStart = 0
     }
 
     private let storage = Mutex(Storage())
 
-    /// Claims `key` for a request, or answers at once. If the key's first request is still in
-    /// flight, `onDecided` is called once it settles: accepted → replay or conflict for this
-    /// request; released → this request claims the key.
-    func claim(key: String, version: UInt8, digest: [UInt8], onDecided: @escaping @Sendable (Claim) -> Void) {
+    init(retentionMs: Int64 = 24 * 3600 * 1000, keysMin: Int = 1_000_000) {
+        self.retentionMs = retentionMs
+        self.keysMin = keysMin
+    }
+
+    /// Claims `key` for a request of route `version` with these payload bytes, or answers at once.
+    /// If the key's first request is still in flight, `onDecided` is called once it settles:
+    /// accepted → replay or conflict for this request; released → this request claims the key.
+    func claim(key: String, version: UInt8, payload: [UInt8], onDecided: @escaping @Sendable (Claim) -> Void) {
+        let digest = Digest128(sha256Of: Array(key.utf8))
+        let request = Request(version: version, payload: Digest128(sha256Of: payload))
+        let waiter = Waiter(request: request, decide: onDecided)
         let immediate = storage.withLock { storage -> Claim? in
-            guard var entry = storage.entries[key] else {
-                storage.entries[key] = Entry(version: version, digest: digest, state: .pending([]))
+            if let accepted = storage.accepted[digest] {
+                return Self.answer(accepted, to: request)
+            }
+            guard storage.pending[digest] != nil else {
+                storage.pending[digest] = Pending(owner: request, waiters: [])
                 return .claimed
             }
-            switch entry.state {
-            case .accepted(let offset, let checkpoint, _):
-                return entry.version == version && entry.digest == digest ? .replay(offset: offset, checkpoint: checkpoint) : .conflict
-            case .pending(var waiters):
-                waiters.append(Waiter(version: version, digest: digest, decide: onDecided))
-                entry.state = .pending(waiters)
-                storage.entries[key] = entry
-                return nil
-            }
+            storage.pending[digest]!.waiters.append(waiter)
+            return nil
         }
         if let immediate { onDecided(immediate) }
     }
 
     /// The claimed key's request was appended: later retries replay this answer.
     func complete(key: String, offset: LogOffset, checkpoint: Int64?, receivedAtMs: Int64) {
-        let decisions = storage.withLock { storage -> [(@Sendable (Claim) -> Void, Claim)] in
-            guard let entry = storage.entries[key], case .pending(let waiters) = entry.state else { return [] }
-            storage.entries[key]!.state = .accepted(offset: offset, checkpoint: checkpoint, receivedAtMs: receivedAtMs)
-            storage.order.append((key, receivedAtMs))
-            Self.evict(&storage, nowMs: receivedAtMs)
-            return waiters.map { waiter in
-                let same = waiter.version == entry.version && waiter.digest == entry.digest
-                return (waiter.decide, same ? .replay(offset: offset, checkpoint: checkpoint) : .conflict)
-            }
+        let digest = Digest128(sha256Of: Array(key.utf8))
+        let decisions = storage.withLock { storage -> [(Waiter, Claim)] in
+            guard let pending = storage.pending.removeValue(forKey: digest) else { return [] }
+            let accepted = Accepted(pending.owner, offset: offset, checkpoint: checkpoint, receivedAtMs: receivedAtMs)
+            storage.accepted[digest] = accepted
+            storage.order.append((digest, receivedAtMs))
+            evict(&storage, nowMs: receivedAtMs)
+            return pending.waiters.map { ($0, Self.answer(accepted, to: $0.request)) }
         }
-        for (decide, claim) in decisions { decide(claim) }
+        for (waiter, claim) in decisions { waiter.decide(claim) }
     }
 
     /// The claimed key's request was not appended (rejected or failed): the key is free again,
     /// and the first waiting request, if any, now owns it.
     func release(key: String) {
+        let digest = Digest128(sha256Of: Array(key.utf8))
         let next = storage.withLock { storage -> Waiter? in
-            guard let entry = storage.entries[key], case .pending(var waiters) = entry.state else { return nil }
-            guard !waiters.isEmpty else {
-                storage.entries[key] = nil
-                return nil
-            }
-            let first = waiters.removeFirst()
-            storage.entries[key] = Entry(version: first.version, digest: first.digest, state: .pending(waiters))
+            guard var pending = storage.pending.removeValue(forKey: digest), !pending.waiters.isEmpty else { return nil }
+            let first = pending.waiters.removeFirst()
+            storage.pending[digest] = Pending(owner: first.request, waiters: pending.waiters)
             return first
         }
         next?.decide(.claimed)
     }
 
-    /// Adds an accepted record found in the log (rebuilding the window at start).
-    func remember(key: String, version: UInt8, digest: [UInt8], offset: LogOffset, checkpoint: Int64?, receivedAtMs: Int64) {
-        storage.withLock { storage in
-            storage.entries[key] = Entry(
-                version: version, digest: digest, state: .accepted(offset: offset, checkpoint: checkpoint, receivedAtMs: receivedAtMs))
-            storage.order.append((key, receivedAtMs))
-        }
+    var count: Int { storage.withLock { $0.accepted.count + $0.pending.count } }
+
+    private static func answer(_ accepted: Accepted, to request: Request) -> Claim {
+        accepted.request == request ? .replay(offset: accepted.offset, checkpoint: accepted.checkpoint) : .conflict
     }
 
-    var count: Int { storage.withLock { $0.entries.count } }
-
     /// Drops accepted keys older than the retention, beyond the newest `keysMin`.
-    private static func evict(_ storage: inout Storage, nowMs: Int64) {
+    private func evict(_ storage: inout Storage, nowMs: Int64) {
         while storage.order.count - storage.orderStart > keysMin,
             storage.order[storage.orderStart].receivedAtMs < nowMs - retentionMs
         {
             let old = storage.order[storage.orderStart]
-            if case .accepted(_, _, let time)? = storage.entries[old.key]?.state, time == old.receivedAtMs {
-                storage.entries[old.key] = nil
+            if storage.accepted[old.key]?.receivedAtMs == old.receivedAtMs {
+                storage.accepted[old.key] = nil
             }
             storage.orderStart += 1
         }
@@ -134,29 +163,41 @@ final class IdempotencyWindow: Sendable {
 
     /// Rebuilds the window from the log: every keyed record received in the last 24 h, and at
     /// least the newest `keysMin` keyed records (scanning further back in steps when needed).
-    static func rebuild(from logPath: String, nowMs: Int64, limits: PayloadLimits) throws -> IdempotencyWindow {
-        let window = IdempotencyWindow()
+    /// Records are read once and not kept: each keyed one becomes an entry as it is read.
+    static func rebuild(
+        from logPath: String, nowMs: Int64, limits: PayloadLimits, retentionMs: Int64 = 24 * 3600 * 1000, keysMin: Int = 1_000_000
+    ) throws -> IdempotencyWindow {
+        let window = IdempotencyWindow(retentionMs: retentionMs, keysMin: keysMin)
         let reader = LogReader(directory: logPath)
+        var end: LogOffset?  // where the range read before this one starts
         var start = try reader.offset(beforeTimeMs: nowMs - retentionMs)
-        var step = 1_000_000
+        var step = UInt64(keysMin)
+        var storage = Storage()
         while true {
-            var keyed = [(LogRecord)]()
+            var order = [(key: Digest128, receivedAtMs: Int64)]()
             var cursor = reader.cursor(from: start)
-            while let batch = try cursor.nextBatch() {
-                for record in batch where record.idempotencyKey != nil { keyed.append(record) }
-            }
-            if keyed.count >= keysMin || start == .zero {
-                for record in keyed {
-                    let bytes = Array(record.payload)
-                    let checkpoint = record.version == 3 ? (try? PayloadValidator.check(bytes[...], route: .v3, limits: limits))?.acknowledgedCheckpoint : nil
-                    window.remember(
-                        key: record.idempotencyKey!, version: record.version, digest: QuarantineRecord.sha256(bytes),
-                        offset: record.offset, checkpoint: checkpoint, receivedAtMs: record.receivedAtMs)
+            scan: while let batch = try cursor.nextBatch() {
+                for record in batch {
+                    if let end, record.offset >= end { break scan }
+                    guard let key = record.idempotencyKey else { continue }
+                    let digest = Digest128(sha256Of: Array(key.utf8))
+                    order.append((digest, record.receivedAtMs))
+                    // A key appended again after it left the window: its latest record is its entry.
+                    guard storage.accepted[digest].map({ $0.offset < record.offset }) ?? true else { continue }
+                    let checkpoint = record.version == 3
+                        ? (try? PayloadValidator.check(record.payload[...], route: .v3, limits: limits))?.acknowledgedCheckpoint : nil
+                    storage.accepted[digest] = Accepted(
+                        Request(version: record.version, payload: Digest128(sha256Of: record.payload)), offset: record.offset,
+                        checkpoint: checkpoint, receivedAtMs: record.receivedAtMs)
                 }
-                return window
             }
-            start = LogOffset(start.rawValue > UInt64(step) ? start.rawValue - UInt64(step) : 0)
+            storage.order = end == nil ? order : order + storage.order  // log order: an older range goes first
+            if storage.order.count >= keysMin || start == .zero { break }
+            end = start
+            start = LogOffset(start.rawValue > step ? start.rawValue - step : 0)
             step *= 2
         }
+        window.storage.withLock { $0 = storage }
+        return window
     }
 }

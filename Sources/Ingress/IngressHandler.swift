@@ -403,7 +403,7 @@ final class IngressHandler: ChannelDuplexHandler {
     /// Appends an accepted payload, claiming its idempotency key first when it has one.
     private static func settle(_ accepted: Accepted, _ item: Item, _ services: IngressServices, done: @escaping @Sendable (IngressAnswer) -> Void) {
         guard let key = accepted.key else { return append([accepted], services) { done(.appended($0, checkpoint: accepted.checkpoint)) } }
-        services.idempotency.claim(key: key, version: accepted.record.version, digest: QuarantineRecord.sha256(item.bytes)) { claim in
+        services.idempotency.claim(key: key, version: accepted.record.version, payload: item.bytes) { claim in
             switch claim {
             case .claimed:
                 append([accepted], services) { done(.appended($0, checkpoint: accepted.checkpoint)) }

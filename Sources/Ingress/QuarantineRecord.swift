@@ -1,4 +1,3 @@
-import Crypto
 import LogFormat
 import Payloads
 
@@ -44,6 +43,4 @@ public enum QuarantineRecord {
             version: 0, producerUID: producerUID, idempotencyKey: idempotencyKey, rejectReason: JSONText.object(members),
             payload: kept)
     }
-
-    static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 }

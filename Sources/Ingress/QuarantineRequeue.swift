@@ -134,7 +134,7 @@ public enum QuarantineRequeue {
         let destination = Destination(
             claim: { candidate in
                 await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                    window.claim(key: candidate.key, version: candidate.record.version, digest: QuarantineRecord.sha256(candidate.record.payload)) { claim in
+                    window.claim(key: candidate.key, version: candidate.record.version, payload: candidate.record.payload) { claim in
                         if case .claimed = claim { continuation.resume(returning: true) } else { continuation.resume(returning: false) }
                     }
                 }

@@ -1,0 +1,107 @@
+import LogFormat
+import LogStore
+import Payloads
+import SessionlogTestKit
+import Synchronization
+import Testing
+
+@testable import Ingress
+
+/// The idempotency window's rules (SPEC §2) with small limits: replay and conflict, the hand-over
+/// of a released key, eviction only past both the retention and the minimum count, and the
+/// rebuild from a log that reads further back when the retention holds too few keys.
+@Suite struct IdempotencyWindowTests {
+    /// The answers claims got, in the order they were decided.
+    final class Decisions: Sendable {
+        private let claims = Mutex<[IdempotencyWindow.Claim]>([])
+        func append(_ claim: IdempotencyWindow.Claim) { claims.withLock { $0.append(claim) } }
+        var all: [IdempotencyWindow.Claim] { claims.withLock { $0 } }
+    }
+
+    /// The claim's answer, or nil while it waits for the key's request in flight (`decided` then
+    /// gets the answer later).
+    static func claim(
+        _ window: IdempotencyWindow, _ key: String, _ payload: String, version: UInt8 = 3, decided: Decisions = Decisions()
+    ) -> IdempotencyWindow.Claim? {
+        let before = decided.all.count
+        window.claim(key: key, version: version, payload: Array(payload.utf8)) { decided.append($0) }
+        let all = decided.all
+        return all.count > before ? all[before] : nil
+    }
+
+    @Test func aRetryReplaysTheAnswerAndOtherBytesOrAnotherRouteConflict() {
+        let window = IdempotencyWindow()
+        #expect(Self.claim(window, "k-1", "payload") == .claimed)
+        let waiters = Decisions()
+        #expect(Self.claim(window, "k-1", "payload", decided: waiters) == nil, "a retry waits while the first request is in flight")
+        #expect(Self.claim(window, "k-1", "other bytes", decided: waiters) == nil)
+        window.complete(key: "k-1", offset: LogOffset(5), checkpoint: 2, receivedAtMs: 1_000)
+        #expect(waiters.all == [.replay(offset: LogOffset(5), checkpoint: 2), .conflict])
+        #expect(Self.claim(window, "k-1", "payload") == .replay(offset: LogOffset(5), checkpoint: 2))
+        #expect(Self.claim(window, "k-1", "payload", version: 2) == .conflict)
+        #expect(Self.claim(window, "k-1", "payload ") == .conflict)
+        #expect(Self.claim(window, "k-2", "payload") == .claimed, "keys are compared whole")
+    }
+
+    @Test func aReleasedKeyPassesToTheFirstWaitingRequest() {
+        let window = IdempotencyWindow()
+        #expect(Self.claim(window, "k", "first") == .claimed)
+        let waiters = Decisions()
+        #expect(Self.claim(window, "k", "second", decided: waiters) == nil)
+        window.release(key: "k")  // the first was rejected or failed
+        #expect(waiters.all == [.claimed])
+        window.complete(key: "k", offset: LogOffset(9), checkpoint: nil, receivedAtMs: 1_000)
+        #expect(Self.claim(window, "k", "second") == .replay(offset: LogOffset(9), checkpoint: nil))
+        #expect(Self.claim(window, "k", "first") == .conflict)
+        window.release(key: "unknown")  // nothing claimed it: no effect
+        #expect(window.count == 1)
+    }
+
+    @Test func keysLeaveOnlyWhenOlderThanTheRetentionAndBeyondTheMinimum() {
+        let window = IdempotencyWindow(retentionMs: 1_000, keysMin: 3)
+        for (index, time) in [0, 1, 2, 3, 4].enumerated() {
+            #expect(Self.claim(window, "k\(index)", "p") == .claimed)
+            window.complete(key: "k\(index)", offset: LogOffset(UInt64(index)), checkpoint: nil, receivedAtMs: Int64(time))
+        }
+        #expect(window.count == 5, "none is older than the retention yet")
+        #expect(Self.claim(window, "k5", "p") == .claimed)
+        window.complete(key: "k5", offset: LogOffset(5), checkpoint: nil, receivedAtMs: 1_003)
+        // Older than 1,003 − 1,000 ms: k0, k1, k2; the newest three stay whatever their age.
+        #expect(window.count == 3)
+        #expect(Self.claim(window, "k3", "p") == .replay(offset: LogOffset(3), checkpoint: nil))
+        #expect(Self.claim(window, "k2", "p") == .claimed, "an evicted key is new again")
+    }
+
+    @Test func theWindowIsRebuiltFromTheLogReadingFurtherBackWhenTheRetentionHoldsTooFewKeys() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = Mutex<Int64>(1_000)
+        var options = LogWriterOptions()
+        options.clock = { clock.withLock { $0 } }
+        options.indexIntervalBytes = 1  // every batch in the time index: the recent range starts where it should
+        let writer = try LogWriter.open(directory: dir.file("log"), options: options)
+        func append(_ key: String?, _ payload: String, at time: Int64) async throws -> LogOffset {
+            clock.withLock { $0 = time }
+            return try await writer.append([AppendRecord(version: 3, producerUID: 0, idempotencyKey: key, payload: Array(payload.utf8))])[0]
+        }
+        let v3 = { (tag: String) in PayloadFactory.minimalV3(tag) }
+        let withGoal = #"{"v":3,"session_id":"s-1","user_id":"u-1","site_id":"shop","sent_at":1762000000000,"checkpoint":4,"actions":[{"type":"goal","page_number":1,"name":"g","at":1762000000000}]}"#
+        var old = [LogOffset]()
+        for index in 0..<8 { old.append(try await append("old-\(index)", v3("old-\(index)"), at: 1_000 + Int64(index))) }
+        _ = try await append(nil, v3("no key"), at: 50_000)
+        let reused = try await append("old-7", v3("old-7, again after it left the window"), at: 99_000)
+        let recent = try await append("recent", withGoal, at: 99_800)
+        await writer.close()
+
+        // 24 h here is 1 s: only two keyed records are that recent, fewer than the minimum of 5.
+        let window = try IdempotencyWindow.rebuild(
+            from: dir.file("log"), nowMs: 100_000, limits: PayloadLimits(), retentionMs: 1_000, keysMin: 5)
+        #expect(Self.claim(window, "recent", withGoal) == .replay(offset: recent, checkpoint: 5), "the V3 checkpoint is recomputed")
+        #expect(Self.claim(window, "old-7", v3("old-7, again after it left the window")) == .replay(offset: reused, checkpoint: 0))
+        #expect(Self.claim(window, "old-7", v3("old-7")) == .conflict, "a key's latest record is its entry")
+        for index in 3..<7 {
+            #expect(Self.claim(window, "old-\(index)", v3("old-\(index)")) == .replay(offset: old[index], checkpoint: 0), "old-\(index)")
+        }
+        #expect(Self.claim(window, "old-0", v3("old-0")) == .claimed, "read back only as far as the minimum needs")
+    }
+}
