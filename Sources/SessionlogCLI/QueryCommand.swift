@@ -58,17 +58,35 @@ struct QueryCommand: AsyncParsableCommand {
         }
         sql += " ORDER BY " + Self.order[table, default: "1"]
         if let limit { sql += " LIMIT \(limit)" }
-        let result = try database.rows(sql, arguments)
         var output = BufferedOutput()
         switch format {
         case .table:
-            output.write(TextTable.render(header: result.columns, rows: result.rows.map { $0.map { Self.tableCell(Self.text($0)) } }))
+            // Two passes over one snapshot: the widths, then the lines; no row is held.
+            let cells = { (row: [SQLValue]) in row.map { Self.tableCell(Self.text($0)) } }
+            try database.readTransaction {
+                var table = TextTable(header: [])
+                try database.forEachRow(sql, arguments, columns: { table = TextTable(header: $0) }) { table.measure(cells($0)) }
+                var line = [UInt8]()
+                let write = { (row: [String]) in
+                    line.removeAll(keepingCapacity: true)
+                    table.appendLine(row, to: &line)
+                    output.write(line)
+                }
+                try database.forEachRow(sql, arguments, columns: write) { write(cells($0)) }
+            }
         case .csv:
-            output.write(result.columns.map(Self.csvField).joined(separator: ",") + "\r\n")
-            for row in result.rows { output.write(row.map { Self.csvField(Self.text($0)) }.joined(separator: ",") + "\r\n") }
+            let write = { (fields: [String]) in
+                for (index, field) in fields.enumerated() {
+                    if index > 0 { output.write(",") }
+                    output.write(Self.csvField(field))
+                }
+                output.write("\r\n")
+            }
+            try database.forEachRow(sql, arguments, columns: write) { write($0.map(Self.text)) }
         case .json:
-            for row in result.rows {
-                output.write(JSONText.object(zip(result.columns, row.map(Self.json)).map { ($0, $1) }) + "\n")
+            var columns: [String] = []
+            try database.forEachRow(sql, arguments, columns: { columns = $0 }) { row in
+                output.write(JSONText.object(zip(columns, row.map(Self.json)).map { ($0, $1) }) + "\n")
             }
         }
         output.flush()
@@ -94,7 +112,11 @@ struct QueryCommand: AsyncParsableCommand {
     /// A table cell keeps to its line: control characters (a title's newline) print escaped,
     /// `\n`, `\r`, `\t` or `\u{1b}`; csv and json carry them as they are.
     static func tableCell(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        // Control characters are U+0000–U+001F and U+007F–U+009F; in UTF-8 their bytes are below
+        // 0x20, 0x7F, or a 0xC2 lead: text without those needs no look at its scalars.
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }),
+            text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { return text }
         var escaped = ""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -119,7 +141,9 @@ struct QueryCommand: AsyncParsableCommand {
 
     /// RFC 4180: quote fields holding a comma, quote, CR or LF; double the quotes.
     static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) else {
+            return text
+        }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -149,7 +149,8 @@ import Testing
         #expect(wrongDetail.status != 0 && wrongDetail.stderr.contains("funnels has the tables funnel_steps and funnel_sessions, not pages"))
     }
 
-    /// A title with a newline and a tab keeps the table one line per row; csv and json carry
+    /// A title with a newline, a tab or a C1 control (NEL) keeps the table one line per row, and
+    /// columns stay aligned under cells of other lengths and non-ASCII text; csv and json carry
     /// the title as sent.
     @Test func queryTablesEscapeControlCharactersThatCsvAndJsonKeep() throws {
         let directory = try TemporaryDirectory()
@@ -157,11 +158,20 @@ import Testing
         let cli = CLI(data: directory.path)
         let payload =
             #"{"v":3,"session_id":"s1","user_id":"u1","site_id":"x","sent_at":1750000000000,"actions":[{"type":"pageview","page_number":1,"#
-            + #""path":"/a","title":"said \"hi\",\tthen\nleft","entered_at":1750000000000,"duration_ms":5,"final":true}]}"#
+            + #""path":"/a","title":"said \"hi\",\tthen\nleft","entered_at":1750000000000,"duration_ms":5,"final":true},"#
+            + #"{"type":"pageview","page_number":2,"path":"/caf\u00e9/menu","title":"next\u0085line","entered_at":1750000000005,"final":true}]}"#
         try cli.succeed(["import", "-"], input: ndjson([payload]))
         try cli.succeed(["project", "pages", "--once"])
         let table = try cli.succeed(["query", "pages"]).stdoutLines
-        #expect(table.count == 2 && table[1].contains(#"said "hi",\tthen\nleft"#), "\(table)")
+        #expect(table.count == 3 && table[1].contains(#"said "hi",\tthen\nleft"#) && table[2].contains(#"next\u{85}line"#), "\(table)")
+        // The column after path ("/a", "/café/menu") starts at the same character in both rows.
+        let nextColumn = table.dropFirst().map { line -> Int in
+            let characters = Array(line)
+            let path = characters.firstIndex(of: "/")!
+            let gap = characters[path...].firstIndex(of: " ")!
+            return characters[gap...].firstIndex { $0 != " " }!
+        }
+        #expect(Set(nextColumn).count == 1, "\(table)")
         let csv = try cli.succeed(["query", "pages", "--format", "csv"]).stdoutText
         #expect(csv.contains("\"said \"\"hi\"\",\tthen\nleft\""))
         let json = try cli.succeed(["query", "pages", "--format", "json"]).stdoutText

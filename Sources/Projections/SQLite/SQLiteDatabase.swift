@@ -96,13 +96,30 @@ public final class SQLiteDatabase {
         }
     }
 
-    /// Rows of a query, each as its column values (for small reads: `query`, `status`, tests).
-    public func rows(_ sql: String, _ arguments: [SQLValue] = []) throws(SQLiteError) -> (columns: [String], rows: [[SQLValue]]) {
+    /// Runs `body` in one read transaction (`BEGIN … COMMIT`, deferred): every query in it reads
+    /// the same snapshot, whatever a writer commits meanwhile (WAL mode).
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        defer { try? execute("COMMIT") }
+        return try body()
+    }
+
+    /// Runs a query and hands over its column names, then each row as it is read: memory stays
+    /// constant however many rows there are.
+    public func forEachRow(
+        _ sql: String, _ arguments: [SQLValue] = [], columns: ([String]) -> Void = { _ in }, _ row: ([SQLValue]) -> Void
+    ) throws(SQLiteError) {
         let statement = try statement(sql)
         try statement.bind(arguments)
-        var rows: [[SQLValue]] = []
-        while try statement.step() { rows.append((0..<statement.columnCount).map { statement.value(at: $0) }) }
-        return ((0..<statement.columnCount).map { statement.columnName(at: $0) }, rows)
+        columns((0..<statement.columnCount).map { statement.columnName(at: $0) })
+        while try statement.step() { row((0..<statement.columnCount).map { statement.value(at: $0) }) }
+    }
+
+    /// Rows of a query, each as its column values (for small reads: `status`, tests).
+    public func rows(_ sql: String, _ arguments: [SQLValue] = []) throws(SQLiteError) -> (columns: [String], rows: [[SQLValue]]) {
+        var result: (columns: [String], rows: [[SQLValue]]) = ([], [])
+        try forEachRow(sql, arguments, columns: { result.columns = $0 }) { result.rows.append($0) }
+        return result
     }
 
     /// The column names of `table`, in declaration order (empty when it does not exist).
