@@ -140,6 +140,29 @@ def worker(args, indices, rate, deadline):
     return stats
 
 
+def run_workers(args, shares, deadline):
+    """Runs each share of the producers in a forked process and collects their figures, each
+    sent back through its own pipe (read before joining, so no child blocks on a full pipe)."""
+    context = multiprocessing.get_context("fork")
+    workers = []
+    for share in shares:
+        receiver, sender = context.Pipe(duplex=False)
+        rate = args.rate * len(share) / args.connections
+        process = context.Process(target=lambda sender=sender, share=share, rate=rate: sender.send(worker(args, share, rate, deadline)))
+        process.start()
+        sender.close()
+        workers.append((process, receiver))
+    results = []
+    for process, receiver in workers:
+        try:
+            results.append(receiver.recv())
+        except EOFError:
+            process.join()
+            raise SystemExit(f"loadgen: a client process ended without its figures (exit status {process.exitcode})")
+        process.join()
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--socket", default="data/ingress.sock")
@@ -158,8 +181,7 @@ def main():
     shares = [range(p, args.connections, args.processes) for p in range(args.processes)]
     started = time.monotonic()
     deadline = started + args.duration
-    with multiprocessing.get_context("fork").Pool(args.processes) as pool:
-        results = pool.starmap(worker, [(args, share, args.rate * len(share) / args.connections, deadline) for share in shares])
+    results = run_workers(args, shares, deadline) if args.processes > 1 else [worker(args, shares[0], args.rate, deadline)]
     elapsed = time.monotonic() - started
     errors = sorted({result["error"] for result in results if "error" in result})
     if errors:

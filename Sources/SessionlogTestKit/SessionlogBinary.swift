@@ -50,6 +50,8 @@ public final class ChildProcess: @unchecked Sendable {  // mutable output buffer
     private var stdoutBytes: [UInt8] = []
     private var stderrBytes: [UInt8] = []
     private let readers = DispatchGroup()
+    /// Left when the child exits (Foundation's `waitUntilExit` spins a run loop on Linux).
+    private let exited = DispatchGroup()
 
     /// Writing to a child that was killed must fail with EPIPE, not kill the test process.
     private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
@@ -68,6 +70,8 @@ public final class ChildProcess: @unchecked Sendable {  // mutable output buffer
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
+        exited.enter()
+        process.terminationHandler = { [exited] _ in exited.leave() }
         try process.run()
         drain(stdoutPipe.fileHandleForReading, isStdout: true)
         drain(stderrPipe.fileHandleForReading, isStdout: false)
@@ -123,13 +127,21 @@ public final class ChildProcess: @unchecked Sendable {  // mutable output buffer
 
     public func kill(_ signal: Int32 = SIGKILL) { Glibc.kill(process.processIdentifier, signal) }
 
-    /// Waits for the child to exit and its output to be fully read.
-    public func wait() -> ProcessResult {
-        process.waitUntilExit()
-        readers.wait()
+    /// Waits for the child to exit and its output to be read. A child still running after
+    /// `timeoutSeconds` is killed (SIGKILL, status 9) and its stderr says so: a hung child fails
+    /// its test instead of holding the whole run. Output is read until its pipes close, or for
+    /// 10 s more when a process the child left behind still holds them.
+    public func wait(timeoutSeconds: Int = 300) -> ProcessResult {
+        let timedOut = exited.wait(timeout: .now() + .seconds(timeoutSeconds)) == .timedOut
+        if timedOut {
+            kill()
+            exited.wait()
+        }
+        _ = readers.wait(timeout: .now() + .seconds(10))
         lock.lock()
         defer { lock.unlock() }
+        let note = timedOut ? "\n[killed by the test after \(timeoutSeconds) s]\n" : ""
         return ProcessResult(
-            status: process.terminationStatus, stdout: stdoutBytes, stderr: String(decoding: stderrBytes, as: UTF8.self))
+            status: process.terminationStatus, stdout: stdoutBytes, stderr: String(decoding: stderrBytes, as: UTF8.self) + note)
     }
 }
