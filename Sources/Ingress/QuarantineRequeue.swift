@@ -71,14 +71,28 @@ public enum QuarantineRequeue {
 
     /// Scans the quarantine log and hands every payload now valid, whose key neither the main
     /// log nor `destination` has, to `destination` in chunks of 1024.
+    ///
+    /// Two passes over the quarantine log, as far as the first one read: the first gathers the
+    /// keys of the payloads now valid, so that the main log is read once for those keys only
+    /// (memory grows with them, not with the main log, which holds every key ever sent).
     static func run(mainLog: String, quarantineLog: String, limits: PayloadLimits, into destination: Destination) async throws -> Summary {
-        var summary = Summary()
-        var keys = try existingKeys(mainLog)
-        var pending: [Candidate] = []
+        var wanted = Set<String>()
+        var ignored = Summary()
         var cursor = LogReader(directory: quarantineLog).cursor(from: .zero)
+        while let batch = try cursor.nextBatch() {
+            for record in batch {
+                if let candidate = candidate(record, limits: limits, counting: &ignored) { wanted.insert(candidate.key) }
+            }
+        }
+        let end = cursor.nextOffset  // records quarantined from now on wait for the next requeue
+        var keys = try keys(in: mainLog, among: wanted)
+        var summary = Summary()
+        var pending: [Candidate] = []
+        cursor = LogReader(directory: quarantineLog).cursor(from: .zero)
         do {
-            while let batch = try cursor.nextBatch() {
+            scan: while let batch = try cursor.nextBatch() {
                 for record in batch {
+                    guard record.offset < end else { break scan }
                     summary.scanned += 1
                     guard let candidate = candidate(record, limits: limits, counting: &summary) else { continue }
                     guard keys.insert(candidate.key).inserted, await destination.claim(candidate) else {
@@ -154,13 +168,15 @@ public enum QuarantineRequeue {
             limits: services.configuration.payloadLimits, into: destination)
     }
 
-    private static func existingKeys(_ log: String) throws -> Set<String> {
-        var keys: Set<String> = []
+    /// The keys of `wanted` that records of `log` carry.
+    private static func keys(in log: String, among wanted: Set<String>) throws -> Set<String> {
+        var found: Set<String> = []
+        guard !wanted.isEmpty else { return found }
         var cursor = LogReader(directory: log).cursor(from: .zero)
         while let batch = try cursor.nextBatch() {
-            for record in batch { if let key = record.idempotencyKey { keys.insert(key) } }
+            for record in batch { if let key = record.idempotencyKey, wanted.contains(key) { found.insert(key) } }
         }
-        return keys
+        return found
     }
 
     /// The parts of a quarantine record's reason that decide whether and how to re-validate it.
