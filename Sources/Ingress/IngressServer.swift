@@ -3,6 +3,7 @@ import LogStore
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// `sessionlog ingress`: HTTP/1.1 over a Unix domain socket in front of the log (SPEC §2).
 ///
@@ -12,7 +13,7 @@ import NIOPosix
 public final class IngressServer: Sendable {
     private let services: IngressServices
     private let group: MultiThreadedEventLoopGroup
-    private let stopped = ManagedFlag()
+    private let stopRequest = StopRequest()
 
     public init(configuration: IngressConfiguration, logger: Logger = Logger(label: "sessionlog.ingress")) throws {
         let logs = try DataLogs.open(logPath: configuration.logPath, rejectedPath: configuration.rejectedPath, options: configuration.writer)
@@ -80,7 +81,7 @@ public final class IngressServer: Sendable {
         }
         services.logger.info("listening", metadata: ["socket.path": "\(path)", "event_loops": "\(services.configuration.threads)"])
         onListening()
-        while !stopped.isSet { try? await Task.sleep(for: .milliseconds(20)) }
+        await stopRequest.wait()
         // Stop accepting and refuse new requests, let in-flight ones finish (bounded), then sync and close.
         services.draining.change(to: true)
         services.logger.info("draining: no new requests", metadata: ["requests.in_flight": "\(services.inFlight.current)"])
@@ -96,5 +97,30 @@ public final class IngressServer: Sendable {
     }
 
     /// Asks `run()` to shut down gracefully. Safe from any thread (a signal handler's queue).
-    public func stop() { stopped.change(to: true) }
+    public func stop() { stopRequest.request() }
+}
+
+/// A request to stop, made once from any thread: `wait()` returns as soon as it is made, or at
+/// once if it was made before (no polling while the server runs).
+private final class StopRequest: Sendable {
+    private let state = Mutex<(requested: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func request() {
+        let waiter = state.withLock { state in
+            state.requested = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let requested = state.withLock { state in
+                if !state.requested { state.waiter = continuation }
+                return state.requested
+            }
+            if requested { continuation.resume() }
+        }
+    }
 }
