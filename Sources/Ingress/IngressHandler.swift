@@ -301,7 +301,7 @@ final class IngressHandler: ChannelDuplexHandler {
         case .metrics:
             let text = services.metrics.render(
                 log: services.log, quarantine: services.quarantine, inFlight: services.inFlight.current - 1,
-                connections: services.connections.current)
+                connections: services.connections.current, idempotencyKeys: services.idempotency.count)
             return complete(sequence, IngressAnswer(status: .ok, body: text, contentType: "text/plain; version=0.0.4"), context)
         case .v3, .v2, .v1, .batch, .requeue: break
         }

@@ -33,7 +33,7 @@ final class IngressMetrics: Sendable {
     }
 
     /// Prometheus text format 0.0.4.
-    func render(log: LogWriter, quarantine: LogWriter, inFlight: Int, connections: Int) -> String {
+    func render(log: LogWriter, quarantine: LogWriter, inFlight: Int, connections: Int, idempotencyKeys: Int) -> String {
         let rejects = self.rejects.withLock { $0 }
         let requests = Self.routes.indices.flatMap { (row) in
             IngressAnswer.statuses.indices.map { (Self.routes[row], IngressAnswer.statuses[$0], answers(row, $0).current) }
@@ -58,6 +58,9 @@ final class IngressMetrics: Sendable {
         metric("sessionlog_rejects_total", "counter", "Payloads rejected, by error code.", rejects.sorted { $0.key < $1.key }.map { ("{code=\"\($0.key)\"}", String($0.value)) })
         metric("sessionlog_requests_in_flight", "gauge", "Requests received and not yet answered.", [("", String(inFlight))])
         metric("sessionlog_connections", "gauge", "Open connections.", [("", String(connections))])
+        metric(
+            "sessionlog_idempotency_keys", "gauge", "Keys in the idempotency window (its memory grows with them; docs/operations.md).",
+            [("", String(idempotencyKeys))])
         metric(
             "sessionlog_backpressure_pauses_total", "counter", "Connection reads held back while request bytes in flight were over --max-pending-bytes.",
             [("", String(backpressurePauses.current))])
