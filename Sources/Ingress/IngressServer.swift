@@ -43,7 +43,10 @@ public final class IngressServer: Sendable {
     public func run(onListening: @Sendable () -> Void = {}) async throws {
         let services = self.services
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            // Connections not yet accepted queue rather than fail: a burst of producers starting
+            // together (non-blocking connects get EAGAIN from a full queue). Linux caps this at
+            // net.core.somaxconn; connections over --max-connections are closed once accepted.
+            .serverChannelOption(ChannelOptions.backlog, value: 4096)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(AdmissionHandler(services: services))
