@@ -28,12 +28,12 @@ struct Digest128: Hashable, Sendable {
 /// digest and the answer) in a hash table keyed by its digest, and 24 bytes in the eviction
 /// order; ~175 bytes of RSS per key measured with a million keys (docs/operations.md).
 /// Thread-safe (`Mutex`); callbacks run outside the lock.
-final class IdempotencyWindow: Sendable {
+public final class IdempotencyWindow: Sendable {
     let retentionMs: Int64
     let keysMin: Int
 
     /// What a request with a key should do.
-    enum Claim: Equatable {
+    public enum Claim: Equatable, Sendable {
         /// First use: append, then `complete` (or `release`).
         case claimed
         /// A retry of an accepted request: answer this, append nothing.
@@ -94,7 +94,7 @@ final class IdempotencyWindow: Sendable {
     /// Claims `key` for a request of route `version` with these payload bytes, or answers at once.
     /// If the key's first request is still in flight, `onDecided` is called once it settles:
     /// accepted → replay or conflict for this request; released → this request claims the key.
-    func claim(key: String, version: UInt8, payload: [UInt8], onDecided: @escaping @Sendable (Claim) -> Void) {
+    public func claim(key: String, version: UInt8, payload: [UInt8], onDecided: @escaping @Sendable (Claim) -> Void) {
         let digest = Digest128(sha256Of: Array(key.utf8))
         let request = Request(version: version, payload: Digest128(sha256Of: payload))
         let waiter = Waiter(request: request, decide: onDecided)
@@ -113,7 +113,7 @@ final class IdempotencyWindow: Sendable {
     }
 
     /// The claimed key's request was appended: later retries replay this answer.
-    func complete(key: String, offset: LogOffset, checkpoint: Int64?, receivedAtMs: Int64) {
+    public func complete(key: String, offset: LogOffset, checkpoint: Int64?, receivedAtMs: Int64) {
         let digest = Digest128(sha256Of: Array(key.utf8))
         let decisions = storage.withLock { storage -> [(Waiter, Claim)] in
             guard let pending = storage.pending.removeValue(forKey: digest) else { return [] }
@@ -141,6 +141,37 @@ final class IdempotencyWindow: Sendable {
 
     var count: Int { storage.withLock { $0.accepted.count + $0.pending.count } }
 
+    /// For a writer that decides alone (`import`), at once: claims `key` when it is free, else
+    /// says whether this request repeats the one that holds it (accepted, or still in flight)
+    /// or conflicts with it.
+    public enum Decision: Equatable, Sendable {
+        case claimed
+        case repeatsAccepted(offset: LogOffset)
+        case repeatsInFlight
+        case conflict
+    }
+
+    public func decide(key: String, version: UInt8, payload: [UInt8]) -> Decision {
+        let digest = Digest128(sha256Of: Array(key.utf8))
+        let request = Request(version: version, payload: Digest128(sha256Of: payload))
+        return storage.withLock { storage in
+            if let accepted = storage.accepted[digest] {
+                return accepted.request == request ? .repeatsAccepted(offset: accepted.offset) : .conflict
+            }
+            if let pending = storage.pending[digest] {
+                return pending.owner == request ? .repeatsInFlight : .conflict
+            }
+            storage.pending[digest] = Pending(owner: request, waiters: [])
+            return .claimed
+        }
+    }
+
+    /// The offset of the accepted request `key` holds, if it does.
+    public func acceptedOffset(key: String) -> LogOffset? {
+        let digest = Digest128(sha256Of: Array(key.utf8))
+        return storage.withLock { $0.accepted[digest]?.offset }
+    }
+
     private static func answer(_ accepted: Accepted, to request: Request) -> Claim {
         accepted.request == request ? .replay(offset: accepted.offset, checkpoint: accepted.checkpoint) : .conflict
     }
@@ -165,7 +196,7 @@ final class IdempotencyWindow: Sendable {
     /// Rebuilds the window from the log: every keyed record received in the last 24 h, and at
     /// least the newest `keysMin` keyed records (scanning further back in steps when needed).
     /// Records are read once and not kept: each keyed one becomes an entry as it is read.
-    static func rebuild(
+    public static func rebuild(
         from logPath: String, nowMs: Int64, limits: PayloadLimits, retentionMs: Int64 = 24 * 3600 * 1000, keysMin: Int = 1_000_000
     ) throws -> IdempotencyWindow {
         let window = IdempotencyWindow(retentionMs: retentionMs, keysMin: keysMin)

@@ -410,7 +410,7 @@ final class IngressHandler: ChannelDuplexHandler {
             case .replay(let offset, let checkpoint):
                 done(.accepted(offset: offset, checkpoint: checkpoint))
             case .conflict:
-                let error = PayloadError(.idempotencyConflict, "idempotency key \"\(key)\" was already used with another route or payload")
+                let error = PayloadError.idempotencyConflict(key: key)
                 let rejected = QuarantineRecord.make(payload: item.bytes[...], rejection: error, source: item.source, producerUID: item.uid, idempotencyKey: key)
                 quarantine(rejected, error, services, done: done)
             }

@@ -40,6 +40,11 @@ public struct PayloadError: Error, Equatable, Sendable, CustomStringConvertible 
         self.detail = detail
     }
 
+    /// A key reused with another route or other bytes (SPEC §2): the payload is quarantined.
+    public static func idempotencyConflict(key: String) -> PayloadError {
+        PayloadError(.idempotencyConflict, "idempotency key \(quoted(key)) was already used with another route or payload")
+    }
+
     public var description: String { "\(code.rawValue) at \(path.isEmpty ? "(payload)" : path): \(message)" }
 
     /// A value the producer sent, as a message shows it: JSON-quoted (one line, whatever it

@@ -63,8 +63,8 @@ public enum PayloadValidator {
     }
 
     /// How many characters (code points) an idempotency key may have, as a `/batch` line's
-    /// `idempotency_key` or an `Idempotency-Key` header. SPEC §2 sets no bound; this one keeps the
-    /// window of ≥ 1,000,000 keys within memory.
+    /// `idempotency_key` or an `Idempotency-Key` header. SPEC §2 sets no bound; this one bounds
+    /// what a request head and every record carry.
     public static let idempotencyKeyCharacters = 1...1024
 
     /// The rejection of an `Idempotency-Key` header outside `idempotencyKeyCharacters`, nil when

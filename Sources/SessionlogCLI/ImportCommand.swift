@@ -17,8 +17,11 @@ struct ImportCommand: AsyncParsableCommand {
             quarantine log (<data>/rejected). Blank lines are skipped. Takes the log's writer lock: \
             refuses while an ingress or another import is writing. FILE - reads standard input and \
             appends lines as they arrive. Lines are validated exactly as the ingress validates \
-            payloads (SPEC §1), each by the schema its own "v" names. SIGINT or SIGTERM: stop \
-            reading, make what was read durable, print the summary ("interrupted": true), exit 1.
+            payloads (SPEC §1), each by the schema its own "v" names. A line's "idempotency_key" \
+            works as on a /batch line: a keyed line already in the log is not appended again \
+            (counted as a duplicate), so an import can be run again after an interruption. SIGINT \
+            or SIGTERM: stop reading, make what was read durable, print the summary \
+            ("interrupted": true), exit 1.
             """
     )
 
@@ -61,7 +64,14 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let (log, quarantine) = (logs.main, logs.quarantine)
         for report in logs.notableRecoveries { printError("import: \(report)") }
-        var totals = (accepted: 0, quarantined: 0, blank: 0)
+        let keys: ImportKeys
+        do {
+            keys = try ImportKeys(logPath: data.logPath, limits: PayloadLimits(bodyBytesMax: maxBody))
+        } catch {
+            await logs.close()
+            throw error
+        }
+        var totals = Counts()
         var output = BufferedOutput()
         let stop = StopFlag()
         let trap = SignalTrap { stop.set() }
@@ -73,8 +83,8 @@ struct ImportCommand: AsyncParsableCommand {
                     interrupted = true
                     break
                 }
-                let (counts, complete) = try await importFile(file, log: log, quarantine: quarantine, stop: stop, output: &output)
-                totals = (totals.accepted + counts.accepted, totals.quarantined + counts.quarantined, totals.blank + counts.blank)
+                let (counts, complete) = try await importFile(file, log: log, quarantine: quarantine, keys: keys, stop: stop, output: &output)
+                totals.add(counts)
                 guard complete else {
                     interrupted = true
                     break
@@ -87,7 +97,7 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let summary = JSONText.object([
             ("accepted", String(totals.accepted)), ("quarantined", String(totals.quarantined)),
-            ("blank_lines", String(totals.blank)), ("next_offset", log.committedEnd.next.description),
+            ("duplicates", String(totals.duplicates)), ("blank_lines", String(totals.blank)), ("next_offset", log.committedEnd.next.description),
             ("interrupted", String(interrupted)),
         ])
         await logs.close()
@@ -127,26 +137,57 @@ struct ImportCommand: AsyncParsableCommand {
         return requests
     }
 
-    /// One chunk's appends and, per non-blank line, where its record went.
-    private struct PendingChunk {
-        var verdicts = [(line: Int, index: Int, code: String?)]()
-        var accepted: [AppendTicket] = []
-        var rejected: [AppendTicket] = []
+    /// Lines per outcome, for the summary.
+    struct Counts {
+        var accepted = 0
+        var quarantined = 0
+        var duplicates = 0
+        var blank = 0
+
+        mutating func add(_ other: Counts) {
+            (accepted, quarantined, duplicates, blank) =
+                (accepted + other.accepted, quarantined + other.quarantined, duplicates + other.duplicates, blank + other.blank)
+        }
     }
 
-    /// Waits until the chunk is durable, then prints its acknowledgements when asked to.
-    private func finish(_ chunk: PendingChunk, file: String, output: inout BufferedOutput) async throws {
+    /// Where a non-blank line went.
+    private enum LineOutcome {
+        /// `accepted[index]` of its chunk.
+        case appended(index: Int)
+        /// `rejected[index]` of its chunk, with the rejection's code.
+        case quarantined(index: Int, code: String)
+        /// Not appended: its key, route and bytes are in the log already (or earlier in this import).
+        case duplicate(key: String)
+    }
+
+    /// One chunk's appends and, per non-blank line, where its record went.
+    private struct PendingChunk {
+        var outcomes = [(line: Int, outcome: LineOutcome)]()
+        var accepted: [AppendTicket] = []
+        var rejected: [AppendTicket] = []
+        /// The keys of accepted records (by their index), settled once the records are durable.
+        var keyed = [(key: String, index: Int, checkpoint: Int64?)]()
+    }
+
+    /// Waits until the chunk is durable, settles its keys, then prints its acknowledgements when
+    /// asked to.
+    private func finish(_ chunk: PendingChunk, file: String, keys: ImportKeys, output: inout BufferedOutput) async throws {
         var offsets = [LogOffset]()
         for ticket in chunk.accepted { offsets += try await ticket.offsets() }
         var rejectedOffsets = [LogOffset]()
         for ticket in chunk.rejected { rejectedOffsets += try await ticket.offsets() }
+        for keyed in chunk.keyed { keys.appended(key: keyed.key, offset: offsets[keyed.index], checkpoint: keyed.checkpoint) }
         guard printOffsets else { return }
-        for verdict in chunk.verdicts {
-            var members = [("file", JSONText.string(file)), ("line", String(verdict.line))]
-            if let code = verdict.code {
-                members += [("quarantined", rejectedOffsets[verdict.index].description), ("code", JSONText.string(code))]
-            } else {
-                members.append(("offset", offsets[verdict.index].description))
+        for (line, outcome) in chunk.outcomes {
+            var members = [("file", JSONText.string(file)), ("line", String(line))]
+            switch outcome {
+            case .appended(let index):
+                members.append(("offset", offsets[index].description))
+            case .quarantined(let index, let code):
+                members += [("quarantined", rejectedOffsets[index].description), ("code", JSONText.string(code))]
+            case .duplicate(let key):
+                let original = keys.originalOffset(key: key)
+                members += [("offset", original.map(\.description) ?? "null"), ("duplicate", "true")]
             }
             output.write(JSONText.object(members) + "\n")
         }
@@ -154,25 +195,26 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     private func importFile(
-        _ file: String, log: LogWriter, quarantine: LogWriter, stop: StopFlag, output: inout BufferedOutput
-    ) async throws -> (counts: (accepted: Int, quarantined: Int, blank: Int), complete: Bool) {
+        _ file: String, log: LogWriter, quarantine: LogWriter, keys: ImportKeys, stop: StopFlag, output: inout BufferedOutput
+    ) async throws -> (counts: Counts, complete: Bool) {
         try await LineReader.withInput(file) { reader, name in
-            try await importLines(&reader, name: name, log: log, quarantine: quarantine, stop: stop, output: &output)
+            try await importLines(&reader, name: name, log: log, quarantine: quarantine, keys: keys, stop: stop, output: &output)
         }
     }
 
     /// Imports the reader's lines until its end (`complete`) or a stop request (checked between
     /// chunks and, on an idle pipe, every 100 ms); what was read is durable when this returns.
     private func importLines(
-        _ reader: inout LineReader, name: String, log: LogWriter, quarantine: LogWriter, stop: StopFlag, output: inout BufferedOutput
-    ) async throws -> (counts: (accepted: Int, quarantined: Int, blank: Int), complete: Bool) {
+        _ reader: inout LineReader, name: String, log: LogWriter, quarantine: LogWriter, keys: ImportKeys, stop: StopFlag,
+        output: inout BufferedOutput
+    ) async throws -> (counts: Counts, complete: Bool) {
         let uid = getuid()
-        var counts = (accepted: 0, quarantined: 0, blank: 0)
+        var counts = Counts()
         var inFlight = [PendingChunk]()
         while !reader.atEnd && !stop.isSet {
             // Answer what is in flight before waiting on a pipe, so acknowledgements are prompt.
             if !reader.hasInputReady {
-                for chunk in inFlight { try await finish(chunk, file: name, output: &output) }
+                for chunk in inFlight { try await finish(chunk, file: name, keys: keys, output: &output) }
                 inFlight.removeAll()
                 while !stop.isSet && !reader.waitForInput(milliseconds: 100) {}
                 if stop.isSet { break }
@@ -180,21 +222,36 @@ struct ImportCommand: AsyncParsableCommand {
             var chunk = PendingChunk()
             var accepted = [AppendRecord]()
             var rejected = [AppendRecord]()
+            func reject(_ line: LineReader.Line, _ error: PayloadError, key: String? = nil) {
+                chunk.outcomes.append((line.number, .quarantined(index: rejected.count, code: error.code.rawValue)))
+                rejected.append(
+                    QuarantineRecord.make(
+                        payload: line.bytes, rejection: error, source: "import:\(name):\(line.number)", producerUID: uid, idempotencyKey: key))
+            }
             for line in try reader.nextLines() {
                 if line.isBlank {
                     counts.blank += 1
                     continue
                 }
-                switch LineValidation.verdict(line.bytes, limits: PayloadLimits(bodyBytesMax: maxBody)) {
-                case .success(let version):
-                    chunk.verdicts.append((line.number, accepted.count, nil))
-                    accepted.append(AppendRecord(version: version.rawValue, producerUID: uid, payload: Array(line.bytes)))
+                let payload = Array(line.bytes)
+                switch LineValidation.verdict(payload, limits: PayloadLimits(bodyBytesMax: maxBody)) {
+                case .success(let checked):
+                    let version = checked.verdict.version.rawValue
+                    switch checked.idempotencyKey.map({ keys.decide(key: $0, version: version, payload: payload) }) ?? .append {
+                    case .append:
+                        if let key = checked.idempotencyKey {
+                            chunk.keyed.append((key, accepted.count, checked.verdict.acknowledgedCheckpoint))
+                        }
+                        chunk.outcomes.append((line.number, .appended(index: accepted.count)))
+                        accepted.append(AppendRecord(version: version, producerUID: uid, idempotencyKey: checked.idempotencyKey, payload: payload))
+                    case .duplicate:
+                        counts.duplicates += 1
+                        chunk.outcomes.append((line.number, .duplicate(key: checked.idempotencyKey!)))
+                    case .conflict:
+                        reject(line, .idempotencyConflict(key: checked.idempotencyKey!), key: checked.idempotencyKey)
+                    }
                 case .failure(let error):
-                    chunk.verdicts.append((line.number, rejected.count, error.code.rawValue))
-                    rejected.append(
-                        QuarantineRecord.make(
-                            payload: line.bytes, rejection: error, source: "import:\(name):\(line.number)",
-                            producerUID: uid))
+                    reject(line, error)
                 }
             }
             counts.accepted += accepted.count
@@ -203,10 +260,44 @@ struct ImportCommand: AsyncParsableCommand {
             chunk.rejected = Self.requests(rejected).map(quarantine.enqueue)
             inFlight.append(chunk)
             if inFlight.count > Self.chunksInFlightMax {
-                try await finish(inFlight.removeFirst(), file: name, output: &output)
+                try await finish(inFlight.removeFirst(), file: name, keys: keys, output: &output)
             }
         }
-        for chunk in inFlight { try await finish(chunk, file: name, output: &output) }
+        for chunk in inFlight { try await finish(chunk, file: name, keys: keys, output: &output) }
         return (counts, reader.atEnd)
     }
+}
+
+/// The idempotency keys `import` honours, as the ingress does for `/batch` lines (SPEC §2): those
+/// of the log's window, rebuilt as the ingress rebuilds it, and those this import appends. A
+/// line whose key was accepted with the same `v` and bytes is not appended again (an import run
+/// twice, or after an interruption, appends each keyed line once); with other bytes it is a
+/// conflict. `import` holds the writer lock, so no one else adds keys meanwhile.
+struct ImportKeys {
+    enum Decision { case append, duplicate, conflict }
+
+    private let window: IdempotencyWindow
+
+    init(logPath: String, limits: PayloadLimits) throws {
+        window = try IdempotencyWindow.rebuild(from: logPath, nowMs: Self.nowMs, limits: limits)
+    }
+
+    private static var nowMs: Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// What to do with a valid line carrying `key`; `.append` claims the key.
+    func decide(key: String, version: UInt8, payload: [UInt8]) -> Decision {
+        switch window.decide(key: key, version: version, payload: payload) {
+        case .claimed: .append
+        case .repeatsAccepted, .repeatsInFlight: .duplicate
+        case .conflict: .conflict
+        }
+    }
+
+    /// The record appended under `key` is durable at `offset`.
+    func appended(key: String, offset: LogOffset, checkpoint: Int64?) {
+        window.complete(key: key, offset: offset, checkpoint: checkpoint, receivedAtMs: Self.nowMs)
+    }
+
+    /// Where the line a duplicate repeats was appended (known once that line is durable).
+    func originalOffset(key: String) -> LogOffset? { window.acceptedOffset(key: key) }
 }

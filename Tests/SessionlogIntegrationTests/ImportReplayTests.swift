@@ -86,6 +86,33 @@ import Testing
         #expect(unknownUnit.status == 64 && unknownUnit.stderr.contains("a duration ago: 90s, 15m, 2h, 7d"))
     }
 
+    /// A line's `idempotency_key` works as on a `/batch` line: the record carries it, a second
+    /// import (or a repeat within one) appends a keyed line once, other bytes under a used key
+    /// are a quarantined conflict, and a key outside 1–1024 characters is rejected.
+    @Test func importHonoursIdempotencyKeysAcrossRuns() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let cli = CLI(data: dir.file("data"))
+        let keyed = { (key: String, session: String) in
+            #"{"v":3,"idempotency_key":"\#(key)","session_id":"\#(session)","user_id":"u","site_id":"x","sent_at":1762000000000,"actions":[]}"#
+        }
+        let lines = [
+            keyed("a", "s-1"), keyed("b", "s-2"), keyed("a", "s-1"), keyed("b", "s-other"), PayloadFactory.minimalV3("no key"),
+            keyed(String(repeating: "k", count: 1025), "s-3"),
+        ]
+        let first = try cli.succeed(["import", "--print-offsets", "-"], input: ndjson(lines))
+        #expect(try jsonObject(first.stderr.split(separator: "\n").last.map(String.init) ?? "{}")["duplicates"] as? Int == 1, "\(first.stderr)")
+        let outcomes = try first.stdoutLines.map(jsonObject)
+        #expect(outcomes[2]["offset"] as? Int == 0 && outcomes[2]["duplicate"] as? Bool == true, "\(outcomes)")
+        #expect(outcomes[3]["code"] as? String == "idempotency_conflict" && outcomes[5]["code"] as? String == "out_of_range", "\(outcomes)")
+
+        let second = try jsonObject(try cli.succeed(["import", "-"], input: ndjson(lines)).stdoutText)
+        #expect(second["accepted"] as? Int == 1 && second["duplicates"] as? Int == 3 && second["quarantined"] as? Int == 2, "\(second)")
+        let envelopes = try cli.succeed(["replay"]).stdoutLines.map(jsonObject)
+        #expect(envelopes.map { $0["idempotency_key"] as? String } == ["a", "b", nil, nil], "only the unkeyed line is appended twice")
+        #expect(try cli.succeed(["replay", "--raw", "--to-offset", "1"]).stdoutLines == [lines[0], lines[1]])
+    }
+
     /// Ctrl-C (or SIGTERM) on an import reading an idle pipe: what was read is durable, the
     /// summary says so, and the exit status says the input was not all imported.
     @Test func anInterruptedImportKeepsWhatItReadAndSaysSo() throws {
@@ -98,7 +125,7 @@ import Testing
         importer.kill(SIGINT)
         let result = importer.wait()
         #expect(result.status == 1)
-        #expect(result.stderr.contains(#""accepted":30,"quarantined":0,"blank_lines":0,"next_offset":30,"interrupted":true"#), "\(result.stderr)")
+        #expect(result.stderr.contains(#""accepted":30,"quarantined":0,"duplicates":0,"blank_lines":0,"next_offset":30,"interrupted":true"#), "\(result.stderr)")
         #expect(result.stderr.contains("import: interrupted"))
         #expect(try cli.succeed(["replay", "--raw"]).stdoutLines.count == 30)
     }
