@@ -64,13 +64,7 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let (log, quarantine) = (logs.main, logs.quarantine)
         for report in logs.notableRecoveries { printError("import: \(report)") }
-        let keys: ImportKeys
-        do {
-            keys = try ImportKeys(logPath: data.logPath, limits: PayloadLimits(bodyBytesMax: maxBody))
-        } catch {
-            await logs.close()
-            throw error
-        }
+        let keys = ImportKeys(logPath: data.logPath, limits: PayloadLimits(bodyBytesMax: maxBody))
         var totals = Counts()
         var output = BufferedOutput()
         let stop = StopFlag()
@@ -237,7 +231,7 @@ struct ImportCommand: AsyncParsableCommand {
                 switch LineValidation.verdict(payload, limits: PayloadLimits(bodyBytesMax: maxBody)) {
                 case .success(let checked):
                     let version = checked.verdict.version.rawValue
-                    switch checked.idempotencyKey.map({ keys.decide(key: $0, version: version, payload: payload) }) ?? .append {
+                    switch try checked.idempotencyKey.map({ try keys.decide(key: $0, version: version, payload: payload) }) ?? .append {
                     case .append:
                         if let key = checked.idempotencyKey {
                             chunk.keyed.append((key, accepted.count, checked.verdict.acknowledgedCheckpoint))
@@ -272,32 +266,37 @@ struct ImportCommand: AsyncParsableCommand {
 /// of the log's window, rebuilt as the ingress rebuilds it, and those this import appends. A
 /// line whose key was accepted with the same `v` and bytes is not appended again (an import run
 /// twice, or after an interruption, appends each keyed line once); with other bytes it is a
-/// conflict. `import` holds the writer lock, so no one else adds keys meanwhile.
-struct ImportKeys {
+/// conflict. The window is rebuilt at the first keyed line, so an input without keys never pays
+/// for reading the log. `import` holds the writer lock: no one else adds keys meanwhile.
+final class ImportKeys {
     enum Decision { case append, duplicate, conflict }
 
-    private let window: IdempotencyWindow
+    private let logPath: String
+    private let limits: PayloadLimits
+    private var window: IdempotencyWindow?
 
-    init(logPath: String, limits: PayloadLimits) throws {
-        window = try IdempotencyWindow.rebuild(from: logPath, nowMs: Self.nowMs, limits: limits)
+    init(logPath: String, limits: PayloadLimits) {
+        (self.logPath, self.limits) = (logPath, limits)
     }
 
     private static var nowMs: Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
     /// What to do with a valid line carrying `key`; `.append` claims the key.
-    func decide(key: String, version: UInt8, payload: [UInt8]) -> Decision {
+    func decide(key: String, version: UInt8, payload: [UInt8]) throws -> Decision {
+        let window = try self.window ?? IdempotencyWindow.rebuild(from: logPath, nowMs: Self.nowMs, limits: limits)
+        self.window = window
         switch window.decide(key: key, version: version, payload: payload) {
-        case .claimed: .append
-        case .repeatsAccepted, .repeatsInFlight: .duplicate
-        case .conflict: .conflict
+        case .claimed: return .append
+        case .repeatsAccepted, .repeatsInFlight: return .duplicate
+        case .conflict: return .conflict
         }
     }
 
     /// The record appended under `key` is durable at `offset`.
     func appended(key: String, offset: LogOffset, checkpoint: Int64?) {
-        window.complete(key: key, offset: offset, checkpoint: checkpoint, receivedAtMs: Self.nowMs)
+        window?.complete(key: key, offset: offset, checkpoint: checkpoint, receivedAtMs: Self.nowMs)
     }
 
     /// Where the line a duplicate repeats was appended (known once that line is durable).
-    func originalOffset(key: String) -> LogOffset? { window.acceptedOffset(key: key) }
+    func originalOffset(key: String) -> LogOffset? { window?.acceptedOffset(key: key) }
 }
