@@ -181,7 +181,7 @@ def main():
     shares = [range(p, args.connections, args.processes) for p in range(args.processes)]
     started = time.monotonic()
     deadline = started + args.duration
-    results = run_workers(args, shares, deadline) if args.processes > 1 else [worker(args, shares[0], args.rate, deadline)]
+    results = run_workers(args, shares, deadline)
     elapsed = time.monotonic() - started
     errors = sorted({result["error"] for result in results if "error" in result})
     if errors:

@@ -16,6 +16,9 @@ struct Digest128: Hashable, Sendable {
         let hash = SHA256.hash(data: bytes)
         (high, low) = hash.withUnsafeBytes { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
     }
+
+    /// The digest of an idempotency key's UTF-8 bytes.
+    init(key: String) { self.init(sha256Of: Array(key.utf8)) }
 }
 
 /// Idempotency keys of accepted payloads (SPEC §2): a retry with the same key, route and bytes gets
@@ -29,6 +32,10 @@ struct Digest128: Hashable, Sendable {
 /// order; ~175 bytes of RSS per key measured with a million keys (docs/operations.md).
 /// Thread-safe (`Mutex`); callbacks run outside the lock.
 public final class IdempotencyWindow: Sendable {
+    /// SPEC §2: keys accepted in the last 24 h, and at least the newest 1,000,000.
+    public static let retentionMsDefault: Int64 = 24 * 3600 * 1000
+    public static let keysMinDefault = 1_000_000
+
     let retentionMs: Int64
     let keysMin: Int
 
@@ -86,7 +93,22 @@ public final class IdempotencyWindow: Sendable {
 
     private let storage = Mutex(Storage())
 
-    init(retentionMs: Int64 = 24 * 3600 * 1000, keysMin: Int = 1_000_000) {
+    /// Who holds a key that is not free.
+    private enum Holder {
+        case accepted(Accepted)
+        case inFlight(owner: Request)
+    }
+
+    /// The one place that decides who holds a key: its holder, or nil after claiming the free key
+    /// for `request` (its request is then in flight). Called under the lock.
+    private static func holder(of digest: Digest128, claimingFor request: Request, in storage: inout Storage) -> Holder? {
+        if let accepted = storage.accepted[digest] { return .accepted(accepted) }
+        if let pending = storage.pending[digest] { return .inFlight(owner: pending.owner) }
+        storage.pending[digest] = Pending(owner: request, waiters: [])
+        return nil
+    }
+
+    init(retentionMs: Int64 = retentionMsDefault, keysMin: Int = keysMinDefault) {
         self.retentionMs = retentionMs
         self.keysMin = keysMin
     }
@@ -95,26 +117,23 @@ public final class IdempotencyWindow: Sendable {
     /// If the key's first request is still in flight, `onDecided` is called once it settles:
     /// accepted → replay or conflict for this request; released → this request claims the key.
     public func claim(key: String, version: UInt8, payload: [UInt8], onDecided: @escaping @Sendable (Claim) -> Void) {
-        let digest = Digest128(sha256Of: Array(key.utf8))
+        let digest = Digest128(key: key)
         let request = Request(version: version, payload: Digest128(sha256Of: payload))
-        let waiter = Waiter(request: request, decide: onDecided)
         let immediate = storage.withLock { storage -> Claim? in
-            if let accepted = storage.accepted[digest] {
-                return Self.answer(accepted, to: request)
+            switch Self.holder(of: digest, claimingFor: request, in: &storage) {
+            case nil: return .claimed
+            case .accepted(let accepted): return Self.answer(accepted, to: request)
+            case .inFlight:
+                storage.pending[digest]!.waiters.append(Waiter(request: request, decide: onDecided))
+                return nil
             }
-            guard storage.pending[digest] != nil else {
-                storage.pending[digest] = Pending(owner: request, waiters: [])
-                return .claimed
-            }
-            storage.pending[digest]!.waiters.append(waiter)
-            return nil
         }
         if let immediate { onDecided(immediate) }
     }
 
     /// The claimed key's request was appended: later retries replay this answer.
     public func complete(key: String, offset: LogOffset, checkpoint: Int64?, receivedAtMs: Int64) {
-        let digest = Digest128(sha256Of: Array(key.utf8))
+        let digest = Digest128(key: key)
         let decisions = storage.withLock { storage -> [(Waiter, Claim)] in
             guard let pending = storage.pending.removeValue(forKey: digest) else { return [] }
             let accepted = Accepted(pending.owner, offset: offset, checkpoint: checkpoint, receivedAtMs: receivedAtMs)
@@ -129,7 +148,7 @@ public final class IdempotencyWindow: Sendable {
     /// The claimed key's request was not appended (rejected or failed): the key is free again,
     /// and the first waiting request, if any, now owns it.
     func release(key: String) {
-        let digest = Digest128(sha256Of: Array(key.utf8))
+        let digest = Digest128(key: key)
         let next = storage.withLock { storage -> Waiter? in
             guard var pending = storage.pending.removeValue(forKey: digest), !pending.waiters.isEmpty else { return nil }
             let first = pending.waiters.removeFirst()
@@ -152,23 +171,20 @@ public final class IdempotencyWindow: Sendable {
     }
 
     public func decide(key: String, version: UInt8, payload: [UInt8]) -> Decision {
-        let digest = Digest128(sha256Of: Array(key.utf8))
+        let digest = Digest128(key: key)
         let request = Request(version: version, payload: Digest128(sha256Of: payload))
         return storage.withLock { storage in
-            if let accepted = storage.accepted[digest] {
-                return accepted.request == request ? .repeatsAccepted(offset: accepted.offset) : .conflict
+            switch Self.holder(of: digest, claimingFor: request, in: &storage) {
+            case nil: .claimed
+            case .accepted(let accepted): accepted.request == request ? .repeatsAccepted(offset: accepted.offset) : .conflict
+            case .inFlight(let owner): owner == request ? .repeatsInFlight : .conflict
             }
-            if let pending = storage.pending[digest] {
-                return pending.owner == request ? .repeatsInFlight : .conflict
-            }
-            storage.pending[digest] = Pending(owner: request, waiters: [])
-            return .claimed
         }
     }
 
     /// The offset of the accepted request `key` holds, if it does.
     public func acceptedOffset(key: String) -> LogOffset? {
-        let digest = Digest128(sha256Of: Array(key.utf8))
+        let digest = Digest128(key: key)
         return storage.withLock { $0.accepted[digest]?.offset }
     }
 
@@ -197,7 +213,7 @@ public final class IdempotencyWindow: Sendable {
     /// least the newest `keysMin` keyed records (scanning further back in steps when needed).
     /// Records are read once and not kept: each keyed one becomes an entry as it is read.
     public static func rebuild(
-        from logPath: String, nowMs: Int64, limits: PayloadLimits, retentionMs: Int64 = 24 * 3600 * 1000, keysMin: Int = 1_000_000
+        from logPath: String, nowMs: Int64, limits: PayloadLimits, retentionMs: Int64 = retentionMsDefault, keysMin: Int = keysMinDefault
     ) throws -> IdempotencyWindow {
         let window = IdempotencyWindow(retentionMs: retentionMs, keysMin: keysMin)
         let reader = LogReader(directory: logPath)
@@ -212,7 +228,7 @@ public final class IdempotencyWindow: Sendable {
                 for record in batch {
                     if let end, record.offset >= end { break scan }
                     guard let key = record.idempotencyKey else { continue }
-                    let digest = Digest128(sha256Of: Array(key.utf8))
+                    let digest = Digest128(key: key)
                     order.append((digest, record.receivedAtMs))
                     // A key appended again after it left the window: its latest record is its entry.
                     guard storage.accepted[digest].map({ $0.offset < record.offset }) ?? true else { continue }

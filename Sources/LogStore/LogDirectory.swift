@@ -18,6 +18,13 @@ public struct LogDirectory: Sendable {
     func timeIndexPath(_ base: LogOffset) -> String { path + "/" + Self.fileName(base: base, suffix: ".timeindex") }
     var commitPath: String { path + "/" + CommitMarker.fileName }
     var lockPath: String { path + "/LOCK" }
+    /// Whether bytes that are not a valid batch in `segment` may be an append in progress rather
+    /// than damage: only in a log without a commit marker, and only in its last segment. (With a
+    /// marker, readers stop at its committed end, so what is invalid before that end is damage.)
+    static func invalidBytesMayBeAnAppend(in segment: LogOffset, marker: CommitMarker?, lastSegment: LogOffset?) -> Bool {
+        marker == nil && segment == lastSegment
+    }
+
     /// The pid of the process writing this log (holding `LOCK`), or nil when none is.
     public var writerPID: Int32? { WriterLock.holder(of: lockPath) }
 

@@ -49,7 +49,7 @@ public enum LogInspector {
                 case .end:
                     break scan
                 case .invalid(let position, let error):
-                    if marker != nil || base != bases.last {
+                    if !LogDirectory.invalidBytesMayBeAnAppend(in: base, marker: marker, lastSegment: bases.last) {
                         summary.damage = .corruption(
                             error, at: LogLocation(segment: summary.fileName, position: position, offset: scanner.expectedOffset))
                     }

@@ -126,7 +126,9 @@ public struct LogCursor {
                     if boundByMarker(marker) != nil { continue }
                     // With no marker at all, a partial batch (or zeros) at the end of the last
                     // segment is an append in progress.
-                    if marker == nil, try directory.segmentBases().last == segment!.base { return nil }
+                    if LogDirectory.invalidBytesMayBeAnAppend(in: segment!.base, marker: marker, lastSegment: try directory.segmentBases().last) {
+                        return nil
+                    }
                 }
                 throw StorageError.corruption(error, at: location(position, segment!.scanner.expectedOffset))
             }

@@ -35,7 +35,7 @@ public enum LogVerifier {
         var kind: LogKind?
         var expectedHeadChecked = false
 
-        for (position, base) in bases.enumerated() {
+        for base in bases {
             let segmentName = LogDirectory.fileName(base: base, suffix: ".seg")
             func location(_ at: FilePosition, _ offset: LogOffset) -> LogLocation {
                 LogLocation(segment: segmentName, position: at, offset: offset)
@@ -49,7 +49,6 @@ public enum LogVerifier {
                     at: location(FilePosition(0), expectedOffset))
             }
             kind = header.kind
-            let isLast = position == bases.count - 1 || marker?.readLimit(ofSegment: base) != nil
             let limit = marker?.readLimit(ofSegment: base)
             var scanner = SegmentScanner(file: file, start: FilePosition(SegmentHeader.size), expectedOffset: base, limit: limit)
             var batchPositions = [LogOffset: (position: FilePosition, firstReceivedAt: Int64)]()
@@ -87,7 +86,7 @@ public enum LogVerifier {
                 case .end:
                     break scan
                 case .invalid(let at, let error):
-                    guard isLast, marker == nil else {
+                    guard LogDirectory.invalidBytesMayBeAnAppend(in: base, marker: marker, lastSegment: bases.last) else {
                         throw StorageError.corruption(error, at: location(at, scanner.expectedOffset))
                     }
                     // No marker: an unrecovered tail of the last segment, as a writer would see it.

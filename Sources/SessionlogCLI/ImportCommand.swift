@@ -64,7 +64,7 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let (log, quarantine) = (logs.main, logs.quarantine)
         for report in logs.notableRecoveries { printError("import: \(report)") }
-        let keys = ImportKeys(logPath: data.logPath, limits: PayloadLimits(bodyBytesMax: maxBody))
+        let keys = ImportKeys(logPath: data.logPath, limits: PayloadLimits(bodyBytesMax: maxBody), clock: options.clock)
         var totals = Counts()
         var output = BufferedOutput()
         let stop = StopFlag()
@@ -231,14 +231,15 @@ struct ImportCommand: AsyncParsableCommand {
                 switch LineValidation.verdict(payload, limits: PayloadLimits(bodyBytesMax: maxBody)) {
                 case .success(let checked):
                     let version = checked.verdict.version.rawValue
-                    switch try checked.idempotencyKey.map({ try keys.decide(key: $0, version: version, payload: payload) }) ?? .append {
-                    case .append:
+                    // A line without a key is appended as one whose key is claimed.
+                    switch try checked.idempotencyKey.map({ try keys.decide(key: $0, version: version, payload: payload) }) ?? .claimed {
+                    case .claimed:
                         if let key = checked.idempotencyKey {
                             chunk.keyed.append((key, accepted.count, checked.verdict.acknowledgedCheckpoint))
                         }
                         chunk.outcomes.append((line.number, .appended(index: accepted.count)))
                         accepted.append(AppendRecord(version: version, producerUID: uid, idempotencyKey: checked.idempotencyKey, payload: payload))
-                    case .duplicate:
+                    case .repeatsAccepted, .repeatsInFlight:
                         counts.duplicates += 1
                         chunk.outcomes.append((line.number, .duplicate(key: checked.idempotencyKey!)))
                     case .conflict:
@@ -269,32 +270,27 @@ struct ImportCommand: AsyncParsableCommand {
 /// conflict. The window is rebuilt at the first keyed line, so an input without keys never pays
 /// for reading the log. `import` holds the writer lock: no one else adds keys meanwhile.
 final class ImportKeys {
-    enum Decision { case append, duplicate, conflict }
-
     private let logPath: String
     private let limits: PayloadLimits
+    /// The log writer's clock (ms since the epoch): when the window counts a key's 24 hours from.
+    private let clock: @Sendable () -> Int64
     private var window: IdempotencyWindow?
 
-    init(logPath: String, limits: PayloadLimits) {
-        (self.logPath, self.limits) = (logPath, limits)
+    init(logPath: String, limits: PayloadLimits, clock: @escaping @Sendable () -> Int64) {
+        (self.logPath, self.limits, self.clock) = (logPath, limits, clock)
     }
 
-    private static var nowMs: Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
-
-    /// What to do with a valid line carrying `key`; `.append` claims the key.
-    func decide(key: String, version: UInt8, payload: [UInt8]) throws -> Decision {
-        let window = try self.window ?? IdempotencyWindow.rebuild(from: logPath, nowMs: Self.nowMs, limits: limits)
+    /// What to do with a valid line carrying `key`: append it (`.claimed`, which takes the key),
+    /// skip it as a repeat, or quarantine it as a conflict.
+    func decide(key: String, version: UInt8, payload: [UInt8]) throws -> IdempotencyWindow.Decision {
+        let window = try self.window ?? IdempotencyWindow.rebuild(from: logPath, nowMs: clock(), limits: limits)
         self.window = window
-        switch window.decide(key: key, version: version, payload: payload) {
-        case .claimed: return .append
-        case .repeatsAccepted, .repeatsInFlight: return .duplicate
-        case .conflict: return .conflict
-        }
+        return window.decide(key: key, version: version, payload: payload)
     }
 
     /// The record appended under `key` is durable at `offset`.
     func appended(key: String, offset: LogOffset, checkpoint: Int64?) {
-        window?.complete(key: key, offset: offset, checkpoint: checkpoint, receivedAtMs: Self.nowMs)
+        window?.complete(key: key, offset: offset, checkpoint: checkpoint, receivedAtMs: clock())
     }
 
     /// Where the line a duplicate repeats was appended (known once that line is durable).
