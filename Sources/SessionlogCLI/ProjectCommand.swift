@@ -45,12 +45,24 @@ struct ProjectCommand: AsyncParsableCommand {
     @Option(help: "Records applied per transaction while catching up.")
     var batchRecords = ProjectorOptions().batchRecords
 
+    @Option(help: ArgumentHelp(Self.tailIntervalHelp))
+    var tailIntervalMs = ProjectorOptions().tailIntervalMs
+
+    static let tailIntervalHelp =
+        "At the tail, apply new records at most once per this many milliseconds: fewer, larger transactions under steady traffic, for that much more lag (0: at every commit of the log)."
+
+    /// `--tail-interval-ms` of `project` and `up`.
+    static func validateTailInterval(_ milliseconds: Int) throws {
+        guard (0...60_000).contains(milliseconds) else { throw ValidationError("--tail-interval-ms must be between 0 and 60000") }
+    }
+
     func validate() throws {
         if name == .all && db != nil { throw ValidationError("--db names one database; use it with a single projection") }
         if schemaVersion != nil && db == nil {
             throw ValidationError("--schema-version applies to a new --db file; the live build's version is changed with `sessionlog rebuild`")
         }
         guard batchRecords >= 1 else { throw ValidationError("--batch-records must be at least 1") }
+        try Self.validateTailInterval(tailIntervalMs)
         if until != nil && untilOffset != nil { throw ValidationError("--until and --until-offset both say where to stop; give one") }
     }
 
@@ -82,6 +94,7 @@ struct ProjectCommand: AsyncParsableCommand {
         setup.options.once = once
         setup.options.untilOffset = untilOffset.map { LogOffset($0) }
         setup.options.batchRecords = batchRecords
+        setup.options.tailIntervalMs = tailIntervalMs
         return setup
     }
 
@@ -117,7 +130,7 @@ struct ProjectCommand: AsyncParsableCommand {
 
     /// Four children, each given the same stop offset (`--until` is resolved once, here).
     private func runAll(stop: StopFlag, untilOffset: UInt64?) async throws {
-        var shared = ["--data", data.directory, "--batch-records", String(batchRecords)]
+        var shared = ["--data", data.directory, "--batch-records", String(batchRecords), "--tail-interval-ms", String(tailIntervalMs)]
         if once { shared.append("--once") }
         if let untilOffset { shared += ["--until-offset", String(untilOffset)] }
         if let funnels { shared += ["--funnels", funnels] }

@@ -23,18 +23,15 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         try data.requireExisting()
         let reader = LogReader(directory: data.logPath)
+        let projections = try ProjectionKind.allCases.map { try ProjectionState($0, data: data, reader: reader) }
+        // The log's end is read after the checkpoints: both only grow, so a projector that moves
+        // on meanwhile never shows as ahead of the log (a negative lag means a foreign build).
         let (end, endTime) = try Self.end(of: data.logPath)
         let (rejected, rejectedTime) = try Self.end(of: data.rejectedPath)
         let writer = LogDirectory(path: data.logPath).writerPID
-        var rows: [[(String, String)]] = []
-        var notes: [String] = []
-        var problems: [String] = []
-        for kind in ProjectionKind.allCases {
-            let projection = try ProjectionState(kind, data: data, reader: reader, logEnd: end, logEndTime: endTime)
-            rows.append(projection.row)
-            notes += projection.rebuildNote.map { [$0] } ?? []
-            problems += projection.problems
-        }
+        let rows = projections.map { $0.row(logEnd: end, logEndTime: endTime) }
+        let notes = projections.compactMap(\.rebuildNote)
+        let problems = projections.flatMap(\.problems)
         var output = BufferedOutput()
         switch format {
         case .json:
@@ -85,16 +82,19 @@ struct StatusCommand: AsyncParsableCommand {
 /// What `status` shows of one projection: its live build's checkpoint and lag, the projector
 /// process writing it, a definition that changed since it was built, and a rebuild under way.
 private struct ProjectionState {
-    /// The row's fields as JSON values, in column order.
-    var row: [(String, String)]
+    /// The row's fields before the checkpoint's, and after them, as JSON values in column order.
+    private var leading: [(String, String)]
+    private var trailing: [(String, String)] = []
+    /// The live build's next offset, and when the last record it applied was received.
+    private var checkpoint: LogOffset?
+    private var appliedAtMs: Int64?
     var rebuildNote: String?
     var problems: [String] = []
 
-    init(_ kind: ProjectionKind, data: DataOptions, reader: LogReader, logEnd: LogOffset, logEndTime: Int64?) throws {
+    init(_ kind: ProjectionKind, data: DataOptions, reader: LogReader) throws {
         let paths = ProjectionPaths(dataDirectory: data.directory, kind: kind)
         let build = try paths.current()
-        row = [("projection", JSONText.string(kind.rawValue)), ("build", build.map { JSONText.string($0.description) } ?? "null")]
-        var checkpoint: LogOffset?
+        leading = [("projection", JSONText.string(kind.rawValue)), ("build", build.map { JSONText.string($0.description) } ?? "null")]
         var changed: String?
         if let build, case let path = paths.database(build), FileManager.default.fileExists(atPath: path) {
             do {
@@ -111,21 +111,25 @@ private struct ProjectionState {
                 problems.append("\(error); the \(kind) projector will not start until it is fixed")
             }
         }
-        if let checkpoint {
-            let applied = checkpoint > .zero ? try reader.record(at: LogOffset(checkpoint.rawValue - 1))?.receivedAtMs : nil
-            let lagSeconds = logEndTime.map { Double($0 - (applied ?? $0)) / 1000 } ?? 0
-            row += [
-                ("next_offset", String(checkpoint.rawValue)),
-                // Negative: the projection is ahead of the log, built from another one (its projector refuses).
-                ("lag_records", String(Int64(logEnd.rawValue) - Int64(checkpoint.rawValue))),
-                ("lag_seconds", String(format: "%.3f", max(0, lagSeconds))),
-            ]
-        } else {
-            row += [("next_offset", "null"), ("lag_records", "null"), ("lag_seconds", "null")]
+        if let checkpoint, checkpoint > .zero {
+            appliedAtMs = try reader.record(at: LogOffset(checkpoint.rawValue - 1))?.receivedAtMs
         }
         let projector = build.flatMap { WriterLock.holder(of: paths.database($0) + ".lock") }
-        row += [("projector_pid", projector.map { String($0) } ?? "null"), ("changed_definition", changed.map(JSONText.string) ?? "null")]
-        row.append(("rebuild", try Self.rebuild(paths, note: &rebuildNote)))
+        trailing = [("projector_pid", projector.map { String($0) } ?? "null"), ("changed_definition", changed.map(JSONText.string) ?? "null")]
+        trailing.append(("rebuild", try Self.rebuild(paths, note: &rebuildNote)))
+    }
+
+    /// The row's fields as JSON values, in column order, with the lag behind a log end read after
+    /// the checkpoint.
+    func row(logEnd: LogOffset, logEndTime: Int64?) -> [(String, String)] {
+        guard let checkpoint else { return leading + [("next_offset", "null"), ("lag_records", "null"), ("lag_seconds", "null")] + trailing }
+        let lagSeconds = logEndTime.map { Double($0 - (appliedAtMs ?? $0)) / 1000 } ?? 0
+        return leading + [
+            ("next_offset", String(checkpoint.rawValue)),
+            // Negative: the projection is ahead of the log, built from another one (its projector refuses).
+            ("lag_records", String(Int64(logEnd.rawValue) - Int64(checkpoint.rawValue))),
+            ("lag_seconds", String(format: "%.3f", max(0, lagSeconds))),
+        ] + trailing
     }
 
     /// The build a rebuild writes (or left when interrupted) as JSON, and the note the table shows.

@@ -20,13 +20,20 @@ struct UpCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Ingress options") var ingress: IngressOptions
 
+    @Option(help: "The projectors' --tail-interval-ms (see `sessionlog project --help`).")
+    var tailIntervalMs = ProjectorOptions().tailIntervalMs
+
+    func validate() throws { try ProjectCommand.validateTailInterval(tailIntervalMs) }
+
     func run() async throws {
         try data.requireOwnedByCaller("up")
         try PosixFile.createDirectories(data.directory)
         let shared = ["--data", data.directory]
         let children =
             [Supervisor.Child(name: "ingress", arguments: ["ingress"] + shared + ingress.arguments)]
-            + ProjectionKind.allCases.map { Supervisor.Child(name: $0.rawValue, arguments: ["project", $0.rawValue] + shared) }
+            + ProjectionKind.allCases.map {
+                Supervisor.Child(name: $0.rawValue, arguments: ["project", $0.rawValue] + shared + ["--tail-interval-ms", String(tailIntervalMs)])
+            }
         let supervisor = Supervisor(children: children, restart: true)
         let trap = SignalTrap {
             Supervisor.log("up", "stopping")

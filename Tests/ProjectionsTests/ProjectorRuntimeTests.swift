@@ -2,6 +2,7 @@ import Foundation
 import LogFormat
 import LogStore
 import SessionlogTestKit
+import Synchronization
 import Testing
 
 @testable import Projections
@@ -166,5 +167,65 @@ import Testing
         }
         #expect(count > 10)
         #expect(throws: StateDecodingError.self) { try SessionStateCodec.decode([SessionStateCodec.formatVersion, 5], sessionID: "x") }
+    }
+
+    /// At the tail, a steady stream of log commits is applied in one transaction per
+    /// `tailIntervalMs`, not one per log commit.
+    @Test(arguments: [0, 2_000]) func atTheTailAStreamIsAppliedOncePerInterval(intervalMs: Int) async throws {
+        let harness = try ProjectionHarness()
+        try await harness.append([P.v3("s0", actions: [])])
+        var options = ProjectorOptions()
+        options.tailIntervalMs = intervalMs
+        let projector = try Projector(
+            kind: .sessions, logDirectory: harness.logPath, databasePath: harness.directory.file("sessions.db"), options: options)
+        let reached = Mutex(LogOffset.zero)
+        let appending = Task {
+            try await Task.sleep(for: .milliseconds(300))  // the projector has caught up and waits at the tail
+            let writer = try LogWriter.open(directory: harness.logPath)
+            for index in 1...20 {  // twenty log commits, 50 ms apart: each wakes the projector
+                _ = try await writer.append([ProjectionHarness.record(P.v3("s\(index)", actions: []))])
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            await writer.close()
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        var commits: [(offset: LogOffset, at: ContinuousClock.Instant)] = []
+        try await projector.run(shouldStop: { reached.withLock { $0 } == LogOffset(21) || ContinuousClock.now > deadline }) { progress in
+            reached.withLock { $0 = progress.nextOffset }
+            if commits.last?.offset != progress.nextOffset { commits.append((progress.nextOffset, .now)) }
+        }
+        try await appending.value
+        #expect(commits.last?.offset == LogOffset(21), "every record is applied")
+        if intervalMs == 0 {
+            #expect(commits.count >= 6, "without an interval, each wake-up commits: \(commits.map(\.offset))")
+        } else {
+            // The catch-up, then at most one commit per interval, however long the stream takes
+            // on a loaded machine.
+            #expect(commits.count >= 2 && commits.count < 20, "\(commits.map(\.offset))")
+            for (earlier, later) in zip(commits, commits.dropFirst()) {
+                #expect(later.at - earlier.at >= .milliseconds(intervalMs - 10), "commits at \(earlier.offset) and \(later.offset)")
+            }
+        }
+    }
+
+    /// Rows are upserted: a row equal to the stored one is not written (no page of the database
+    /// is dirtied for a session's unchanged rows), a changed one replaces it.
+    @Test func aRowEqualToTheStoredOneIsNotWritten() async throws {
+        let harness = try ProjectionHarness()
+        try await harness.append([P.v3("s0", actions: [])])  // a session without pages
+        let db = try await harness.project(.pages)
+        let writable = try SQLiteDatabase(path: db.path)
+        let pages = try TableSet(database: writable).table("pages", columns: PagesProjection.columns)
+        let row: [SQLValue] = [.text("site"), .text("s1"), .integer(1), .text("/"), .null, .null, .integer(5), .null, .null, .integer(0)]
+        let changes = { () throws -> SQLValue in try writable.one("SELECT total_changes() AS n")["n"]! }
+        try pages.replace(row)
+        #expect(try changes() == .integer(1))
+        try pages.replace(row)
+        #expect(try changes() == .integer(1), "the same row again writes nothing")
+        var later = row
+        later[7] = .integer(900)
+        try pages.replace(later)
+        #expect(try changes() == .integer(2))
+        #expect(try writable.objects("SELECT duration_ms FROM pages").map { $0["duration_ms"] } == [.integer(900)])
     }
 }

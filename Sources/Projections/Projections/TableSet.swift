@@ -16,7 +16,9 @@ final class TableSet {
     }
 }
 
-/// `INSERT OR REPLACE` of rows given in a fixed column order, keeping the columns the table has.
+/// Writes rows given in a fixed column order, keeping the columns the table has: a row replaces
+/// the one with its primary key, and a row equal to the stored one is not written at all, so a
+/// session's unchanged rows (its earlier pages, say) dirty no database page at the tail.
 final class TableWriter {
     private let statement: SQLiteStatement
     /// For each bound parameter, the index of its value in a full row.
@@ -29,8 +31,19 @@ final class TableWriter {
         kept = columns.indices.filter { present.contains(columns[$0]) }
         columnCount = columns.count
         let names = kept.map { columns[$0] }
+        let key = try database.primaryKey(of: table)
+        precondition(!key.isEmpty && Set(key).isSubset(of: names), "the rows of \(table) do not carry its primary key \(key)")
+        let values = names.filter { !key.contains($0) }
+        // An upsert rather than INSERT OR REPLACE: REPLACE deletes and reinserts the row and its
+        // index entries even when nothing changed; the update below runs only for a changed row.
+        let update =
+            values.isEmpty
+            ? "NOTHING"
+            : "UPDATE SET \(values.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")) "
+                + "WHERE (\(values.joined(separator: ", "))) IS NOT (\(values.map { "excluded.\($0)" }.joined(separator: ", ")))"
         statement = try database.statement(
-            "INSERT OR REPLACE INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))")
+            "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", "))) "
+                + "ON CONFLICT (\(key.joined(separator: ", "))) DO \(update)")
     }
 
     func replace(_ row: [SQLValue]) throws {

@@ -122,6 +122,13 @@ public final class SQLiteDatabase {
         return result
     }
 
+    /// The columns of `table`'s primary key, in key order (empty for a table keyed by rowid only).
+    public func primaryKey(of table: String) throws(SQLiteError) -> [String] {
+        try rows("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", [.text(table)]).rows.compactMap {
+            if case .text(let name) = $0[0] { name } else { nil }
+        }
+    }
+
     /// The column names of `table`, in declaration order (empty when it does not exist).
     public func columns(of table: String) throws(SQLiteError) -> [String] {
         try rows("SELECT name FROM pragma_table_info(?)", [.text(table)]).rows.compactMap {
