@@ -19,6 +19,8 @@ struct Digest128: Hashable, Sendable {
 
     /// The digest of an idempotency key's UTF-8 bytes.
     init(key: String) { self.init(sha256Of: Array(key.utf8)) }
+
+    init(high: UInt64, low: UInt64) { (self.high, self.low) = (high, low) }
 }
 
 /// Idempotency keys of accepted payloads (SPEC §2): a retry with the same key, route and bytes gets
@@ -50,24 +52,24 @@ public final class IdempotencyWindow: Sendable {
     }
 
     /// A request's route version and payload digest: what a retry must repeat.
-    private struct Request: Equatable {
+    struct Request: Equatable {
         var version: UInt8
         var payload: Digest128
     }
 
-    private struct Waiter {
+    struct Waiter {
         var request: Request
         var decide: @Sendable (Claim) -> Void
     }
 
     /// A key whose request is in flight (rare and short-lived: kept apart from the accepted keys,
     /// so those stay small).
-    private struct Pending {
+    struct Pending {
         var owner: Request
         var waiters: [Waiter]
     }
 
-    private struct Accepted {
+    struct Accepted {
         // Ordered for a 48-byte stride: the digest, the 8-byte fields, then the small ones.
         var payload: Digest128
         var offset: LogOffset
@@ -83,7 +85,7 @@ public final class IdempotencyWindow: Sendable {
         }
     }
 
-    private struct Storage {
+    struct Storage {
         var accepted: [Digest128: Accepted] = [:]
         var pending: [Digest128: Pending] = [:]
         /// Accepted keys in log order, for eviction.
@@ -193,7 +195,7 @@ public final class IdempotencyWindow: Sendable {
     }
 
     /// Drops accepted keys older than the retention, beyond the newest `keysMin`.
-    private func evict(_ storage: inout Storage, nowMs: Int64) {
+    func evict(_ storage: inout Storage, nowMs: Int64) {
         while storage.order.count - storage.orderStart > keysMin,
             storage.order[storage.orderStart].receivedAtMs < nowMs - retentionMs
         {
@@ -211,41 +213,69 @@ public final class IdempotencyWindow: Sendable {
 
     /// Rebuilds the window from the log: every keyed record received in the last 24 h, and at
     /// least the newest `keysMin` keyed records (scanning further back in steps when needed).
+    /// When the log holds a snapshot the window saved at its last stop (`saveSnapshot`) that
+    /// matches the log, only the records appended after it are read.
     /// Records are read once and not kept: each keyed one becomes an entry as it is read.
     public static func rebuild(
         from logPath: String, nowMs: Int64, limits: PayloadLimits, retentionMs: Int64 = retentionMsDefault, keysMin: Int = keysMinDefault
     ) throws -> IdempotencyWindow {
         let window = IdempotencyWindow(retentionMs: retentionMs, keysMin: keysMin)
         let reader = LogReader(directory: logPath)
-        var end: LogOffset?  // where the range read before this one starts
-        var start = try reader.offset(beforeTimeMs: nowMs - retentionMs)
-        var step = UInt64(keysMin)
         var storage = Storage()
-        while true {
-            var order = [(key: Digest128, receivedAtMs: Int64)]()
-            var cursor = reader.cursor(from: start)
-            scan: while let batch = try cursor.nextBatch() {
-                for record in batch {
-                    if let end, record.offset >= end { break scan }
-                    guard let key = record.idempotencyKey else { continue }
-                    let digest = Digest128(key: key)
-                    order.append((digest, record.receivedAtMs))
-                    // A key appended again after it left the window: its latest record is its entry.
-                    guard storage.accepted[digest].map({ $0.offset < record.offset }) ?? true else { continue }
-                    let checkpoint = record.version == 3
-                        ? (try? PayloadValidator.check(record.payload[...], route: .v3, limits: limits))?.acknowledgedCheckpoint : nil
-                    storage.accepted[digest] = Accepted(
-                        Request(version: record.version, payload: Digest128(sha256Of: record.payload)), offset: record.offset,
-                        checkpoint: checkpoint, receivedAtMs: record.receivedAtMs)
-                }
+        if let snapshot = try IdempotencySnapshot.load(logPath: logPath, reader: reader) {
+            storage = snapshot.storage
+            storage.order += try scan(reader, from: snapshot.next, until: nil, limits: limits, into: &storage.accepted)
+            window.evict(&storage, nowMs: nowMs)
+        } else {
+            var end: LogOffset?  // where the range read before this one starts
+            var start = try reader.offset(beforeTimeMs: nowMs - retentionMs)
+            var step = UInt64(keysMin)
+            while true {
+                let order = try scan(reader, from: start, until: end, limits: limits, into: &storage.accepted)
+                storage.order = end == nil ? order : order + storage.order  // log order: an older range goes first
+                if storage.order.count >= keysMin || start == .zero { break }
+                end = start
+                start = LogOffset(start.rawValue > step ? start.rawValue - step : 0)
+                step *= 2
             }
-            storage.order = end == nil ? order : order + storage.order  // log order: an older range goes first
-            if storage.order.count >= keysMin || start == .zero { break }
-            end = start
-            start = LogOffset(start.rawValue > step ? start.rawValue - step : 0)
-            step *= 2
         }
         window.storage.withLock { $0 = storage }
         return window
+    }
+
+    /// Makes an entry of every keyed record from `start` to `end` (the log's end when nil), in
+    /// `accepted` (where a key already has a later record, that one stays its entry); returns
+    /// their keys in log order.
+    private static func scan(
+        _ reader: LogReader, from start: LogOffset, until end: LogOffset?, limits: PayloadLimits, into accepted: inout [Digest128: Accepted]
+    ) throws -> [(key: Digest128, receivedAtMs: Int64)] {
+        var order = [(key: Digest128, receivedAtMs: Int64)]()
+        var cursor = reader.cursor(from: start)
+        while let batch = try cursor.nextBatch() {
+            for record in batch {
+                if let end, record.offset >= end { return order }
+                guard let key = record.idempotencyKey else { continue }
+                let digest = Digest128(key: key)
+                order.append((digest, record.receivedAtMs))
+                // A key appended again after it left the window: its latest record is its entry.
+                guard accepted[digest].map({ $0.offset < record.offset }) ?? true else { continue }
+                let checkpoint = record.version == 3
+                    ? (try? PayloadValidator.check(record.payload[...], route: .v3, limits: limits))?.acknowledgedCheckpoint : nil
+                accepted[digest] = Accepted(
+                    Request(version: record.version, payload: Digest128(sha256Of: record.payload)), offset: record.offset,
+                    checkpoint: checkpoint, receivedAtMs: record.receivedAtMs)
+            }
+        }
+        return order
+    }
+
+    /// Saves the window beside the log (`IdempotencySnapshot`), so that the next `rebuild` reads
+    /// only what is appended after it. Call when no request is in flight and the log's writer is
+    /// closed (the ingress's shutdown): the window then holds every keyed record before the end.
+    public func saveSnapshot(logPath: String) throws {
+        let storage = storage.withLock { $0 }
+        assert(storage.pending.isEmpty, "a snapshot taken with requests in flight")
+        let snapshot = try IdempotencySnapshot(logPath: logPath, storage: storage)
+        try PosixFile.replaceAtomically(IdempotencySnapshot.path(logPath: logPath), in: logPath, with: snapshot.encoded())
     }
 }

@@ -94,6 +94,11 @@ public final class IngressServer: Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         await services.logs.close()
+        do {
+            try services.idempotency.saveSnapshot(logPath: services.configuration.logPath)
+        } catch {
+            services.logger.warning("could not save the idempotency window; the next start rebuilds it from the log", metadata: ["error": "\(error)"])
+        }
         try? await group.shutdownGracefully()
         unlink(path)
         services.logger.info("stopped", metadata: ["log.next_offset": "\(services.log.committedEnd.next)"])

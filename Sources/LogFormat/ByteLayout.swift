@@ -1,7 +1,7 @@
 // Little-endian field access shared by every on-disk structure (docs/log-format.md, "Conventions").
 
 extension Array where Element == UInt8 {
-    @inlinable mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+    @inlinable public mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 
@@ -12,7 +12,7 @@ extension Array where Element == UInt8 {
 }
 
 extension UnsafeRawBufferPointer {
-    @inlinable func littleEndian<T: FixedWidthInteger>(at index: Int, as type: T.Type = T.self) -> T {
+    @inlinable public func littleEndian<T: FixedWidthInteger>(at index: Int, as type: T.Type = T.self) -> T {
         precondition(index >= 0 && index + MemoryLayout<T>.size <= count, "load at \(index) past \(count) bytes")
         return T(littleEndian: loadUnaligned(fromByteOffset: index, as: T.self))
     }

@@ -1,3 +1,4 @@
+import Foundation
 import LogFormat
 import LogStore
 import Payloads
@@ -103,5 +104,88 @@ import Testing
             #expect(Self.claim(window, "old-\(index)", v3("old-\(index)")) == .replay(offset: old[index], checkpoint: 0), "old-\(index)")
         }
         #expect(Self.claim(window, "old-0", v3("old-0")) == .claimed, "read back only as far as the minimum needs")
+    }
+
+    /// A log of keyed records in several small segments, its writer closed; returns the offsets
+    /// of the keys `k0`…`k(count-1)` (payload: their key).
+    static func keyedLog(_ path: String, keys: Range<Int>, segmentBytesMax: Int = 4096) async throws -> [String: LogOffset] {
+        var options = LogWriterOptions()
+        options.segmentBytesMax = segmentBytesMax
+        let writer = try LogWriter.open(directory: path, options: options)
+        var offsets: [String: LogOffset] = [:]
+        for index in keys {
+            let key = "k\(index)"
+            offsets[key] = try await writer.append([
+                AppendRecord(version: 3, producerUID: 0, idempotencyKey: key, payload: Array(PayloadFactory.minimalV3(key).utf8))
+            ])[0]
+        }
+        await writer.close()
+        return offsets
+    }
+
+    static func rebuild(_ path: String) throws -> IdempotencyWindow {
+        try IdempotencyWindow.rebuild(from: path, nowMs: Int64(Date().timeIntervalSince1970 * 1000), limits: PayloadLimits())
+    }
+
+    /// Rebuilds the log's window, saves its snapshot and returns the file's bytes.
+    static func saveSnapshot(_ log: String) throws -> [UInt8] {
+        try rebuild(log).saveSnapshot(logPath: log)
+        return try [UInt8](Data(contentsOf: URL(fileURLWithPath: IdempotencySnapshot.path(logPath: log))))
+    }
+
+    /// Every key's payload is answered with its record's offset.
+    static func expectReplays(_ window: IdempotencyWindow, _ offsets: [String: LogOffset]) {
+        for (key, offset) in offsets {
+            #expect(claim(window, key, PayloadFactory.minimalV3(key)) == .replay(offset: offset, checkpoint: 0), "\(key)")
+        }
+    }
+
+    /// The snapshot saved at a stop holds the window: the next rebuild reads only the records
+    /// after it (here the log's first segment is damaged, which a full rebuild would have to read)
+    /// and answers for every key, old and new, as a full rebuild does.
+    @Test func aSnapshotSavedAtStopIsLoadedAndOnlyTheRecordsAfterItAreRead() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let log = dir.file("log")
+        var offsets = try await Self.keyedLog(log, keys: 0..<40)
+        let snapshot = try Self.saveSnapshot(log)
+        offsets.merge(try await Self.keyedLog(log, keys: 40..<50)) { $1 }
+        #expect(try LogDirectory(path: log).segmentBases().count >= 2)
+        // Damage a record in the first segment: only a rebuild that reads it can notice.
+        let first = LogDirectory(path: log).segmentPath(.zero)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: first)))
+        bytes[200] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: first))
+        try PosixFile.removeIfPresent(IdempotencySnapshot.path(logPath: log))
+        #expect(throws: StorageError.self, "without the snapshot, the rebuild reads the damaged segment") { try Self.rebuild(log) }
+        try PosixFile.replaceAtomically(IdempotencySnapshot.path(logPath: log), in: log, with: snapshot)
+        let loaded = try Self.rebuild(log)
+        #expect(loaded.count == 50)
+        Self.expectReplays(loaded, offsets)
+        #expect(Self.claim(loaded, "k3", "other bytes") == .conflict)
+    }
+
+    /// A snapshot is used only with the log it was saved from and only when intact; otherwise
+    /// the window is rebuilt from the log.
+    @Test func aSnapshotOfAnotherLogOrADamagedOneIsIgnored() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let log = dir.file("log")
+        let offsets = try await Self.keyedLog(log, keys: 0..<10)
+        let saved = try Self.saveSnapshot(log)
+
+        // Damaged: an entry's offset changed (the CRC no longer matches).
+        var damaged = saved
+        damaged[IdempotencySnapshot.headerBytes + 10 * IdempotencySnapshot.orderEntryBytes + 32] ^= 0x01
+        try PosixFile.replaceAtomically(IdempotencySnapshot.path(logPath: log), in: log, with: damaged)
+        Self.expectReplays(try Self.rebuild(log), offsets)
+
+        // Another log of the same length, with other keys: the snapshot's keys are not its keys.
+        try FileManager.default.removeItem(atPath: log)
+        let other = try await Self.keyedLog(log, keys: 100..<110)
+        try PosixFile.replaceAtomically(IdempotencySnapshot.path(logPath: log), in: log, with: saved)
+        let rebuilt = try Self.rebuild(log)
+        #expect(Self.claim(rebuilt, "k0", PayloadFactory.minimalV3("k0")) == .claimed, "a key of the snapshot's log only")
+        #expect(Self.claim(rebuilt, "k100", PayloadFactory.minimalV3("k100")) == .replay(offset: other["k100"]!, checkpoint: 0))
     }
 }
