@@ -88,37 +88,35 @@ struct IdempotencySnapshot {
         return out
     }
 
-    /// The snapshot in `bytes`, or nil when they are not one this build writes, or are damaged.
+    /// The snapshot in `raw`, or nil when it is not one this build writes, or is damaged.
     static func decode(_ raw: UnsafeRawBufferPointer) -> IdempotencySnapshot? {
-        do {
-            guard raw.count >= headerBytes + 4, raw.prefix(4).elementsEqual(magic), raw.littleEndian(at: 4, as: UInt32.self) == formatVersion,
-                CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[..<(raw.count - 4)])) == raw.littleEndian(at: raw.count - 4, as: UInt32.self)
-            else { return nil }
-            let orderCount = raw.littleEndian(at: 40, as: UInt64.self)
-            let acceptedCount = raw.littleEndian(at: 48, as: UInt64.self)
-            let (orderBytes, o1) = orderCount.multipliedReportingOverflow(by: UInt64(orderEntryBytes))
-            let (acceptedBytes, o2) = acceptedCount.multipliedReportingOverflow(by: UInt64(acceptedEntryBytes))
-            guard !o1, !o2, UInt64(raw.count) == UInt64(headerBytes + 4) + orderBytes + acceptedBytes else { return nil }
-            var storage = IdempotencyWindow.Storage()
-            var at = headerBytes
-            storage.order.reserveCapacity(Int(orderCount))
-            for _ in 0..<orderCount {
-                storage.order.append((digest(raw, at: at), raw.littleEndian(at: at + 16, as: Int64.self)))
-                at += orderEntryBytes
-            }
-            storage.accepted.reserveCapacity(Int(acceptedCount))
-            for _ in 0..<acceptedCount {
-                let checkpoint = raw[at + 56] == 0 ? nil : raw.littleEndian(at: at + 48, as: Int64.self)
-                let request = IdempotencyWindow.Request(version: raw[at + 57], payload: digest(raw, at: at + 16))
-                storage.accepted[digest(raw, at: at)] = IdempotencyWindow.Accepted(
-                    request, offset: LogOffset(raw.littleEndian(at: at + 32, as: UInt64.self)), checkpoint: checkpoint,
-                    receivedAtMs: raw.littleEndian(at: at + 40, as: Int64.self))
-                at += acceptedEntryBytes
-            }
-            return IdempotencySnapshot(
-                next: LogOffset(raw.littleEndian(at: 8, as: UInt64.self)), lastReceivedAtMs: raw.littleEndian(at: 16, as: Int64.self),
-                lastPayload: digest(raw, at: 24), storage: storage)
+        guard raw.count >= headerBytes + 4, raw.prefix(4).elementsEqual(magic), raw.littleEndian(at: 4, as: UInt32.self) == formatVersion,
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[..<(raw.count - 4)])) == raw.littleEndian(at: raw.count - 4, as: UInt32.self)
+        else { return nil }
+        let orderCount = raw.littleEndian(at: 40, as: UInt64.self)
+        let acceptedCount = raw.littleEndian(at: 48, as: UInt64.self)
+        let (orderBytes, o1) = orderCount.multipliedReportingOverflow(by: UInt64(orderEntryBytes))
+        let (acceptedBytes, o2) = acceptedCount.multipliedReportingOverflow(by: UInt64(acceptedEntryBytes))
+        guard !o1, !o2, UInt64(raw.count) == UInt64(headerBytes + 4) + orderBytes + acceptedBytes else { return nil }
+        var storage = IdempotencyWindow.Storage()
+        var at = headerBytes
+        storage.order.reserveCapacity(Int(orderCount))
+        for _ in 0..<orderCount {
+            storage.order.append((digest(raw, at: at), raw.littleEndian(at: at + 16, as: Int64.self)))
+            at += orderEntryBytes
         }
+        storage.accepted.reserveCapacity(Int(acceptedCount))
+        for _ in 0..<acceptedCount {
+            let checkpoint = raw[at + 56] == 0 ? nil : raw.littleEndian(at: at + 48, as: Int64.self)
+            let request = IdempotencyWindow.Request(version: raw[at + 57], payload: digest(raw, at: at + 16))
+            storage.accepted[digest(raw, at: at)] = IdempotencyWindow.Accepted(
+                request, offset: LogOffset(raw.littleEndian(at: at + 32, as: UInt64.self)), checkpoint: checkpoint,
+                receivedAtMs: raw.littleEndian(at: at + 40, as: Int64.self))
+            at += acceptedEntryBytes
+        }
+        return IdempotencySnapshot(
+            next: LogOffset(raw.littleEndian(at: 8, as: UInt64.self)), lastReceivedAtMs: raw.littleEndian(at: 16, as: Int64.self),
+            lastPayload: digest(raw, at: 24), storage: storage)
     }
 
     /// A digest as stored: its two halves as little-endian integers, i.e. the SHA-256's first 16 bytes.
