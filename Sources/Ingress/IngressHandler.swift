@@ -388,7 +388,7 @@ final class IngressHandler: ChannelDuplexHandler {
             if let route = item.route {
                 verdict = try PayloadValidator.check(item.bytes[...], route: route, limits: limits)
             } else {
-                (verdict, key) = try PayloadValidator.checkBatchLine(item.bytes, limits: limits)
+                (verdict, key) = try PayloadValidator.checkBatchLine(item.bytes[...], limits: limits)
             }
         } catch {
             let record = QuarantineRecord.make(payload: item.bytes[...], rejection: error, source: item.source, producerUID: item.uid, idempotencyKey: key)

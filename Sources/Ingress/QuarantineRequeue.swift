@@ -128,7 +128,7 @@ public enum QuarantineRequeue {
             if let route = reason.route {
                 checked = (try PayloadValidator.check(bytes[...], route: route, limits: limits), nil)
             } else {
-                checked = try PayloadValidator.checkBatchLine(bytes, limits: limits)
+                checked = try PayloadValidator.checkBatchLine(bytes[...], limits: limits)
             }
         } catch {
             summary.stillInvalid += 1

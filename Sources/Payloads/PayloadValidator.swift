@@ -50,10 +50,10 @@ public enum PayloadValidator {
     }
 
     /// `validateBatchLine`'s checks, keeping only the verdict and the idempotency key.
-    public static func checkBatchLine(_ bytes: [UInt8], limits: PayloadLimits = PayloadLimits())
+    public static func checkBatchLine(_ bytes: ArraySlice<UInt8>, limits: PayloadLimits = PayloadLimits())
         throws(PayloadError) -> (verdict: PayloadVerdict, idempotencyKey: String?)
     {
-        let (verdict, key) = try decode(bytes[...], route: nil, limits: limits, shape: Checking.self, extra: idempotencyKey)
+        let (verdict, key) = try decode(bytes, route: nil, limits: limits, shape: Checking.self, extra: idempotencyKey)
         return (verdict, key)
     }
 

@@ -228,7 +228,7 @@ struct ImportCommand: AsyncParsableCommand {
                     continue
                 }
                 let payload = Array(line.bytes)
-                switch LineValidation.verdict(payload, limits: PayloadLimits(bodyBytesMax: maxBody)) {
+                switch LineValidation.verdict(payload[...], limits: PayloadLimits(bodyBytesMax: maxBody)) {
                 case .success(let checked):
                     let version = checked.verdict.version.rawValue
                     // A line without a key is appended as one whose key is claimed.

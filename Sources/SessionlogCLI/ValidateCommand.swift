@@ -39,7 +39,7 @@ struct ValidateCommand: AsyncParsableCommand {
             try await LineReader.withInput(file) { reader, _ in
                 while !reader.atEnd {
                     for line in try reader.nextLines() where !line.isBlank {
-                        let verdict = LineValidation.verdict(Array(line.bytes), limits: PayloadLimits(bodyBytesMax: maxBody)).map(\.verdict.version)
+                        let verdict = LineValidation.verdict(line.bytes, limits: PayloadLimits(bodyBytesMax: maxBody)).map(\.verdict.version)
                         if case .failure = verdict { invalid += 1 }
                         output.write(render(verdict, line: line.number, file: files.count > 1 ? file : nil) + "\n")
                     }

@@ -53,7 +53,7 @@ import Testing
     @Test(arguments: cases) func checkingGivesDecodingsVerdictAndErrors(_ example: Case) {
         #expect(Self.outcome { () throws(PayloadError) in try PayloadValidator.check(example.bytes[...], route: example.route) }
             == Self.outcome { () throws(PayloadError) in try PayloadValidator.validate(example.bytes, route: example.route).verdict })
-        #expect(Self.outcome { () throws(PayloadError) in try PayloadValidator.checkBatchLine(example.bytes) }
+        #expect(Self.outcome { () throws(PayloadError) in try PayloadValidator.checkBatchLine(example.bytes[...]) }
             == Self.outcome { () throws(PayloadError) in
                 let (payload, key) = try PayloadValidator.validateBatchLine(example.bytes)
                 return (verdict: payload.verdict, idempotencyKey: key)

@@ -115,7 +115,9 @@ public final class Projector {
         var lastTailCommit: ContinuousClock.Instant?
 
         /// Commits what was folded since the last commit; reports after a commit and at the tail.
-        func commit(atTail: Bool) throws {
+        /// Returns whether there was anything to commit.
+        @discardableResult
+        func commit(atTail: Bool) throws -> Bool {
             let advanced = position != store.nextOffset
             if advanced {
                 try store.commit(dirty: Array(dirty.values), through: position, projection: projection)
@@ -127,6 +129,7 @@ public final class Projector {
                     ProjectorProgress(
                         nextOffset: position, recordsApplied: applied.records, actionsApplied: applied.actions, atTail: atTail))
             }
+            return advanced
         }
 
         /// Folds decoded records in order; on a record that cannot be applied, commits what came
@@ -144,7 +147,6 @@ public final class Projector {
         }
 
         while true {
-            let start = position
             if let until = options.untilOffset, position >= until {
                 try commit(atTail: true)
                 return
@@ -174,8 +176,7 @@ public final class Projector {
                 inFlight = decoding
             }
             if let last = inFlight { try foldChunk(await last.value) }
-            try commit(atTail: atTail)
-            if atTail && position != start { lastTailCommit = .now }
+            if try commit(atTail: atTail), atTail { lastTailCommit = .now }
             if shouldStop() { return }
             guard atTail else { continue }
             if options.once || options.untilOffset.map({ position >= $0 }) == true { return }

@@ -124,15 +124,16 @@ public final class SQLiteDatabase {
 
     /// The columns of `table`'s primary key, in key order (empty for a table keyed by rowid only).
     public func primaryKey(of table: String) throws(SQLiteError) -> [String] {
-        try rows("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", [.text(table)]).rows.compactMap {
-            if case .text(let name) = $0[0] { name } else { nil }
-        }
+        try columnNames("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", table)
     }
 
     /// The column names of `table`, in declaration order (empty when it does not exist).
     public func columns(of table: String) throws(SQLiteError) -> [String] {
-        try rows("SELECT name FROM pragma_table_info(?)", [.text(table)]).rows.compactMap {
-            if case .text(let name) = $0[0] { name } else { nil }
-        }
+        try columnNames("SELECT name FROM pragma_table_info(?)", table)
+    }
+
+    /// The `name`s a query over `pragma_table_info(table)` returns.
+    private func columnNames(_ sql: String, _ table: String) throws(SQLiteError) -> [String] {
+        try rows(sql, [.text(table)]).rows.compactMap { if case .text(let name) = $0[0] { name } else { nil } }
     }
 }
