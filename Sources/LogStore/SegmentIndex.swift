@@ -76,13 +76,20 @@ struct SegmentIndex: Equatable {
         }
     }
 
-    /// Loads both files; nil when either is missing or malformed.
+    /// Loads both files; nil when either is missing or malformed, or they differ in length.
     static func load(from directory: LogDirectory, base: LogOffset) -> SegmentIndex? {
+        guard let index = loadEach(from: directory, base: base), index.offsetEntries.count == index.timeEntries.count else { return nil }
+        return index
+    }
+
+    /// Loads both files as they are, even of different lengths (read while a writer appends an
+    /// entry to each, or copied one after the other from a live log); nil when either is missing
+    /// or malformed.
+    static func loadEach(from directory: LogDirectory, base: LogOffset) -> SegmentIndex? {
         guard let offsetBytes = try? PosixFile.openForReading(directory.offsetIndexPath(base)).readAll(),
             let timeBytes = try? PosixFile.openForReading(directory.timeIndexPath(base)).readAll(),
             let offsets = try? IndexLayout.decode(offsetBytes, magic: IndexLayout.offsetIndexMagic),
-            let times = try? IndexLayout.decode(timeBytes, magic: IndexLayout.timeIndexMagic),
-            offsets.count == times.count
+            let times = try? IndexLayout.decode(timeBytes, magic: IndexLayout.timeIndexMagic)
         else { return nil }
         var index = SegmentIndex()
         index.offsetEntries = offsets.map { ($0.0, $0.1) }

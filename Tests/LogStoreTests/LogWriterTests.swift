@@ -59,6 +59,35 @@ import Testing
         }
     }
 
+    /// A copy of a live log taken file by file, its commit marker first (docs/operations.md,
+    /// "Backups"), can hold segments begun after the marker without index files yet, and index
+    /// entries that one of a segment's two index files has and the other not yet. Past the marker
+    /// `verify` accepts both; an entry of a committed batch in one file only is still an error.
+    @Test func indexEntriesPastTheCommitMarkerMayBeMissingOrUnpaired() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var options = LogFixture.options(segmentBytes: 1024)
+        options.indexIntervalBytes = 1
+        let writer = try LogWriter.open(directory: dir.path, options: options)
+        let pad = String(repeating: "x", count: 300)
+        _ = try await LogFixture.append(writer, (0..<20).map { #"{"v":3,"i":\#($0),"pad":"\#(pad)"}"# })
+        let marker = try Data(contentsOf: URL(fileURLWithPath: dir.file("COMMIT")))  // as a backup copies it first
+        _ = try await LogFixture.append(writer, (20..<40).map { #"{"v":3,"i":\#($0),"pad":"\#(pad)"}"# })
+        await writer.close()
+        try marker.write(to: URL(fileURLWithPath: dir.file("COMMIT")))
+        let log = LogDirectory(path: dir.path)
+        let later = try log.segmentBases().filter { $0 >= LogOffset(20) }
+        try #require(later.count >= 2)
+        try FileManager.default.removeItem(atPath: log.offsetIndexPath(later[1]))
+        try FileManager.default.removeItem(atPath: log.timeIndexPath(later[1]))
+        LogFixture.truncate(log.offsetIndexPath(later[0]), to: try LogFixture.fileSize(log.offsetIndexPath(later[0])) - 16)
+        #expect(try LogVerifier.verify(directory: dir.path).records == 20)
+
+        let first = log.offsetIndexPath(.zero)
+        LogFixture.truncate(first, to: try LogFixture.fileSize(first) - 16)
+        #expect(throws: StorageError.self, "an entry of a committed batch in the time index only") { try LogVerifier.verify(directory: dir.path) }
+    }
+
     @Test func concurrentAppendsAreGroupedIntoFewerCommits() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
