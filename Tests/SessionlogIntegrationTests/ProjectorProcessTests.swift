@@ -33,7 +33,7 @@ import Testing
             while !finished {
                 attempts += 1
                 try #require(attempts < 200, "\(kind) never finished")
-                let child = try cli.spawn(["project", kind, "--once", "--db", crashed, "--batch-records", "37", "--funnels", Self.funnels])
+                let child = try cli.spawn(["project", kind, "--once", "--db", crashed, "--batch-records", "7", "--funnels", Self.funnels])
                 // Early attempts are killed at random points; later ones may run to the end.
                 usleep(UInt32(20_000 + generator.next(attempts < 6 ? 150_000 : 400_000)))
                 if child.process.isRunning {
