@@ -67,6 +67,9 @@ public final class IdempotencyWindow: Sendable {
     struct Pending {
         var owner: Request
         var waiters: [Waiter]
+        /// The claim's number (`Storage.claims` after it): a snapshot waits for the claims made
+        /// before it to settle.
+        var claim: UInt64
     }
 
     struct Accepted {
@@ -86,11 +89,23 @@ public final class IdempotencyWindow: Sendable {
     }
 
     struct Storage {
-        var accepted: [Digest128: Accepted] = [:]
+        /// Accepted keys in log order (the eviction order), a key again after it was appended again.
+        var entries = IdempotencyEntries()
+        /// Each accepted key's latest entry (its sequence number in `entries`).
+        var accepted: [Digest128: Int] = [:]
         var pending: [Digest128: Pending] = [:]
-        /// Accepted keys in log order, for eviction.
-        var order: [(key: Digest128, receivedAtMs: Int64)] = []
-        var orderStart = 0
+        /// Claims made so far.
+        var claims: UInt64 = 0
+
+        func accepted(_ key: Digest128) -> Accepted? { accepted[key].map { entries[$0].accepted } }
+
+        /// Appends `entry`; it becomes its key's entry unless the key has one of a later record.
+        mutating func add(_ entry: IdempotencyEntry) {
+            let sequence = entries.append(entry)
+            if accepted[entry.key].map({ entries[$0].accepted.offset < entry.accepted.offset }) ?? true {
+                accepted[entry.key] = sequence
+            }
+        }
     }
 
     private let storage = Mutex(Storage())
@@ -104,15 +119,27 @@ public final class IdempotencyWindow: Sendable {
     /// The one place that decides who holds a key: its holder, or nil after claiming the free key
     /// for `request` (its request is then in flight). Called under the lock.
     private static func holder(of digest: Digest128, claimingFor request: Request, in storage: inout Storage) -> Holder? {
-        if let accepted = storage.accepted[digest] { return .accepted(accepted) }
+        if let accepted = storage.accepted(digest) { return .accepted(accepted) }
         if let pending = storage.pending[digest] { return .inFlight(owner: pending.owner) }
-        storage.pending[digest] = Pending(owner: request, waiters: [])
+        storage.claims += 1
+        storage.pending[digest] = Pending(owner: request, waiters: [], claim: storage.claims)
         return nil
     }
 
-    init(retentionMs: Int64 = retentionMsDefault, keysMin: Int = keysMinDefault) {
+    /// How `rebuild` made a window: from the records from `readFrom` on, and before them from
+    /// the snapshot that ends at `snapshotNext` (nil when none was loaded).
+    public struct Origin: Sendable, Equatable {
+        public var snapshotNext: LogOffset?
+        public var readFrom: LogOffset
+    }
+
+    /// Nil for a window that was not rebuilt from a log.
+    public let origin: Origin?
+
+    init(retentionMs: Int64 = retentionMsDefault, keysMin: Int = keysMinDefault, origin: Origin? = nil) {
         self.retentionMs = retentionMs
         self.keysMin = keysMin
+        self.origin = origin
     }
 
     /// Claims `key` for a request of route `version` with these payload bytes, or answers at once.
@@ -139,8 +166,7 @@ public final class IdempotencyWindow: Sendable {
         let decisions = storage.withLock { storage -> [(Waiter, Claim)] in
             guard let pending = storage.pending.removeValue(forKey: digest) else { return [] }
             let accepted = Accepted(pending.owner, offset: offset, checkpoint: checkpoint, receivedAtMs: receivedAtMs)
-            storage.accepted[digest] = accepted
-            storage.order.append((digest, receivedAtMs))
+            storage.add(IdempotencyEntry(key: digest, accepted: accepted))
             evict(&storage, nowMs: receivedAtMs)
             return pending.waiters.map { ($0, Self.answer(accepted, to: $0.request)) }
         }
@@ -154,7 +180,7 @@ public final class IdempotencyWindow: Sendable {
         let next = storage.withLock { storage -> Waiter? in
             guard var pending = storage.pending.removeValue(forKey: digest), !pending.waiters.isEmpty else { return nil }
             let first = pending.waiters.removeFirst()
-            storage.pending[digest] = Pending(owner: first.request, waiters: pending.waiters)
+            storage.pending[digest] = Pending(owner: first.request, waiters: pending.waiters, claim: pending.claim)
             return first
         }
         next?.decide(.claimed)
@@ -187,7 +213,7 @@ public final class IdempotencyWindow: Sendable {
     /// The offset of the accepted request `key` holds, if it does.
     public func acceptedOffset(key: String) -> LogOffset? {
         let digest = Digest128(key: key)
-        return storage.withLock { $0.accepted[digest]?.offset }
+        return storage.withLock { $0.accepted(digest)?.offset }
     }
 
     private static func answer(_ accepted: Accepted, to request: Request) -> Claim {
@@ -196,86 +222,109 @@ public final class IdempotencyWindow: Sendable {
 
     /// Drops accepted keys older than the retention, beyond the newest `keysMin`.
     func evict(_ storage: inout Storage, nowMs: Int64) {
-        while storage.order.count - storage.orderStart > keysMin,
-            storage.order[storage.orderStart].receivedAtMs < nowMs - retentionMs
-        {
-            let old = storage.order[storage.orderStart]
-            if storage.accepted[old.key]?.receivedAtMs == old.receivedAtMs {
-                storage.accepted[old.key] = nil
-            }
-            storage.orderStart += 1
-        }
-        if storage.orderStart > 65536 && storage.orderStart * 2 > storage.order.count {
-            storage.order.removeFirst(storage.orderStart)
-            storage.orderStart = 0
+        while storage.entries.count > keysMin, let oldest = storage.entries.first, oldest.accepted.receivedAtMs < nowMs - retentionMs {
+            if storage.accepted[oldest.key] == storage.entries.start { storage.accepted[oldest.key] = nil }
+            storage.entries.dropFirst()
         }
     }
 
     /// Rebuilds the window from the log: every keyed record received in the last 24 h, and at
     /// least the newest `keysMin` keyed records (scanning further back in steps when needed).
-    /// When the log holds a snapshot the window saved at its last stop (`saveSnapshot`) that
-    /// matches the log, only the records appended after it are read.
+    /// A snapshot the window saved (`IdempotencySnapshot`) that matches the log stands for the
+    /// records before it: once the scan reaches back to it, it is loaded and the scan stops, so a
+    /// recent snapshot leaves only the records appended after it to read, and an old one (a
+    /// crash long after the last snapshot) never makes the rebuild read more than it would without.
     /// Records are read once and not kept: each keyed one becomes an entry as it is read.
     public static func rebuild(
         from logPath: String, nowMs: Int64, limits: PayloadLimits, retentionMs: Int64 = retentionMsDefault, keysMin: Int = keysMinDefault
     ) throws -> IdempotencyWindow {
-        let window = IdempotencyWindow(retentionMs: retentionMs, keysMin: keysMin)
         let reader = LogReader(directory: logPath)
-        var storage = Storage()
-        if let snapshot = try IdempotencySnapshot.load(logPath: logPath, reader: reader) {
-            storage = snapshot.storage
-            storage.order += try scan(reader, from: snapshot.next, until: nil, limits: limits, into: &storage.accepted)
-            window.evict(&storage, nowMs: nowMs)
+        let snapshot = try IdempotencySnapshot.load(logPath: logPath, reader: reader)
+        var ranges: [[IdempotencyEntry]] = []  // newest first
+        var base = Storage()  // the window before the oldest range read: the snapshot's, or empty
+        var end: LogOffset?  // where the range read before this one starts
+        // A snapshot whose last record is in the retention ends after the retention's start.
+        var start = if let snapshot, snapshot.lastReceivedAtMs >= nowMs - retentionMs {
+            snapshot.next
         } else {
-            var end: LogOffset?  // where the range read before this one starts
-            var start = try reader.offset(beforeTimeMs: nowMs - retentionMs)
-            var step = UInt64(keysMin)
-            while true {
-                let order = try scan(reader, from: start, until: end, limits: limits, into: &storage.accepted)
-                storage.order = end == nil ? order : order + storage.order  // log order: an older range goes first
-                if storage.order.count >= keysMin || start == .zero { break }
-                end = start
-                start = LogOffset(start.rawValue > step ? start.rawValue - step : 0)
-                step *= 2
-            }
+            try reader.offset(beforeTimeMs: nowMs - retentionMs)
         }
-        window.storage.withLock { $0 = storage }
+        var step = UInt64(keysMin)
+        var count = 0
+        var loaded: LogOffset?
+        while true {
+            if let snapshot, start <= snapshot.next { (start, loaded) = (snapshot.next, snapshot.next) }
+            let range = try scan(reader, from: start, until: end, limits: limits)
+            ranges.append(range)
+            count += range.count
+            if let snapshot, loaded != nil {
+                base = snapshot.storage()
+                break
+            }
+            if count >= keysMin || start == .zero { break }
+            end = start
+            start = LogOffset(start.rawValue > step ? start.rawValue - step : 0)
+            step *= 2
+        }
+        for range in ranges.reversed() {
+            for entry in range { base.add(entry) }
+        }
+        let window = IdempotencyWindow(retentionMs: retentionMs, keysMin: keysMin, origin: Origin(snapshotNext: loaded, readFrom: start))
+        window.evict(&base, nowMs: nowMs)
+        window.storage.withLock { $0 = base }
         return window
     }
 
-    /// Makes an entry of every keyed record from `start` to `end` (the log's end when nil), in
-    /// `accepted` (where a key already has a later record, that one stays its entry); returns
-    /// their keys in log order.
-    private static func scan(
-        _ reader: LogReader, from start: LogOffset, until end: LogOffset?, limits: PayloadLimits, into accepted: inout [Digest128: Accepted]
-    ) throws -> [(key: Digest128, receivedAtMs: Int64)] {
-        var order = [(key: Digest128, receivedAtMs: Int64)]()
+    /// An entry for every keyed record from `start` to `end` (the log's end when nil), in log order.
+    private static func scan(_ reader: LogReader, from start: LogOffset, until end: LogOffset?, limits: PayloadLimits) throws -> [IdempotencyEntry] {
+        var entries = [IdempotencyEntry]()
         var cursor = reader.cursor(from: start)
         while let batch = try cursor.nextBatch() {
             for record in batch {
-                if let end, record.offset >= end { return order }
+                if let end, record.offset >= end { return entries }
                 guard let key = record.idempotencyKey else { continue }
-                let digest = Digest128(key: key)
-                order.append((digest, record.receivedAtMs))
-                // A key appended again after it left the window: its latest record is its entry.
-                guard accepted[digest].map({ $0.offset < record.offset }) ?? true else { continue }
                 let checkpoint = record.version == 3
                     ? (try? PayloadValidator.check(record.payload[...], route: .v3, limits: limits))?.acknowledgedCheckpoint : nil
-                accepted[digest] = Accepted(
-                    Request(version: record.version, payload: Digest128(sha256Of: record.payload)), offset: record.offset,
-                    checkpoint: checkpoint, receivedAtMs: record.receivedAtMs)
+                let request = Request(version: record.version, payload: Digest128(sha256Of: record.payload))
+                entries.append(
+                    IdempotencyEntry(
+                        key: Digest128(key: key), accepted: Accepted(request, offset: record.offset, checkpoint: checkpoint, receivedAtMs: record.receivedAtMs)))
             }
         }
-        return order
+        return entries
     }
 
-    /// Saves the window beside the log (`IdempotencySnapshot`), so that the next `rebuild` reads
-    /// only what is appended after it. Call when no request is in flight and the log's writer is
-    /// closed (the ingress's shutdown): the window then holds every keyed record before the end.
-    public func saveSnapshot(logPath: String) throws {
-        let storage = storage.withLock { $0 }
-        assert(storage.pending.isEmpty, "a snapshot taken with requests in flight")
-        let snapshot = try IdempotencySnapshot(logPath: logPath, storage: storage)
-        try PosixFile.replaceAtomically(IdempotencySnapshot.path(logPath: logPath), in: logPath, with: snapshot.encoded())
+    /// The accepted entries of every keyed record before `next`, once they are all in the window:
+    /// nil while a key claimed before `claims` (the count `claimsMade()` returned after `next`
+    /// was read as the log's committed end) is still in flight, since its record may lie before
+    /// `next`. Claims made later are of records enqueued after `next` was committed.
+    func entries(before next: LogOffset, claimsBefore claims: UInt64) -> LazyFilterSequence<IdempotencyEntries.Run>? {
+        let run = storage.withLock { storage -> IdempotencyEntries.Run? in
+            guard !storage.pending.values.contains(where: { $0.claim <= claims }) else { return nil }
+            return storage.entries.run(storage.entries.start..<storage.entries.end)
+        }
+        // Read outside the lock: the run's entries are never written again.
+        return run?.lazy.filter { $0.accepted.offset < next }
+    }
+
+    /// How many claims have been made so far.
+    func claimsMade() -> UInt64 { storage.withLock { $0.claims } }
+
+    /// Saves the window beside the log (`IdempotencySnapshot`) as of `next`, a committed end of
+    /// the log read before this call, so that the next `rebuild` reads only what is appended
+    /// after it. Waits (polling) for the keys claimed before the call to settle; gives up with
+    /// false after `timeout` if they do not. The lock is held only to look at the keys in flight
+    /// and to take the run of entries; requests go on while the file is written.
+    public func saveSnapshot(logPath: String, next: LogOffset, timeout: Duration = .seconds(10)) throws -> Bool {
+        let claims = claimsMade()
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let entries = entries(before: next, claimsBefore: claims) {
+                try IdempotencySnapshot.save(entries, next: next, logPath: logPath)
+                return true
+            }
+            guard ContinuousClock.now < deadline else { return false }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
     }
 }

@@ -27,6 +27,10 @@ public struct IngressConfiguration: Sendable {
     public var allowedUIDs: Set<UInt32> = []
     public var allowedGIDs: Set<UInt32> = []
     public var writer = LogWriterOptions()
+    /// The idempotency window is saved (`log/idempotency.snapshot`) this often while keys are
+    /// accepted, and at the stop, so a start after a crash reads at most this much of the log
+    /// again to rebuild it; 0 saves it only at the stop.
+    public var snapshotIntervalMs: Int64 = 300_000
     /// Event-loop threads: one per core, at most 4 (the writer thread does the disk work).
     public var threads = max(1, min(4, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 

@@ -31,7 +31,8 @@ public final class IngressServer: Sendable {
             "opened the logs",
             metadata: [
                 "log.next_offset": "\(logs.main.committedEnd.next)", "rejected.next_offset": "\(logs.quarantine.committedEnd.next)",
-                "idempotency.keys": "\(window.count)",
+                "idempotency.keys": "\(window.count)", "idempotency.snapshot_next": "\(window.origin?.snapshotNext.map { "\($0)" } ?? "none")",
+                "idempotency.read_from": "\(window.origin.map { "\($0.readFrom)" } ?? "")",
             ])
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
     }
@@ -84,6 +85,8 @@ public final class IngressServer: Sendable {
         }
         services.logger.info("listening", metadata: ["socket.path": "\(path)", "event_loops": "\(services.configuration.threads)"])
         onListening()
+        let snapshots = IdempotencySnapshotSaver(services: services)
+        snapshots.start()
         await stopRequest.wait()
         // Stop accepting and refuse new requests, let in-flight ones finish (bounded), then sync and close.
         services.draining.change(to: true)
@@ -94,11 +97,7 @@ public final class IngressServer: Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         await services.logs.close()
-        do {
-            try services.idempotency.saveSnapshot(logPath: services.configuration.logPath)
-        } catch {
-            services.logger.warning("could not save the idempotency window; the next start rebuilds it from the log", metadata: ["error": "\(error)"])
-        }
+        snapshots.stop()
         try? await group.shutdownGracefully()
         unlink(path)
         services.logger.info("stopped", metadata: ["log.next_offset": "\(services.log.committedEnd.next)"])

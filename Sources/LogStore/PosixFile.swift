@@ -141,10 +141,20 @@ public final class PosixFile: @unchecked Sendable {  // single owner by construc
     /// bytes or the new ones, never a mix, and the new ones survive a crash: write a temporary
     /// file, `fdatasync(2)`, `rename(2)` over the old one, `fsync(2)` the directory.
     public static func replaceAtomically(_ path: String, in directory: String, with contents: [UInt8]) throws {
+        try replaceAtomically(path, in: directory) { write in try write(contents) }
+    }
+
+    /// `replaceAtomically`, the new contents written by `body` in pieces, in order, through the
+    /// function it is given.
+    public static func replaceAtomically(_ path: String, in directory: String, writing body: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
         let temporary = path + ".tmp"
         do {
             let file = try openForWriting(temporary, create: true, truncate: true)
-            try file.write(contents, at: 0)
+            var position: Int64 = 0
+            try body { piece in
+                try file.write(piece, at: position)
+                position += Int64(piece.count)
+            }
             try file.sync()
         }
         guard rename(temporary, path) == 0 else { throw StorageError.syscall("rename", errno: errno, path: path) }

@@ -65,6 +65,13 @@ struct IngressOptions: ParsableArguments {
     @Option(help: "Stop reading from connections while the bodies of requests in flight exceed this many bytes.")
     var maxPendingBytes: Int = 64 << 20
 
+    @Option(
+        help: """
+            Save the idempotency window this often (seconds) while keys are accepted, and at the \
+            stop; a start after a crash reads only the log after the last save. 0: at the stop only.
+            """)
+    var snapshotInterval: Int64 = 300
+
     @Option(help: "Event-loop threads serving connections (default: one per core, at most 4).")
     var eventLoops: Int?
 
@@ -86,6 +93,7 @@ struct IngressOptions: ParsableArguments {
         guard requestTimeoutMs >= 10 else { throw ValidationError("--request-timeout-ms must be at least 10") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard maxPendingBytes >= 0 else { throw ValidationError("--max-pending-bytes must be ≥ 0") }
+        guard (0...86_400).contains(snapshotInterval) else { throw ValidationError("--snapshot-interval must be between 0 and 86400 seconds") }
         if let eventLoops, !(1...64).contains(eventLoops) { throw ValidationError("--event-loops must be between 1 and 64") }
     }
 
@@ -96,6 +104,7 @@ struct IngressOptions: ParsableArguments {
         configuration.requestTimeoutMs = requestTimeoutMs
         configuration.connectionsMax = maxConnections
         configuration.pendingBytesMax = maxPendingBytes
+        configuration.snapshotIntervalMs = snapshotInterval * 1000
         if let eventLoops { configuration.threads = eventLoops }
         configuration.allowedUIDs = Set(allowUid)
         configuration.allowedGIDs = Set(allowGid)
@@ -109,7 +118,7 @@ struct IngressOptions: ParsableArguments {
         var arguments = [
             "--max-body", String(maxBody), "--max-header-bytes", String(maxHeaderBytes), "--fsync", fsync.rawValue,
             "--segment-bytes", String(segmentBytes), "--request-timeout-ms", String(requestTimeoutMs),
-            "--max-connections", String(maxConnections), "--max-pending-bytes", String(maxPendingBytes), "--log-level", logLevel.rawValue,
+            "--max-connections", String(maxConnections), "--max-pending-bytes", String(maxPendingBytes), "--snapshot-interval", String(snapshotInterval), "--log-level", logLevel.rawValue,
         ]
         if let socket { arguments += ["--socket", socket] }
         if let eventLoops { arguments += ["--event-loops", String(eventLoops)] }

@@ -16,7 +16,7 @@ public struct SessionlogCommand: AsyncParsableCommand {
     )
 
     /// This build's version (`sessionlog --version`); the log format has its own (segment headers).
-    static let version = "0.18.0"
+    static let version = "0.19.0"
 
     public init() {}
 }

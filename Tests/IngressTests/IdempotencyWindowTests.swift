@@ -100,10 +100,11 @@ import Testing
         #expect(Self.claim(window, "recent", withGoal) == .replay(offset: recent, checkpoint: 5), "the V3 checkpoint is recomputed")
         #expect(Self.claim(window, "old-7", v3("old-7, again after it left the window")) == .replay(offset: reused, checkpoint: 0))
         #expect(Self.claim(window, "old-7", v3("old-7")) == .conflict, "a key's latest record is its entry")
-        for index in 3..<7 {
+        for index in 5..<7 {
             #expect(Self.claim(window, "old-\(index)", v3("old-\(index)")) == .replay(offset: old[index], checkpoint: 0), "old-\(index)")
         }
-        #expect(Self.claim(window, "old-0", v3("old-0")) == .claimed, "read back only as far as the minimum needs")
+        // The newest five keyed records are old-5, old-6, old-7 (twice) and recent.
+        #expect(Self.claim(window, "old-4", v3("old-4")) == .claimed, "older than the retention and beyond the minimum")
     }
 
     /// A log of keyed records in several small segments, its writer closed; returns the offsets
@@ -129,7 +130,7 @@ import Testing
 
     /// Rebuilds the log's window, saves its snapshot and returns the file's bytes.
     static func saveSnapshot(_ log: String) throws -> [UInt8] {
-        try rebuild(log).saveSnapshot(logPath: log)
+        #expect(try rebuild(log).saveSnapshot(logPath: log, next: LogReader(directory: log).endOffset()))
         return try [UInt8](Data(contentsOf: URL(fileURLWithPath: IdempotencySnapshot.path(logPath: log))))
     }
 
@@ -160,6 +161,7 @@ import Testing
         #expect(throws: StorageError.self, "without the snapshot, the rebuild reads the damaged segment") { try Self.rebuild(log) }
         try PosixFile.replaceAtomically(IdempotencySnapshot.path(logPath: log), in: log, with: snapshot)
         let loaded = try Self.rebuild(log)
+        #expect(loaded.origin == IdempotencyWindow.Origin(snapshotNext: offsets["k40"]!, readFrom: offsets["k40"]!))
         #expect(loaded.count == 50)
         Self.expectReplays(loaded, offsets)
         #expect(Self.claim(loaded, "k3", "other bytes") == .conflict)
@@ -173,19 +175,104 @@ import Testing
         let log = dir.file("log")
         let offsets = try await Self.keyedLog(log, keys: 0..<10)
         let saved = try Self.saveSnapshot(log)
+        #expect(try Self.rebuild(log).origin?.snapshotNext == LogOffset(10), "intact, it is loaded")
 
         // Damaged: an entry's offset changed (the CRC no longer matches).
         var damaged = saved
-        damaged[IdempotencySnapshot.headerBytes + 10 * IdempotencySnapshot.orderEntryBytes + 32] ^= 0x01
+        damaged[IdempotencySnapshot.headerBytes + 3 * IdempotencySnapshot.entryBytes + 32] ^= 0x01
         try PosixFile.replaceAtomically(IdempotencySnapshot.path(logPath: log), in: log, with: damaged)
-        Self.expectReplays(try Self.rebuild(log), offsets)
+        let rebuilt = try Self.rebuild(log)
+        #expect(rebuilt.origin == IdempotencyWindow.Origin(snapshotNext: nil, readFrom: .zero))
+        Self.expectReplays(rebuilt, offsets)
 
         // Another log of the same length, with other keys: the snapshot's keys are not its keys.
         try FileManager.default.removeItem(atPath: log)
         let other = try await Self.keyedLog(log, keys: 100..<110)
         try PosixFile.replaceAtomically(IdempotencySnapshot.path(logPath: log), in: log, with: saved)
-        let rebuilt = try Self.rebuild(log)
-        #expect(Self.claim(rebuilt, "k0", PayloadFactory.minimalV3("k0")) == .claimed, "a key of the snapshot's log only")
-        #expect(Self.claim(rebuilt, "k100", PayloadFactory.minimalV3("k100")) == .replay(offset: other["k100"]!, checkpoint: 0))
+        let fromOtherLog = try Self.rebuild(log)
+        #expect(Self.claim(fromOtherLog, "k0", PayloadFactory.minimalV3("k0")) == .claimed, "a key of the snapshot's log only")
+        #expect(Self.claim(fromOtherLog, "k100", PayloadFactory.minimalV3("k100")) == .replay(offset: other["k100"]!, checkpoint: 0))
+    }
+
+    /// A snapshot taken while requests run covers exactly the records before its offset: it waits
+    /// for the keys claimed before it (their records may lie before that offset) and not for
+    /// keys claimed after it, and leaves out entries of records at or after the offset.
+    @Test func aSnapshotWaitsOnlyForTheKeysClaimedBeforeIt() {
+        let window = IdempotencyWindow()
+        #expect(Self.claim(window, "before", "p") == .claimed)
+        window.complete(key: "before", offset: LogOffset(0), checkpoint: nil, receivedAtMs: 1)
+        #expect(Self.claim(window, "in flight", "p") == .claimed)
+        let claims = window.claimsMade()
+        #expect(Self.claim(window, "later", "p") == .claimed)
+        #expect(window.entries(before: LogOffset(2), claimsBefore: claims) == nil, "the key claimed before may hold offset 1")
+        window.complete(key: "in flight", offset: LogOffset(1), checkpoint: 7, receivedAtMs: 2)
+        window.complete(key: "later", offset: LogOffset(2), checkpoint: nil, receivedAtMs: 3)
+        let entries = window.entries(before: LogOffset(2), claimsBefore: claims).map { Array($0) }
+        #expect(entries?.map(\.accepted.offset) == [LogOffset(0), LogOffset(1)], "the record at offset 2 is after the snapshot")
+        #expect(entries?.last?.accepted.checkpoint == 7)
+        #expect(Self.claim(window, "again", "p") == .claimed)
+        #expect(window.entries(before: LogOffset(3), claimsBefore: claims) != nil, "a key claimed after the mark does not hold it up")
+    }
+
+    /// After a crash long after the last snapshot, the rebuild reads what it would read without
+    /// one (the retention's records, here enough keys), not everything since the snapshot: the
+    /// records in between are not read (one of them is damaged here) and the snapshot is not used.
+    @Test func aSnapshotOlderThanTheRetentionIsNotRead() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let log = dir.file("log")
+        let clock = Mutex<Int64>(1_000)
+        var options = LogWriterOptions()
+        options.clock = { clock.withLock { $0 } }
+        options.segmentBytesMax = 1024
+        options.indexIntervalBytes = 1
+        func append(_ keys: Range<Int>, at time: Int64) async throws -> [String: LogOffset] {
+            clock.withLock { $0 = time }
+            let writer = try LogWriter.open(directory: log, options: options)
+            var offsets: [String: LogOffset] = [:]
+            for index in keys {
+                let record = AppendRecord(version: 3, producerUID: 0, idempotencyKey: "k\(index)", payload: Array(PayloadFactory.minimalV3("k\(index)").utf8))
+                offsets["k\(index)"] = try await writer.append([record])[0]
+            }
+            await writer.close()
+            return offsets
+        }
+        func rebuild() throws -> IdempotencyWindow {
+            try IdempotencyWindow.rebuild(from: log, nowMs: 100_000, limits: PayloadLimits(), retentionMs: 1_000, keysMin: 5)
+        }
+        _ = try await append(0..<5, at: 1_000)
+        #expect(try rebuild().saveSnapshot(logPath: log, next: LogOffset(5)))
+        let middle = try await append(5..<40, at: 2_000)
+        let recent = try await append(40..<50, at: 99_500)
+        let bases = try LogDirectory(path: log).segmentBases()
+        let damagedBase = try #require(bases.last { $0 <= middle["k20"]! })
+        #expect(damagedBase > LogOffset(5) && bases.contains { $0 > damagedBase && $0 <= middle["k39"]! }, "a whole segment between the snapshot and the retention")
+        let damaged = LogDirectory(path: log).segmentPath(damagedBase)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: damaged)))
+        bytes[200] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+
+        let window = try rebuild()
+        #expect(window.origin?.snapshotNext == nil && window.origin!.readFrom > middle["k20"]!)
+        Self.expectReplays(window, recent)
+        #expect(Self.claim(window, "k1", PayloadFactory.minimalV3("k1")) == .claimed, "not in the window: older than the retention, beyond the minimum")
+    }
+
+    /// Entries keep their sequence numbers across chunk boundaries and drops, and a run taken
+    /// before later appends and drops still reads the entries it was taken with.
+    @Test func entriesAreAddressedBySequenceAcrossChunksAndDrops() {
+        func entry(_ n: Int) -> IdempotencyEntry {
+            let request = IdempotencyWindow.Request(version: 3, payload: Digest128(high: UInt64(n), low: 0))
+            return IdempotencyEntry(key: Digest128(high: 0, low: UInt64(n)), accepted: .init(request, offset: LogOffset(UInt64(n)), checkpoint: nil, receivedAtMs: Int64(n)))
+        }
+        let chunk = IdempotencyEntries.chunkCapacity
+        var entries = IdempotencyEntries()
+        for n in 0..<(2 * chunk + 10) { #expect(entries.append(entry(n)) == n) }
+        let run = entries.run((chunk - 2)..<(chunk + 2))
+        for _ in 0..<(chunk + 5) { entries.dropFirst() }
+        for n in (2 * chunk + 10)..<(3 * chunk) { entries.append(entry(n)) }
+        #expect(entries.start == chunk + 5 && entries.count == 2 * chunk - 5)
+        #expect(entries.first?.key.low == UInt64(chunk + 5) && entries[3 * chunk - 1].accepted.offset == LogOffset(UInt64(3 * chunk - 1)))
+        #expect(run.map(\.key.low) == (UInt64(chunk - 2)..<UInt64(chunk + 2)).map { $0 }, "its chunks outlive the drops")
     }
 }

@@ -315,6 +315,47 @@ import Testing
         #expect(try client.call("POST", "/v2/session", body: IngressTests.v2).body == #"{"offset":1}"#, "the retry appended nothing")
     }
 
+    /// The window is saved while the ingress runs (here every second), so after a kill -9 the
+    /// next start loads that save and reads only the records appended after it; retries still
+    /// get their original answers, for keys from before and after the save.
+    @Test func theWindowSavedWhileRunningSpeedsTheStartAfterACrash() throws {
+        let ingress = try Running(["--snapshot-interval", "1"])
+        let client = try ingress.client()
+        func send(_ key: String) throws -> UnixHTTPClient.Response {
+            try client.call("POST", "/v3/session", body: IngressTests.v3.replacingOccurrences(of: "s-1", with: key), headers: ["Idempotency-Key": key])
+        }
+        let early = try (0..<3).map { try send("early-\($0)") }
+        let snapshot = ingress.dir.file("data/log/idempotency.snapshot")
+        func snapshotNext() -> UInt64? {
+            guard let bytes = FileManager.default.contents(atPath: snapshot), bytes.count >= 16 else { return nil }
+            return bytes[8..<16].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        #expect(eventually(seconds: 10) { snapshotNext() == 3 }, "saved within a few intervals, through offset 3")
+        let late = try send("late")
+        ingress.process.kill(SIGKILL)
+        _ = ingress.process.wait()
+
+        let restarted = try ingress.cli.spawn(["ingress"])
+        defer {
+            if restarted.process.isRunning {
+                restarted.kill()
+                _ = restarted.wait()
+            }
+        }
+        #expect(eventually { (try? UnixHTTPClient(socketPath: ingress.socket)) != nil })
+        let again = try UnixHTTPClient(socketPath: ingress.socket)
+        for (index, answer) in early.enumerated() {
+            let key = "early-\(index)"
+            #expect(try again.call("POST", "/v3/session", body: IngressTests.v3.replacingOccurrences(of: "s-1", with: key), headers: ["Idempotency-Key": key]).body == answer.body)
+        }
+        #expect(try again.call("POST", "/v3/session", body: IngressTests.v3.replacingOccurrences(of: "s-1", with: "late"), headers: ["Idempotency-Key": "late"]).body == late.body)
+        restarted.kill(SIGTERM)
+        let stopped = restarted.wait()
+        #expect(stopped.status == 0)
+        #expect(stopped.stderr.contains("idempotency.snapshot_next=3") && stopped.stderr.contains("idempotency.read_from=3"), "\(stopped.stderr)")
+        #expect(snapshotNext() == 4, "saved again at the stop")
+    }
+
     @Test func concurrentRetriesAppendOnce() async throws {
         let ingress = try Running()
         let socket = ingress.socket
