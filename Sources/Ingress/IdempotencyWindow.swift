@@ -91,7 +91,7 @@ public final class IdempotencyWindow: Sendable {
     struct Storage {
         /// Accepted keys in log order (the eviction order), a key again after it was appended again.
         var entries = IdempotencyEntries()
-        /// Each accepted key's latest entry (its sequence number in `entries`).
+        /// Each accepted key's last entry (its sequence number in `entries`).
         var accepted: [Digest128: Int] = [:]
         var pending: [Digest128: Pending] = [:]
         /// Claims made so far.
@@ -99,12 +99,12 @@ public final class IdempotencyWindow: Sendable {
 
         func accepted(_ key: Digest128) -> Accepted? { accepted[key].map { entries[$0].accepted } }
 
-        /// Appends `entry`; it becomes its key's entry unless the key has one of a later record.
+        /// Appends `entry`, which becomes its key's entry. Entries come in log order — a rebuild
+        /// adds the snapshot's, then the records after it, oldest first; a running window holds a
+        /// key at most once, since a key is claimed again only after its entry was evicted — so a
+        /// key's last entry is its latest record's.
         mutating func add(_ entry: IdempotencyEntry) {
-            let sequence = entries.append(entry)
-            if accepted[entry.key].map({ entries[$0].accepted.offset < entry.accepted.offset }) ?? true {
-                accepted[entry.key] = sequence
-            }
+            accepted[entry.key] = entries.append(entry)
         }
     }
 
@@ -241,7 +241,6 @@ public final class IdempotencyWindow: Sendable {
         let reader = LogReader(directory: logPath)
         let snapshot = try IdempotencySnapshot.load(logPath: logPath, reader: reader)
         var ranges: [[IdempotencyEntry]] = []  // newest first
-        var base = Storage()  // the window before the oldest range read: the snapshot's, or empty
         var end: LogOffset?  // where the range read before this one starts
         // A snapshot whose last record is in the retention ends after the retention's start.
         var start = if let snapshot, snapshot.lastReceivedAtMs >= nowMs - retentionMs {
@@ -251,27 +250,24 @@ public final class IdempotencyWindow: Sendable {
         }
         var step = UInt64(keysMin)
         var count = 0
-        var loaded: LogOffset?
+        var loaded: IdempotencySnapshot?  // the snapshot, once the scan has reached back to it
         while true {
-            if let snapshot, start <= snapshot.next { (start, loaded) = (snapshot.next, snapshot.next) }
+            if let snapshot, start <= snapshot.next { (start, loaded) = (snapshot.next, snapshot) }
             let range = try scan(reader, from: start, until: end, limits: limits)
             ranges.append(range)
             count += range.count
-            if let snapshot, loaded != nil {
-                base = snapshot.storage()
-                break
-            }
-            if count >= keysMin || start == .zero { break }
+            if loaded != nil || count >= keysMin || start == .zero { break }
             end = start
             start = LogOffset(start.rawValue > step ? start.rawValue - step : 0)
             step *= 2
         }
+        var storage = loaded?.storage() ?? Storage()
         for range in ranges.reversed() {
-            for entry in range { base.add(entry) }
+            for entry in range { storage.add(entry) }
         }
-        let window = IdempotencyWindow(retentionMs: retentionMs, keysMin: keysMin, origin: Origin(snapshotNext: loaded, readFrom: start))
-        window.evict(&base, nowMs: nowMs)
-        window.storage.withLock { $0 = base }
+        let window = IdempotencyWindow(retentionMs: retentionMs, keysMin: keysMin, origin: Origin(snapshotNext: loaded?.next, readFrom: start))
+        window.evict(&storage, nowMs: nowMs)
+        window.storage.withLock { $0 = storage }
         return window
     }
 

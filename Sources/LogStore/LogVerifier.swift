@@ -132,23 +132,26 @@ public enum LogVerifier {
         _ log: LogDirectory, base: LogOffset, batches: [LogOffset: (position: FilePosition, firstReceivedAt: Int64)],
         segment: String
     ) throws {
-        guard let index = SegmentIndex.loadEach(from: log, base: base) else {
+        guard let index = SegmentIndex.load(from: log, base: base) else {
             if batches.isEmpty { return }
             throw StorageError(
                 .corruption,
                 "index files of \(segment) are missing or malformed; opening the log for writing (ingress, import) rebuilds them")
         }
+        // Entries for batches past the commit marker are being written.
+        let lastCommitted = batches.keys.max()
+        let isPastCommitted = { (offset: UInt64) in lastCommitted.map { $0.rawValue < offset } ?? true }
         let common = min(index.offsetEntries.count, index.timeEntries.count)
         let unpaired = index.offsetEntries[common...].map(\.offset) + index.timeEntries[common...].map(\.offset)
-        if let early = unpaired.first(where: { offset in batches.keys.contains { $0.rawValue >= offset } }) {
+        if let early = unpaired.first(where: { !isPastCommitted($0) }) {
             throw indexError(segment, "the entry for offset \(early) is in one index file only")
         }
         for (entry, time) in zip(index.offsetEntries, index.timeEntries) {
             guard let batch = batches[LogOffset(entry.offset)] else {
-                if batches.keys.contains(where: { $0.rawValue > entry.offset }) || entry.offset < base.rawValue {
+                guard isPastCommitted(entry.offset), entry.offset >= base.rawValue else {
                     throw indexError(segment, "offset entry \(entry.offset) names no batch")
                 }
-                continue  // an entry for a batch past the commit marker: being written
+                continue
             }
             guard batch.position.rawValue == Int64(entry.position), time.offset == entry.offset,
                 time.receivedAtMs == UInt64(max(0, batch.firstReceivedAt))

@@ -212,10 +212,12 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         }
     }
 
-    /// A sealed segment's index is usable when both files decode and the last offset entry points
-    /// at a batch header with that base offset (a full check is `LogVerifier`'s job).
+    /// A sealed segment's index is usable when both files decode, have as many entries, and the
+    /// last offset entry points at a batch header with that base offset (a full check is
+    /// `LogVerifier`'s job).
     static func indexIsConsistent(_ directory: LogDirectory, base: LogOffset) -> Bool {
-        guard let index = SegmentIndex.load(from: directory, base: base), let lastEntry = index.offsetEntries.last,
+        guard let index = SegmentIndex.load(from: directory, base: base), index.offsetEntries.count == index.timeEntries.count,
+            let lastEntry = index.offsetEntries.last,
             let file = try? PosixFile.openForReading(directory.segmentPath(base))
         else { return false }
         var bytes = [UInt8](repeating: 0, count: BatchHeader.size)

@@ -76,16 +76,10 @@ struct SegmentIndex: Equatable {
         }
     }
 
-    /// Loads both files; nil when either is missing or malformed, or they differ in length.
+    /// Loads both files as they are; nil when either is missing or malformed. They may differ in
+    /// length (read while a writer appends an entry to each, or copied one after the other from a
+    /// live log): each is a valid sparse index on its own.
     static func load(from directory: LogDirectory, base: LogOffset) -> SegmentIndex? {
-        guard let index = loadEach(from: directory, base: base), index.offsetEntries.count == index.timeEntries.count else { return nil }
-        return index
-    }
-
-    /// Loads both files as they are, even of different lengths (read while a writer appends an
-    /// entry to each, or copied one after the other from a live log); nil when either is missing
-    /// or malformed.
-    static func loadEach(from directory: LogDirectory, base: LogOffset) -> SegmentIndex? {
         guard let offsetBytes = try? PosixFile.openForReading(directory.offsetIndexPath(base)).readAll(),
             let timeBytes = try? PosixFile.openForReading(directory.timeIndexPath(base)).readAll(),
             let offsets = try? IndexLayout.decode(offsetBytes, magic: IndexLayout.offsetIndexMagic),

@@ -134,6 +134,13 @@ import Testing
         return try [UInt8](Data(contentsOf: URL(fileURLWithPath: IdempotencySnapshot.path(logPath: log))))
     }
 
+    /// Flips a byte of the segment's first batch: a reader of that batch fails its CRC.
+    static func damage(_ segment: String) throws {
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: segment)))
+        bytes[200] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+    }
+
     /// Every key's payload is answered with its record's offset.
     static func expectReplays(_ window: IdempotencyWindow, _ offsets: [String: LogOffset]) {
         for (key, offset) in offsets {
@@ -153,10 +160,7 @@ import Testing
         offsets.merge(try await Self.keyedLog(log, keys: 40..<50)) { $1 }
         #expect(try LogDirectory(path: log).segmentBases().count >= 2)
         // Damage a record in the first segment: only a rebuild that reads it can notice.
-        let first = LogDirectory(path: log).segmentPath(.zero)
-        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: first)))
-        bytes[200] ^= 0xFF
-        try Data(bytes).write(to: URL(fileURLWithPath: first))
+        try Self.damage(LogDirectory(path: log).segmentPath(.zero))
         try PosixFile.removeIfPresent(IdempotencySnapshot.path(logPath: log))
         #expect(throws: StorageError.self, "without the snapshot, the rebuild reads the damaged segment") { try Self.rebuild(log) }
         try PosixFile.replaceAtomically(IdempotencySnapshot.path(logPath: log), in: log, with: snapshot)
@@ -247,10 +251,7 @@ import Testing
         let bases = try LogDirectory(path: log).segmentBases()
         let damagedBase = try #require(bases.last { $0 <= middle["k20"]! })
         #expect(damagedBase > LogOffset(5) && bases.contains { $0 > damagedBase && $0 <= middle["k39"]! }, "a whole segment between the snapshot and the retention")
-        let damaged = LogDirectory(path: log).segmentPath(damagedBase)
-        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: damaged)))
-        bytes[200] ^= 0xFF
-        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        try Self.damage(LogDirectory(path: log).segmentPath(damagedBase))
 
         let window = try rebuild()
         #expect(window.origin?.snapshotNext == nil && window.origin!.readFrom > middle["k20"]!)
