@@ -15,7 +15,7 @@ struct IdempotencyEntry {
 /// An entry is addressed by its sequence number: 0 for the first entry ever appended, counting
 /// on across drops, so a number stays valid for as long as its entry is kept.
 struct IdempotencyEntries {
-    /// Entries per chunk: 16,384 × 64 bytes, 1 MiB.
+    /// Entries per chunk: 16,384 × 56 bytes, 896 KiB.
     static let chunkCapacity = 16_384
 
     /// A chunk of entries; slots below the count appended so far are written once and then only read.

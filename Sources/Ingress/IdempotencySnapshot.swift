@@ -23,8 +23,11 @@ struct IdempotencySnapshot {
     /// The record at `next - 1`: when it was received and its payload's digest (zeros when `next` is 0).
     var lastReceivedAtMs: Int64
     var lastPayload: Digest128
-    /// The file's bytes, mapped; its entries are decoded by `storage()`.
-    private var file: Data
+    /// How many entries the file holds.
+    var count: Int
+    /// The file, open: read again by `storage()`, which sees this file even if a save has
+    /// replaced it since.
+    private var file: PosixFile
 
     static func path(logPath: String) -> String { logPath + "/" + fileName }
 
@@ -75,41 +78,62 @@ struct IdempotencySnapshot {
 
     /// The log's snapshot when there is a readable one that matches the log; nil otherwise.
     static func load(logPath: String, reader: LogReader) throws -> IdempotencySnapshot? {
-        // Mapped, not read: a million keys make a 58 MB file.
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path(logPath: logPath)), options: .alwaysMapped),
-            let snapshot = data.withUnsafeBytes({ header($0) }).map({ IdempotencySnapshot(next: $0.next, lastReceivedAtMs: $0.receivedAt, lastPayload: $0.payload, file: data) })
-        else { return nil }
+        guard let file = try? PosixFile.openForReading(path(logPath: logPath)), let snapshot = try? checked(file) else { return nil }
         guard try reader.endOffset() >= snapshot.next, let (receivedAt, payload) = try identity(of: snapshot.next, in: reader),
             receivedAt == snapshot.lastReceivedAtMs, payload == snapshot.lastPayload
         else { return nil }
         return snapshot
     }
 
-    /// The header of the snapshot in `raw`, or nil when it is not one this build writes, or is damaged.
-    private static func header(_ raw: UnsafeRawBufferPointer) -> (next: LogOffset, receivedAt: Int64, payload: Digest128)? {
-        guard raw.count >= headerBytes + 4, raw.prefix(4).elementsEqual(magic), raw.littleEndian(at: 4, as: UInt32.self) == formatVersion,
-            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[..<(raw.count - 4)])) == raw.littleEndian(at: raw.count - 4, as: UInt32.self)
-        else { return nil }
-        let (entriesBytes, overflow) = raw.littleEndian(at: 40, as: UInt64.self).multipliedReportingOverflow(by: UInt64(entryBytes))
-        guard !overflow, UInt64(raw.count) == UInt64(headerBytes + 4) + entriesBytes else { return nil }
-        return (LogOffset(raw.littleEndian(at: 8, as: UInt64.self)), raw.littleEndian(at: 16, as: Int64.self), digest(raw, at: 24))
+    /// The snapshot in `file`, or nil when it is not one this build writes, or is damaged. Reads
+    /// the whole file (in pieces) for its CRC.
+    private static func checked(_ file: PosixFile) throws -> IdempotencySnapshot? {
+        var header = [UInt8](repeating: 0, count: headerBytes)
+        guard try file.read(into: &header, at: 0, count: headerBytes, position: 0) == headerBytes else { return nil }
+        return try header.withUnsafeBytes { (raw) throws -> IdempotencySnapshot? in
+            guard raw.prefix(4).elementsEqual(magic), raw.littleEndian(at: 4, as: UInt32.self) == formatVersion else { return nil }
+            let (entriesBytes, overflow) = raw.littleEndian(at: 40, as: UInt64.self).multipliedReportingOverflow(by: UInt64(entryBytes))
+            guard !overflow, UInt64(try file.size()) == UInt64(headerBytes + 4) + entriesBytes else { return nil }
+            let snapshot = IdempotencySnapshot(
+                next: LogOffset(raw.littleEndian(at: 8, as: UInt64.self)), lastReceivedAtMs: raw.littleEndian(at: 16, as: Int64.self),
+                lastPayload: digest(raw, at: 24), count: Int(entriesBytes) / entryBytes, file: file)
+            var crc = CRC32C.checksum(raw)
+            try snapshot.forEachPiece { crc = CRC32C.checksum($0, continuing: crc) }
+            var stored = [UInt8](repeating: 0, count: 4)
+            guard try file.read(into: &stored, at: 0, count: 4, position: Int64(headerBytes) + Int64(entriesBytes)) == 4 else { return nil }
+            return crc == stored.withUnsafeBytes({ $0.littleEndian(at: 0, as: UInt32.self) }) ? snapshot : nil
+        }
     }
 
-    /// The window the snapshot holds, its entries added in order (`IdempotencyWindow.Storage.add`).
-    func storage() -> IdempotencyWindow.Storage {
-        var storage = IdempotencyWindow.Storage()
-        file.withUnsafeBytes { raw in
-            var at = Self.headerBytes
-            let count = Int(raw.littleEndian(at: 40, as: UInt64.self))
-            storage.accepted.reserveCapacity(count)
-            for _ in 0..<count {
+    /// Calls `body` with the entries' bytes, in pieces of whole entries (about 1 MiB): the file
+    /// never lies whole in memory.
+    private func forEachPiece(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let entriesPerPiece = (1 << 20) / Self.entryBytes
+        var piece = [UInt8](repeating: 0, count: entriesPerPiece * Self.entryBytes)
+        var done = 0
+        while done < count {
+            let bytes = min(entriesPerPiece, count - done) * Self.entryBytes
+            let position = Int64(Self.headerBytes) + Int64(done) * Int64(Self.entryBytes)
+            guard try file.read(into: &piece, at: 0, count: bytes, position: position) == bytes else {
+                throw StorageError(.io, "the idempotency snapshot ended early", path: file.path)
+            }
+            try piece.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<bytes])) }
+            done += bytes / Self.entryBytes
+        }
+    }
+
+    /// The window the snapshot holds, its entries added in order (`IdempotencyWindow.Storage.add`),
+    /// with room for `more` keys before its index grows.
+    func storage(reservingFor more: Int) throws -> IdempotencyWindow.Storage {
+        var storage = IdempotencyWindow.Storage(reservingFor: count + more)
+        try forEachPiece { raw in
+            for at in stride(from: 0, to: raw.count, by: Self.entryBytes) {
                 let checkpoint = raw[at + 56] == 0 ? nil : raw.littleEndian(at: at + 48, as: Int64.self)
                 let request = IdempotencyWindow.Request(version: raw[at + 57], payload: Self.digest(raw, at: at + 16))
                 let accepted = IdempotencyWindow.Accepted(
                     request, offset: LogOffset(raw.littleEndian(at: at + 32, as: UInt64.self)), checkpoint: checkpoint,
                     receivedAtMs: raw.littleEndian(at: at + 40, as: Int64.self))
                 storage.add(IdempotencyEntry(key: Self.digest(raw, at: at), accepted: accepted))
-                at += Self.entryBytes
             }
         }
         return storage

@@ -29,9 +29,9 @@ struct Digest128: Hashable, Sendable {
 /// `keysMin` (1,000,000). A key is claimed while its first request is in flight, so a concurrent
 /// retry waits for that outcome; a rejected or failed request releases it.
 ///
-/// Memory: an accepted key costs the same whatever its length: a 48-byte entry (its payload's
-/// digest and the answer) in a hash table keyed by its digest, and 24 bytes in the eviction
-/// order; ~175 bytes of RSS per key measured with a million keys (docs/operations.md).
+/// Memory: an accepted key costs the same whatever its length: a 56-byte entry (its digest, its
+/// payload's digest and the answer) in the eviction order, and an 8-byte slot of the index from
+/// its digest (`IdempotencyKeyIndex`); ~73 bytes of RSS per key measured (docs/operations.md).
 /// Thread-safe (`Mutex`); callbacks run outside the lock.
 public final class IdempotencyWindow: Sendable {
     /// SPEC §2: keys accepted in the last 24 h, and at least the newest 1,000,000.
@@ -72,39 +72,58 @@ public final class IdempotencyWindow: Sendable {
         var claim: UInt64
     }
 
+    /// 40 bytes: an entry with its key's digest is 56.
     struct Accepted {
-        // Ordered for a 48-byte stride: the digest, the 8-byte fields, then the small ones.
         var payload: Digest128
         var offset: LogOffset
         var receivedAtMs: Int64
-        var checkpoint: Int64?
-        var version: UInt8
+        /// The version in the top byte; below it the checkpoint + 1, or 0 for none.
+        private var versionAndCheckpoint: UInt64
+
+        var version: UInt8 { UInt8(truncatingIfNeeded: versionAndCheckpoint >> 56) }
+        var checkpoint: Int64? {
+            let stored = versionAndCheckpoint & (1 << 56 - 1)
+            return stored == 0 ? nil : Int64(stored) - 1
+        }
 
         var request: Request { Request(version: version, payload: payload) }
 
         init(_ request: Request, offset: LogOffset, checkpoint: Int64?, receivedAtMs: Int64) {
-            (payload, version) = (request.payload, request.version)
-            (self.offset, self.checkpoint, self.receivedAtMs) = (offset, checkpoint, receivedAtMs)
+            // A V3 checkpoint is below 2^53 plus MAX_ACTIONS (SPEC §1.1).
+            precondition((checkpoint ?? 0) >= 0 && (checkpoint ?? 0) < 1 << 55, "an idempotency checkpoint out of range")
+            (payload, self.offset, self.receivedAtMs) = (request.payload, offset, receivedAtMs)
+            versionAndCheckpoint = UInt64(request.version) << 56 | (checkpoint.map { UInt64($0) + 1 } ?? 0)
         }
     }
 
     struct Storage {
         /// Accepted keys in log order (the eviction order), a key again after it was appended again.
         var entries = IdempotencyEntries()
-        /// Each accepted key's last entry (its sequence number in `entries`).
-        var accepted: [Digest128: Int] = [:]
+        /// Each accepted key's last entry.
+        var index: IdempotencyKeyIndex
         var pending: [Digest128: Pending] = [:]
         /// Claims made so far.
         var claims: UInt64 = 0
 
-        func accepted(_ key: Digest128) -> Accepted? { accepted[key].map { entries[$0].accepted } }
+        /// An empty window with room for `keys` keys before its index grows.
+        init(reservingFor keys: Int = 0) { index = IdempotencyKeyIndex(reservingFor: keys) }
+
+        func accepted(_ key: Digest128) -> Accepted? { index.sequence(of: key, in: entries).map { entries[$0].accepted } }
 
         /// Appends `entry`, which becomes its key's entry. Entries come in log order — a rebuild
         /// adds the snapshot's, then the records after it, oldest first; a running window holds a
         /// key at most once, since a key is claimed again only after its entry was evicted — so a
         /// key's last entry is its latest record's.
         mutating func add(_ entry: IdempotencyEntry) {
-            accepted[entry.key] = entries.append(entry)
+            let sequence = entries.append(entry)
+            index.set(entry.key, to: sequence, in: entries)
+        }
+
+        /// Drops the oldest entry, and its key unless a later entry holds it.
+        mutating func dropOldest() {
+            guard let oldest = entries.first else { return }
+            if index.sequence(of: oldest.key, in: entries) == entries.start { index.remove(oldest.key, in: entries) }
+            entries.dropFirst()
         }
     }
 
@@ -186,7 +205,7 @@ public final class IdempotencyWindow: Sendable {
         next?.decide(.claimed)
     }
 
-    var count: Int { storage.withLock { $0.accepted.count + $0.pending.count } }
+    var count: Int { storage.withLock { $0.index.count + $0.pending.count } }
 
     /// For a writer that decides alone (`import`), at once: claims `key` when it is free, else
     /// says whether this request repeats the one that holds it (accepted, or still in flight)
@@ -223,8 +242,7 @@ public final class IdempotencyWindow: Sendable {
     /// Drops accepted keys older than the retention, beyond the newest `keysMin`.
     func evict(_ storage: inout Storage, nowMs: Int64) {
         while storage.entries.count > keysMin, let oldest = storage.entries.first, oldest.accepted.receivedAtMs < nowMs - retentionMs {
-            if storage.accepted[oldest.key] == storage.entries.start { storage.accepted[oldest.key] = nil }
-            storage.entries.dropFirst()
+            storage.dropOldest()
         }
     }
 
@@ -240,7 +258,7 @@ public final class IdempotencyWindow: Sendable {
     ) throws -> IdempotencyWindow {
         let reader = LogReader(directory: logPath)
         let snapshot = try IdempotencySnapshot.load(logPath: logPath, reader: reader)
-        var ranges: [[IdempotencyEntry]] = []  // newest first
+        var ranges: [IdempotencyEntries] = []  // newest first
         var end: LogOffset?  // where the range read before this one starts
         // A snapshot whose last record is in the retention ends after the retention's start.
         var start = if let snapshot, snapshot.lastReceivedAtMs >= nowMs - retentionMs {
@@ -261,9 +279,13 @@ public final class IdempotencyWindow: Sendable {
             start = LogOffset(start.rawValue > step ? start.rawValue - step : 0)
             step *= 2
         }
-        var storage = loaded?.storage() ?? Storage()
-        for range in ranges.reversed() {
-            for entry in range { storage.add(entry) }
+        var storage = try loaded?.storage(reservingFor: count) ?? Storage(reservingFor: count)
+        // Oldest first; each range's chunks are freed as they are moved into the window.
+        for index in ranges.indices.reversed() {
+            while let entry = ranges[index].first {
+                storage.add(entry)
+                ranges[index].dropFirst()
+            }
         }
         let window = IdempotencyWindow(retentionMs: retentionMs, keysMin: keysMin, origin: Origin(snapshotNext: loaded?.next, readFrom: start))
         window.evict(&storage, nowMs: nowMs)
@@ -272,8 +294,8 @@ public final class IdempotencyWindow: Sendable {
     }
 
     /// An entry for every keyed record from `start` to `end` (the log's end when nil), in log order.
-    private static func scan(_ reader: LogReader, from start: LogOffset, until end: LogOffset?, limits: PayloadLimits) throws -> [IdempotencyEntry] {
-        var entries = [IdempotencyEntry]()
+    private static func scan(_ reader: LogReader, from start: LogOffset, until end: LogOffset?, limits: PayloadLimits) throws -> IdempotencyEntries {
+        var entries = IdempotencyEntries()
         var cursor = reader.cursor(from: start)
         while let batch = try cursor.nextBatch() {
             for record in batch {

@@ -6,7 +6,7 @@ import Foundation
 /// Not thread-safe: one owner at a time. Closes the descriptor on deinit.
 public final class PosixFile: @unchecked Sendable {  // single owner by construction (the writer thread or one reader)
     let descriptor: Int32
-    let path: String
+    public let path: String
 
     private init(descriptor: Int32, path: String) {
         self.descriptor = descriptor
@@ -16,7 +16,7 @@ public final class PosixFile: @unchecked Sendable {  // single owner by construc
     deinit { Glibc.close(descriptor) }
 
     /// `open(2)` read-only.
-    static func openForReading(_ path: String) throws -> PosixFile {
+    public static func openForReading(_ path: String) throws -> PosixFile {
         try open(path, flags: O_RDONLY)
     }
 
@@ -35,7 +35,7 @@ public final class PosixFile: @unchecked Sendable {  // single owner by construc
     }
 
     /// `fstat(2)` size.
-    func size() throws -> Int64 {
+    public func size() throws -> Int64 {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw StorageError.syscall("fstat", errno: errno, path: path) }
         return Int64(info.st_size)
@@ -43,7 +43,7 @@ public final class PosixFile: @unchecked Sendable {  // single owner by construc
 
     /// `pread(2)` up to `count` bytes at `position` into `buffer[index...]`; returns the bytes read
     /// (fewer only at end of file).
-    func read(into buffer: inout [UInt8], at index: Int, count: Int, position: Int64) throws -> Int {
+    public func read(into buffer: inout [UInt8], at index: Int, count: Int, position: Int64) throws -> Int {
         precondition(index + count <= buffer.count, "read of \(count) bytes at \(index) overflows a \(buffer.count)-byte buffer")
         var done = 0
         while done < count {

@@ -276,4 +276,36 @@ import Testing
         #expect(entries.first?.key.low == UInt64(chunk + 5) && entries[3 * chunk - 1].accepted.offset == LogOffset(UInt64(3 * chunk - 1)))
         #expect(run.map(\.key.low) == (UInt64(chunk - 2)..<UInt64(chunk + 2)).map { $0 }, "its chunks outlive the drops")
     }
+
+    /// The window's key index against a dictionary: keys added (again after their entry was
+    /// dropped, or while an older entry of theirs is still kept, as a rebuild does), oldest
+    /// entries dropped, across growth and the removals' backward shifts.
+    @Test func theKeyIndexFindsEachKeysLatestKeptEntry() {
+        var storage = IdempotencyWindow.Storage()
+        var model: [Digest128: Int] = [:]  // key → offset of its latest kept entry
+        var generator = SystemRandomNumberGenerator()
+        for step in 0..<60_000 {
+            if step % 3 != 2 || storage.entries.count == 0 {
+                let key = Digest128(high: 0, low: UInt64.random(in: 0..<4_000, using: &generator))  // small digests: the index must mix them
+                let request = IdempotencyWindow.Request(version: UInt8(step % 3 + 1), payload: Digest128(high: 1, low: UInt64(step)))
+                let checkpoint: Int64? = step % 2 == 0 ? Int64(step) : nil
+                storage.add(IdempotencyEntry(key: key, accepted: .init(request, offset: LogOffset(UInt64(step)), checkpoint: checkpoint, receivedAtMs: 1)))
+                model[key] = step
+            } else {
+                let oldest = storage.entries.first!
+                if model[oldest.key] == Int(oldest.accepted.offset.rawValue) { model[oldest.key] = nil }
+                storage.dropOldest()
+            }
+        }
+        #expect(storage.index.count == model.count)
+        for low in UInt64(0)..<4_000 {
+            let key = Digest128(high: 0, low: low)
+            let accepted = storage.accepted(key)
+            #expect(accepted.map { Int($0.offset.rawValue) } == model[key])
+            if let accepted, let step = model[key] {
+                #expect(accepted.version == UInt8(step % 3 + 1) && accepted.checkpoint == (step % 2 == 0 ? Int64(step) : nil))
+            }
+        }
+        #expect(MemoryLayout<IdempotencyEntry>.stride == 56)
+    }
 }
