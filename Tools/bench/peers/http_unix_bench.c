@@ -3,12 +3,14 @@
 // costing as little CPU as the Redis client does. Each connection keeps one request in flight.
 //
 //   cc -O2 -o http_unix_bench http_unix_bench.c
-//   http_unix_bench SOCKET TRAFFIC.ndjson CONNECTIONS SECONDS [single|batch:N] [RATE]
+//   http_unix_bench SOCKET TRAFFIC.ndjson CONNECTIONS SECONDS [single|v1|v3|batch:N] [RATE]
 //
 // With RATE (requests/s over all connections), each connection sends on a fixed schedule;
 // latency is measured from each request's actual send.
 //
-// Sends V2 "start" payloads from the traffic file (valid on /v2/session without session state).
+// `single` and `batch:N` send the traffic file's V2 "start" payloads (valid without session state)
+// to /v2/session, or N to a line to /batch; `v1` and `v3` send its V1 or V3 lines to /v1/events or
+// /v3/session (every V3 payload is valid on its own: the checkpoint is the producer's count).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +25,7 @@
 
 typedef struct { char *data; size_t len; } buf;
 typedef struct {
-    int fd; buf req; size_t sent; char *in; size_t inlen, incap; double started; int lines;
+    int fd; buf req; size_t sent, body; char *in; size_t inlen, incap; double started; int lines;
     double due;      // when the next request may be sent (paced mode); 0 when it is in flight
 } conn;
 
@@ -32,6 +34,7 @@ static int cmp(const void *a, const void *b) { double x = *(double *)a, y = *(do
 
 static char **payloads; static size_t npayloads, next_payload;
 static int batch_lines = 1;
+static const char *route = "/v2/session";
 
 static void build_request(conn *c) {
     size_t bodylen = 0;
@@ -49,10 +52,10 @@ static void build_request(conn *c) {
     }
     char head[256];
     int hl = snprintf(head, sizeof head, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
-                      batch_lines == 1 ? "/v2/session" : "/batch", bodylen);
+                      route, bodylen);
     free(c->req.data);
     c->req.data = malloc(hl + bodylen); memcpy(c->req.data, head, hl); memcpy(c->req.data + hl, body, bodylen);
-    c->req.len = hl + bodylen; c->sent = 0; c->inlen = 0; c->lines = batch_lines; c->started = now();
+    c->req.len = hl + bodylen; c->body = bodylen; c->sent = 0; c->inlen = 0; c->lines = batch_lines; c->started = now();
     if (batch_lines != 1) free(body);
 }
 
@@ -70,19 +73,24 @@ static int complete_response(conn *c, int *ok) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5) { fprintf(stderr, "usage: %s SOCKET TRAFFIC CONNECTIONS SECONDS [single|batch:N]\n", argv[0]); return 2; }
+    if (argc < 5) { fprintf(stderr, "usage: %s SOCKET TRAFFIC CONNECTIONS SECONDS [single|v1|v3|batch:N] [RATE]\n", argv[0]); return 2; }
     int connections = atoi(argv[3]); double seconds = atof(argv[4]);
     double rate = argc > 6 ? atof(argv[6]) : 0, interval = rate > 0 ? connections / rate : 0;
-    if (argc > 5 && strncmp(argv[5], "batch:", 6) == 0) batch_lines = atoi(argv[5] + 6);
+    const char *mode = argc > 5 ? argv[5] : "single";
+    const char *prefix = "{\"v\":2";  // the lines this mode sends
+    if (strncmp(mode, "batch:", 6) == 0) { batch_lines = atoi(mode + 6); route = "/batch"; }
+    else if (strcmp(mode, "v1") == 0) { route = "/v1/events"; prefix = "{\"v\":1"; }
+    else if (strcmp(mode, "v3") == 0) { route = "/v3/session"; prefix = "{\"v\":3"; }
+    else if (strcmp(mode, "single") != 0) { fprintf(stderr, "unknown mode %s\n", mode); return 2; }
     FILE *f = fopen(argv[2], "r"); if (!f) { perror("traffic"); return 1; }
     char *line = NULL; size_t cap = 0; ssize_t n; size_t pcap = 0;
     while ((n = getline(&line, &cap, f)) > 0) {
-        if (strncmp(line, "{\"v\":2", 6) != 0 || strstr(line, "\"kind\":\"renew\"")) continue;
+        if (strncmp(line, prefix, 6) != 0 || strstr(line, "\"kind\":\"renew\"")) continue;
         if (line[n - 1] == '\n') line[--n] = 0;
         if (npayloads == pcap) { pcap = pcap ? pcap * 2 : 1024; payloads = realloc(payloads, pcap * sizeof *payloads); }
         payloads[npayloads++] = strdup(line);
     }
-    if (!npayloads) { fprintf(stderr, "no V2 start payloads\n"); return 1; }
+    if (!npayloads) { fprintf(stderr, "no %s payloads in %s\n", mode, argv[2]); return 1; }
     int ep = epoll_create1(0);
     conn *cs = calloc(connections, sizeof *cs);
     for (int i = 0; i < connections; i++) {
@@ -132,7 +140,7 @@ int main(int argc, char **argv) {
                     if (!ok) errors++;
                     if (nlat == latcap) { latcap *= 2; lat = realloc(lat, latcap * sizeof *lat); }
                     lat[nlat++] = now() - c->started;
-                    payloads_done += c->lines; bytes += c->req.len;
+                    payloads_done += c->lines; bytes += c->body;  // payload bytes acknowledged (NDJSON newlines included)
                     c->inlen = 0;
                     if (interval > 0) {
                         c->due = c->started + interval;           // the schedule, not the answer, sets the pace
@@ -153,7 +161,7 @@ int main(int argc, char **argv) {
     char paced[64] = "";
     if (rate > 0) snprintf(paced, sizeof paced, " at %.0f requests/s", rate);
     printf("%s c=%d%s (C epoll client): %.0f payloads/s, %.1f MB/s, p50 %.2f ms, p99 %.2f ms (requests %zu, errors %ld)\n",
-           batch_lines == 1 ? "single" : argv[5], connections, paced, payloads_done / elapsed, bytes / elapsed / 1e6,
+           mode, connections, paced, payloads_done / elapsed, bytes / elapsed / 1e6,
            nlat ? lat[nlat / 2] * 1000 : 0, nlat ? lat[(size_t)(nlat * 0.99)] * 1000 : 0, nlat, errors);
     return errors ? 1 : 0;
 }
