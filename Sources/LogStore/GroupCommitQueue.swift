@@ -1,5 +1,6 @@
 import Foundation
 import LogFormat
+import Synchronization
 
 /// What one append carries to the writer thread.
 enum AppendContent {
@@ -23,6 +24,16 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
 
     private let condition = NSCondition()
     private var pending: [Request] = []
+    /// Counts enqueues and the close (changed under the lock), so the writer's idle spin sees
+    /// either without taking the lock.
+    private let arrivals = Atomic<Int>(0)
+    private let idleSpinNanoseconds: UInt64
+    /// How long the writer's last wait for requests lasted, and how many requests its last group
+    /// held: it spins only after a short wait and a group of one (one producer at a time), so a
+    /// writer whose requests come rarely sleeps at once, and one under load never takes a core
+    /// from the event loops.
+    private var lastIdleNanoseconds: UInt64 = .max
+    private var lastGroupCount = 0
     private var pendingBytes = 0
     private var closing = false
     private var failure: StorageError?
@@ -31,9 +42,11 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
     private var committedNext: LogOffset
     private var committedHead: BatchHash
 
-    init(next: LogOffset, head: BatchHash) {
+    init(next: LogOffset, head: BatchHash, idleSpin: Duration) {
         committedNext = next
         committedHead = head
+        let (seconds, attoseconds) = idleSpin.components
+        idleSpinNanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
     }
 
     /// Queues a request, or answers at once with the writer's failure or closed state.
@@ -47,6 +60,7 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
         } else {
             pending.append(request)
             pendingBytes += request.rawBytes
+            arrivals.add(1, ordering: .releasing)
             condition.signal()
         }
     }
@@ -56,7 +70,7 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
     func takeGroup(bytesMax: Int) -> [Request]? {
         condition.lock()
         defer { condition.unlock() }
-        while pending.isEmpty && !closing { condition.wait() }
+        if pending.isEmpty && !closing { waitForRequests() }
         guard !pending.isEmpty else { return nil }
         var count = 0
         var bytes = 0
@@ -67,7 +81,28 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
         let group = Array(pending.prefix(count))
         pending.removeFirst(count)
         pendingBytes -= bytes
+        lastGroupCount = count
         return group
+    }
+
+    /// Waits, the lock held, until a request is pending or the queue closes. When the last wait
+    /// was short (a producer that sends its next request as soon as it has the answer, one group
+    /// at a time), it first polls for up to `idleSpinNanoseconds` outside the lock, yielding the
+    /// core between polls: waking a sleeping thread costs tens of microseconds on a VM, a
+    /// quarter of a small group commit's time (docs/measurements.md, session 20).
+    private func waitForRequests() {
+        let idleSince = DispatchTime.now().uptimeNanoseconds
+        if lastIdleNanoseconds <= idleSpinNanoseconds && lastGroupCount == 1 {
+            let seen = arrivals.load(ordering: .relaxed)
+            condition.unlock()
+            while arrivals.load(ordering: .acquiring) == seen,
+                  DispatchTime.now().uptimeNanoseconds - idleSince < idleSpinNanoseconds {
+                sched_yield()
+            }
+            condition.lock()
+        }
+        while pending.isEmpty && !closing { condition.wait() }
+        lastIdleNanoseconds = DispatchTime.now().uptimeNanoseconds - idleSince
     }
 
     func committed(next: LogOffset, head: BatchHash) {
@@ -104,6 +139,7 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
     func close() {
         condition.lock()
         closing = true
+        arrivals.add(1, ordering: .releasing)
         condition.broadcast()
         condition.unlock()
     }

@@ -47,7 +47,7 @@ public final class LogWriter: Sendable {
     public static func open(directory: String, options: LogWriterOptions = LogWriterOptions()) throws -> LogWriter {
         let logDirectory = LogDirectory(path: directory)
         let (appender, report) = try SegmentAppender.open(logDirectory, options: options)
-        let queue = GroupCommitQueue(next: report.nextOffset, head: report.head)
+        let queue = GroupCommitQueue(next: report.nextOffset, head: report.head, idleSpin: options.idleSpin)
         let metrics = WriterMetrics()
         let name = threadName(directory: directory)
         Thread {

@@ -28,6 +28,10 @@ public struct LogWriterOptions: Sendable {
     /// trimmed to their data; 0 turns preallocation off.
     public var preallocationBytes: Int = 1 << 20
     public var fsync: FsyncPolicy = .always
+    /// How long the writer, finding no request pending, polls for the next before it sleeps —
+    /// only while requests keep arriving within that time (a producer awaiting each answer), so
+    /// an idle or rarely used log costs no CPU. 0 turns polling off.
+    public var idleSpin: Duration = .microseconds(500)
     public var indexIntervalBytes: Int = IndexLayout.defaultIntervalBytes
     /// Milliseconds since the Unix epoch; received_at is max(clock, previous received_at).
     public var clock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
