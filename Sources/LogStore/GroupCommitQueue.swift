@@ -89,7 +89,7 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
     /// was short (a producer that sends its next request as soon as it has the answer, one group
     /// at a time), it first polls for up to `idleSpinNanoseconds` outside the lock, yielding the
     /// core between polls: waking a sleeping thread costs tens of microseconds on a VM, a
-    /// quarter of a small group commit's time (docs/measurements.md, session 20).
+    /// quarter of a small group commit's time (docs/measurements.md, session 21).
     private func waitForRequests() {
         let idleSince = DispatchTime.now().uptimeNanoseconds
         if lastIdleNanoseconds <= idleSpinNanoseconds && lastGroupCount == 1 {
