@@ -24,6 +24,9 @@ struct IdempotencyKeyIndex {
         ((key.high ^ key.low) &* 0x9E37_79B9_7F4A_7C15) >> 33
     }
 
+    /// The hash a used slot holds.
+    @inline(__always) private static func storedHash(_ slot: UInt64) -> UInt64 { (slot >> 32) & 0x7FFF_FFFF }
+
     @inline(__always) private func home(ofHash hash: UInt64) -> Int { Int(truncatingIfNeeded: hash) & (slots.count - 1) }
 
     /// The slot holding `key`, or the empty slot where it would go.
@@ -32,7 +35,7 @@ struct IdempotencyKeyIndex {
         while true {
             let slot = slots[index]
             if slot == 0 { return (index, false) }
-            if (slot >> 32) & 0x7FFF_FFFF == hash && entries[Self.sequence(slot, in: entries)].key == key { return (index, true) }
+            if Self.storedHash(slot) == hash && entries[Self.sequence(slot, in: entries)].key == key { return (index, true) }
             index = (index + 1) & (slots.count - 1)
         }
     }
@@ -58,17 +61,19 @@ struct IdempotencyKeyIndex {
         slots[index] = 1 << 63 | hash << 32 | UInt64(UInt32(truncatingIfNeeded: sequence))
     }
 
-    /// Removes `key`, which the index must hold.
-    mutating func remove(_ key: Digest128, in entries: IdempotencyEntries) {
+    /// Removes `key`, which the index must hold, when its entry is `sequence` (when a later
+    /// entry holds it, the key stays).
+    mutating func remove(_ key: Digest128, ifAt sequence: Int, in entries: IdempotencyEntries) {
         let (found, present) = slot(of: key, hash: Self.hash(key), in: entries)
         precondition(present, "removing a key the idempotency index does not hold")
+        guard Self.sequence(slots[found], in: entries) == sequence else { return }
         // Backward shift: a later slot of the same run moves into the hole unless its home lies
         // cyclically after the hole (it would then be found before reaching the hole).
         let mask = slots.count - 1
         var hole = found
         var next = (hole + 1) & mask
         while slots[next] != 0 {
-            let home = home(ofHash: (slots[next] >> 32) & 0x7FFF_FFFF)
+            let home = home(ofHash: Self.storedHash(slots[next]))
             if (next - home) & mask >= (next - hole) & mask {
                 slots[hole] = slots[next]
                 hole = next
@@ -84,7 +89,7 @@ struct IdempotencyKeyIndex {
         let old = slots
         slots = Array(repeating: 0, count: old.count * 2)
         for slot in old where slot != 0 {
-            var index = home(ofHash: (slot >> 32) & 0x7FFF_FFFF)
+            var index = home(ofHash: Self.storedHash(slot))
             while slots[index] != 0 { index = (index + 1) & (slots.count - 1) }
             slots[index] = slot
         }

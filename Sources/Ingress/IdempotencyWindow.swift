@@ -122,7 +122,7 @@ public final class IdempotencyWindow: Sendable {
         /// Drops the oldest entry, and its key unless a later entry holds it.
         mutating func dropOldest() {
             guard let oldest = entries.first else { return }
-            if index.sequence(of: oldest.key, in: entries) == entries.start { index.remove(oldest.key, in: entries) }
+            index.remove(oldest.key, ifAt: entries.start, in: entries)
             entries.dropFirst()
         }
     }

@@ -27,12 +27,12 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
     /// Counts enqueues and the close (changed under the lock), so the writer's idle spin sees
     /// either without taking the lock.
     private let arrivals = Atomic<Int>(0)
-    private let idleSpinNanoseconds: UInt64
+    private let idleSpin: Duration
     /// How long the writer's last wait for requests lasted, and how many requests its last group
     /// held: it spins only after a short wait and a group of one (one producer at a time), so a
     /// writer whose requests come rarely sleeps at once, and one under load never takes a core
     /// from the event loops.
-    private var lastIdleNanoseconds: UInt64 = .max
+    private var lastIdle: Duration?
     private var lastGroupCount = 0
     private var pendingBytes = 0
     private var closing = false
@@ -45,8 +45,7 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
     init(next: LogOffset, head: BatchHash, idleSpin: Duration) {
         committedNext = next
         committedHead = head
-        let (seconds, attoseconds) = idleSpin.components
-        idleSpinNanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+        self.idleSpin = idleSpin
     }
 
     /// Queues a request, or answers at once with the writer's failure or closed state.
@@ -87,22 +86,22 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
 
     /// Waits, the lock held, until a request is pending or the queue closes. When the last wait
     /// was short (a producer that sends its next request as soon as it has the answer, one group
-    /// at a time), it first polls for up to `idleSpinNanoseconds` outside the lock, yielding the
+    /// at a time), it first polls for up to `idleSpin` outside the lock, yielding the
     /// core between polls: waking a sleeping thread costs tens of microseconds on a VM, a
     /// quarter of a small group commit's time (docs/measurements.md, session 21).
     private func waitForRequests() {
-        let idleSince = DispatchTime.now().uptimeNanoseconds
-        if lastIdleNanoseconds <= idleSpinNanoseconds && lastGroupCount == 1 {
+        let idleSince = ContinuousClock.now
+        if let lastIdle, lastIdle <= idleSpin, lastGroupCount == 1 {
             let seen = arrivals.load(ordering: .relaxed)
             condition.unlock()
             while arrivals.load(ordering: .acquiring) == seen,
-                  DispatchTime.now().uptimeNanoseconds - idleSince < idleSpinNanoseconds {
+                  ContinuousClock.now - idleSince < idleSpin {
                 sched_yield()
             }
             condition.lock()
         }
         while pending.isEmpty && !closing { condition.wait() }
-        lastIdleNanoseconds = DispatchTime.now().uptimeNanoseconds - idleSince
+        lastIdle = ContinuousClock.now - idleSince
     }
 
     func committed(next: LogOffset, head: BatchHash) {
