@@ -183,8 +183,12 @@ public final class PosixFile: @unchecked Sendable {  // single owner by construc
         guard let stream = opendir(path) else { throw StorageError.syscall("opendir", errno: errno, path: path) }
         defer { closedir(stream) }
         var names: [String] = []
+        // Only the name's bytes, up to its NUL, are read: glibc packs entries by `d_reclen`, so
+        // an entry may end before a whole `struct dirent` would, at the end of its buffer
+        // (copying `pointee` read past it, and crashed when the buffer ended a mapped page).
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         return names

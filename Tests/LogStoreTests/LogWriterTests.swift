@@ -228,4 +228,22 @@ import Testing
         let listing = try #require(throws: StorageError.self) { try PosixFile.names(inDirectory: dir.file("file")) }
         #expect(listing.message.hasPrefix("opendir /") && listing.message.hasSuffix("/file: Not a directory"), "\(listing.message)")
     }
+
+    /// A directory larger than one `getdents` buffer (~32 KiB), with names of every length from 1
+    /// to 255 bytes: each buffer's last entry ends near the buffer's end, where reading a whole
+    /// `struct dirent` rather than the name's bytes would run past it (under AddressSanitizer a
+    /// heap-buffer-overflow; without it, a crash when the buffer ends a mapped page).
+    @Test func aLargeDirectoryIsListedWhole() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var expected = Set<String>()
+        for index in 0..<3000 {
+            let name = String(index) + String(repeating: "n", count: index % 250)
+            #expect(FileManager.default.createFile(atPath: dir.file(name), contents: nil))
+            expected.insert(name)
+        }
+        let names = try PosixFile.names(inDirectory: dir.path)
+        #expect(names.count == expected.count)
+        #expect(Set(names) == expected)
+    }
 }
