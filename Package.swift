@@ -44,6 +44,9 @@ let package = Package(
         // simdjson (Debian's libsimdjson-dev) behind a C API: the payload parser's fast path.
         .target(name: "CSimdJSON", linkerSettings: [.linkedLibrary("simdjson")]),
         .target(name: "Payloads", dependencies: ["CSimdJSON"]),
+        // posix_spawn for `up`'s supervisor and the test kit (Foundation's Process over-reads).
+        .target(name: "CProcessSpawn"),
+        .target(name: "ProcessSpawn", dependencies: ["CProcessSpawn"]),
         .target(
             name: "Ingress",
             dependencies: [
@@ -69,13 +72,14 @@ let package = Package(
                 "Payloads",
                 "Ingress",
                 "Projections",
+                "ProcessSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(name: "sessionlog", dependencies: ["SessionlogCLI"]),
-        .target(name: "SessionlogTestKit", dependencies: ["LogStore", "Ingress", "Projections"]),
+        .target(name: "SessionlogTestKit", dependencies: ["LogStore", "Ingress", "Projections", "ProcessSpawn"]),
         .testTarget(name: "LogFormatTests", dependencies: ["LogFormat"]),
         .testTarget(name: "PayloadsTests", dependencies: ["Payloads", "SessionlogTestKit"]),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "SessionlogTestKit"]),
@@ -86,7 +90,7 @@ let package = Package(
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "LogStore", "SessionlogTestKit"]),
         .testTarget(
             name: "SessionlogIntegrationTests",
-            dependencies: ["LogStore", "Projections", "SessionlogTestKit"]
+            dependencies: ["LogStore", "Projections", "ProcessSpawn", "SessionlogTestKit"]
         ),
     ],
     swiftLanguageModes: [.v6],

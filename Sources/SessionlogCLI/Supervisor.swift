@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ProcessSpawn
 import Synchronization
 
 /// Runs `sessionlog` subcommands as child processes (`project all`, `up`): each child's output
@@ -18,19 +19,19 @@ final class Supervisor: Sendable {
 
     private let children: [Child]
     private let restart: Bool
-    private let executable: URL
+    private let executable: String
     private let state = Mutex(State())
 
     private struct State {
         var stopping = false
-        var running: [String: Process] = [:]
+        var running: [String: SpawnedProcess] = [:]
         var failures: [String] = []
     }
 
     init(children: [Child], restart: Bool) {
         self.children = children
         self.restart = restart
-        executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
     }
 
     /// Starts every child and returns when all have exited for good; the names of those that
@@ -50,7 +51,7 @@ final class Supervisor: Sendable {
             state.stopping = true
             return Array(state.running.values)
         }
-        for process in running where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        for process in running { process.signal(SIGTERM) }
     }
 
     private func watch(_ child: Child) async {
@@ -70,48 +71,35 @@ final class Supervisor: Sendable {
 
     /// Runs the child to its exit; its termination status (128 + signal when killed).
     private func runOnce(_ child: Child) async -> Int32 {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = child.arguments
         let out = LinePrefixer(prefix: child.name, descriptor: STDOUT_FILENO)
         let err = LinePrefixer(prefix: child.name, descriptor: STDERR_FILENO)
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        let lifeline = Pipe()  // the write end stays open here until the child has exited
-        process.standardInput = lifeline
-        process.environment = ProcessInfo.processInfo.environment.merging([SignalTrap.lifelineVariable: "stdin"]) { $1 }
-        outPipe.fileHandleForReading.readabilityHandler = { out.append($0.availableData) }
-        errPipe.fileHandleForReading.readabilityHandler = { err.append($0.availableData) }
-        return await withCheckedContinuation { continuation in
-            process.terminationHandler = { process in
-                outPipe.fileHandleForReading.readabilityHandler = nil
-                errPipe.fileHandleForReading.readabilityHandler = nil
-                out.append(outPipe.fileHandleForReading.readDataToEndOfFile())
-                err.append(errPipe.fileHandleForReading.readDataToEndOfFile())
-                out.finish()
-                err.finish()
-                try? lifeline.fileHandleForWriting.close()
-                self.state.withLock { _ = $0.running.removeValue(forKey: child.name) }
-                let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-                continuation.resume(returning: status)
-            }
-            do {
-                let stopping = state.withLock { state in
-                    if !state.stopping { state.running[child.name] = process }
-                    return state.stopping
+        let environment = ProcessInfo.processInfo.environment.merging([SignalTrap.lifelineVariable: "stdin"]) { $1 }
+        // Started under the lock `stop` takes: a child either starts before `stop` (and gets its
+        // SIGTERM) or not at all.
+        let started = state.withLock { (state) -> Result<SpawnedProcess?, SpawnError> in
+            guard !state.stopping else { return .success(nil) }
+            return Result { () throws(SpawnError) in
+                let process = try SpawnedProcess(executable, child.arguments, environment: environment) { stream, bytes in
+                    (stream == .standardOutput ? out : err).append(bytes)
                 }
-                guard !stopping else {
-                    continuation.resume(returning: 0)
-                    return
-                }
-                try process.run()
-            } catch {
-                Self.log(child.name, "could not start: \(error)")
-                state.withLock { _ = $0.running.removeValue(forKey: child.name) }
-                continuation.resume(returning: 127)
+                state.running[child.name] = process
+                return process
             }
+        }
+        switch started {
+        case .success(nil):
+            return 0
+        case .failure(let error):
+            Self.log(child.name, "\(error)")
+            return 127
+        case .success(let process?):
+            // Standard input is the child's lifeline: never written, open until the child has
+            // exited (`SpawnedProcess` closes it when released).
+            let termination = await process.terminated()
+            out.finish()
+            err.finish()
+            state.withLock { _ = $0.running.removeValue(forKey: child.name) }
+            return termination.shellStatus
         }
     }
 
@@ -131,10 +119,10 @@ private final class LinePrefixer: Sendable {
         self.descriptor = descriptor
     }
 
-    func append(_ data: Data) {
-        guard !data.isEmpty else { return }
+    func append(_ bytes: ArraySlice<UInt8>) {
+        guard !bytes.isEmpty else { return }
         pending.withLock { buffer in
-            buffer.append(contentsOf: data)
+            buffer.append(contentsOf: bytes)
             guard let lastNewline = buffer.lastIndex(of: UInt8(ascii: "\n")) else { return }
             emit(buffer[...lastNewline])
             buffer.removeSubrange(...lastNewline)

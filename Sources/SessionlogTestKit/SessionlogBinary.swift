@@ -1,4 +1,6 @@
 import Foundation
+import ProcessSpawn
+import Synchronization
 @_exported import Ingress
 
 /// Locates the built `sessionlog` executable beside the test bundle (or `$SESSIONLOG_BIN`).
@@ -39,19 +41,11 @@ public enum ProcessRunner {
     }
 }
 
-/// A running child process with piped stdin, stdout and stderr, read on background threads so
-/// the child never blocks on a full pipe. Thread-safe.
-public final class ChildProcess: @unchecked Sendable {  // mutable output buffers are guarded by `lock`
-    public let process = Process()
-    private let stdinPipe = Pipe()
-    private let stdoutPipe = Pipe()
-    private let stderrPipe = Pipe()
-    private let lock = NSLock()
-    private var stdoutBytes: [UInt8] = []
-    private var stderrBytes: [UInt8] = []
-    private let readers = DispatchGroup()
-    /// Left when the child exits (Foundation's `waitUntilExit` spins a run loop on Linux).
-    private let exited = DispatchGroup()
+/// A running child process with piped stdin, stdout and stderr (a `SpawnedProcess`), its output
+/// collected as it comes so the child never blocks on a full pipe. Thread-safe.
+public final class ChildProcess: Sendable {
+    public let process: SpawnedProcess
+    private let output: CollectedOutput
 
     /// Writing to a child that was killed must fail with EPIPE, not kill the test process.
     private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
@@ -62,86 +56,62 @@ public final class ChildProcess: @unchecked Sendable {  // mutable output buffer
     /// instead of living on with the data's locks. Not for a child that reads input on stdin.
     public init(_ executable: String = SessionlogBinary.path, _ arguments: [String], lifeline: Bool = false) throws {
         Self.ignoreBrokenPipes
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if lifeline {
-            process.environment = ProcessInfo.processInfo.environment.merging(["SESSIONLOG_SUPERVISOR_LIFELINE": "stdin"]) { $1 }
-        }
-        process.standardInput = stdinPipe
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        exited.enter()
-        process.terminationHandler = { [exited] _ in exited.leave() }
-        try process.run()
-        drain(stdoutPipe.fileHandleForReading, isStdout: true)
-        drain(stderrPipe.fileHandleForReading, isStdout: false)
+        var environment = ProcessInfo.processInfo.environment
+        if lifeline { environment["SESSIONLOG_SUPERVISOR_LIFELINE"] = "stdin" }
+        let output = CollectedOutput()
+        self.output = output
+        process = try SpawnedProcess(executable, arguments, environment: environment, output: output.append)
     }
 
-    private func drain(_ handle: FileHandle, isStdout: Bool) {
-        readers.enter()
-        Thread.detachNewThread { [self] in
-            let fd = handle.fileDescriptor
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = read(fd, &chunk, chunk.count)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                lock.lock()
-                if isStdout { stdoutBytes += chunk[0..<n] } else { stderrBytes += chunk[0..<n] }
-                lock.unlock()
-            }
-            readers.leave()
-        }
-    }
-
-    public var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.pid }
 
     /// Writes to the child's stdin (ignoring a closed pipe: the child may have been killed).
-    public func write(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        let fd = stdinPipe.fileHandleForWriting.fileDescriptor
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            done += n
-        }
-    }
+    public func write(_ bytes: [UInt8]) { process.write(bytes) }
 
-    public func closeInput() { try? stdinPipe.fileHandleForWriting.close() }
+    public func closeInput() { process.closeInput() }
 
     /// Everything the child printed on stdout so far.
-    public var stdoutSoFar: [UInt8] {
-        lock.lock()
-        defer { lock.unlock() }
-        return stdoutBytes
-    }
+    public var stdoutSoFar: [UInt8] { output.bytes.withLock { $0.stdout } }
 
     /// Everything the child printed on stderr so far.
-    public var stderrSoFar: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: stderrBytes, as: UTF8.self)
-    }
+    public var stderrSoFar: String { output.bytes.withLock { String(decoding: $0.stderr, as: UTF8.self) } }
 
-    public func kill(_ signal: Int32 = SIGKILL) { Glibc.kill(process.processIdentifier, signal) }
+    public func kill(_ signal: Int32 = SIGKILL) { process.signal(signal) }
 
     /// Waits for the child to exit and its output to be read. A child still running after
     /// `timeoutSeconds` is killed (SIGKILL, status 9) and its stderr says so: a hung child fails
     /// its test instead of holding the whole run. Output is read until its pipes close, or for
     /// 10 s more when a process the child left behind still holds them.
     public func wait(timeoutSeconds: Int = 300) -> ProcessResult {
-        let timedOut = exited.wait(timeout: .now() + .seconds(timeoutSeconds)) == .timedOut
+        var termination = process.waitForExit(timeout: .seconds(timeoutSeconds))
+        let timedOut = termination == nil
         if timedOut {
             kill()
-            exited.wait()
+            termination = process.waitForExit()
         }
-        _ = readers.wait(timeout: .now() + .seconds(10))
-        lock.lock()
-        defer { lock.unlock() }
+        _ = process.waitForOutputEnd(timeout: .seconds(10))
+        let status: Int32 =
+            switch termination! {
+            case .exited(let status): status
+            case .signaled(let signal): signal
+            }
         let note = timedOut ? "\n[killed by the test after \(timeoutSeconds) s]\n" : ""
-        return ProcessResult(
-            status: process.terminationStatus, stdout: stdoutBytes, stderr: String(decoding: stderrBytes, as: UTF8.self) + note)
+        return output.bytes.withLock { bytes in
+            ProcessResult(status: status, stdout: bytes.stdout, stderr: String(decoding: bytes.stderr, as: UTF8.self) + note)
+        }
+    }
+}
+
+/// What a child wrote to each stream so far.
+private final class CollectedOutput: Sendable {
+    let bytes = Mutex<(stdout: [UInt8], stderr: [UInt8])>(([], []))
+
+    @Sendable func append(_ stream: SpawnedProcess.Stream, _ chunk: ArraySlice<UInt8>) {
+        bytes.withLock { bytes in
+            switch stream {
+            case .standardOutput: bytes.stdout += chunk
+            case .standardError: bytes.stderr += chunk
+            }
+        }
     }
 }
