@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// Foundation's `Process` does the same job but lists `/proc/self/fd` by copying whole
 /// `struct dirent`s, which reads past glibc's buffer (AddressSanitizer: heap-buffer-overflow);
-/// see docs/decisions/0006-process-spawn.md.
+/// see docs/decisions/0009-process-spawn.md.
 ///
 /// A pid is signalled only while the child is unreaped: the exit thread waits with `WNOWAIT` and
 /// reaps under the lock `signal` takes, so `signal` never reaches a process that reused the pid.
