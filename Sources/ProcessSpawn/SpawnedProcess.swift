@@ -14,6 +14,8 @@ import Synchronization
 ///
 /// A pid is signalled only while the child is unreaped: the exit thread waits with `WNOWAIT` and
 /// reaps under the lock `signal` takes, so `signal` never reaches a process that reused the pid.
+/// Releasing the object closes the child's input (it reads end of file) and nothing else: the
+/// child runs on, and is still reaped when it exits.
 ///
 /// Thread-safe. Writing to the input of a child that has exited raises SIGPIPE unless the
 /// process ignores it.
@@ -50,13 +52,11 @@ public final class SpawnedProcess: Sendable {
         }
     }
 
-    public let pid: pid_t
-    /// The write end of the child's standard input; nil once closed.
+    public var pid: pid_t { exit.pid }
+    /// The write end of the child's standard input; nil once closed. Closed when this object is
+    /// released, which no thread of its own prevents: the threads hold only `exit` and `drained`.
     private let input: Mutex<Int32?>
-    /// Set, under this lock, in the same step that reaps the child.
-    private let termination = Mutex<Termination?>(nil)
-    /// Left once `termination` is set.
-    private let exited = DispatchGroup()
+    private let exit: ChildExit
     /// Left by each output thread when its pipe reaches end of file.
     private let drained = DispatchGroup()
 
@@ -81,10 +81,8 @@ public final class SpawnedProcess: Sendable {
             Self.close([stdin.write, stdout.read, stderr.read])
             throw SpawnError(path: path, errno: status)
         }
-        self.pid = pid
         input = Mutex(stdin.write)
-        exited.enter()
-        Thread.detachNewThread { [self] in reap() }
+        exit = ChildExit(pid: pid)
         for (stream, descriptor) in [(Stream.standardOutput, stdout.read), (.standardError, stderr.read)] {
             drained.enter()
             Thread.detachNewThread { [drained] in
@@ -99,11 +97,11 @@ public final class SpawnedProcess: Sendable {
     }
 
     /// Whether the child has not been reaped yet (it may have exited an instant ago).
-    public var isRunning: Bool { termination.withLock { $0 == nil } }
+    public var isRunning: Bool { exit.termination.withLock { $0 == nil } }
 
     /// Sends `signal` to the child unless it has already been reaped.
     public func signal(_ signal: Int32) {
-        termination.withLock { termination in
+        exit.termination.withLock { termination in
             if termination == nil { _ = kill(pid, signal) }
         }
     }
@@ -135,8 +133,8 @@ public final class SpawnedProcess: Sendable {
 
     /// Waits for the child to exit; nil when it is still running after `timeout`.
     public func waitForExit(timeout: DispatchTimeInterval = .never) -> Termination? {
-        guard exited.wait(timeout: Self.deadline(timeout)) == .success else { return nil }
-        return termination.withLock { $0 }
+        guard exit.reaped.wait(timeout: Self.deadline(timeout)) == .success else { return nil }
+        return exit.termination.withLock { $0 }
     }
 
     /// Waits for both output streams to end (the child, and any process it left holding them,
@@ -147,26 +145,10 @@ public final class SpawnedProcess: Sendable {
 
     /// Returns once the child has exited and both output streams have ended.
     public func terminated() async -> Termination {
-        for group in [exited, drained] {
+        for group in [exit.reaped, drained] {
             await withCheckedContinuation { continuation in group.notify(queue: .global()) { continuation.resume() } }
         }
-        return termination.withLock { $0! }
-    }
-
-    /// The exit thread: waits without reaping, then reaps and records the termination in one step.
-    private func reap() {
-        var info = siginfo_t()
-        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 {
-            precondition(errno == EINTR, "waitid(\(pid)) failed: \(String(cString: strerror(errno))); only this object reaps its child")
-        }
-        termination.withLock { termination in
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 {
-                precondition(errno == EINTR, "waitpid(\(pid)) failed: \(String(cString: strerror(errno))); only this object reaps its child")
-            }
-            termination = Termination(waitStatus: status)
-        }
-        exited.leave()
+        return exit.termination.withLock { $0! }
     }
 
     private static func deadline(_ timeout: DispatchTimeInterval) -> DispatchTime {
@@ -210,6 +192,40 @@ public final class SpawnedProcess: Sendable {
         let pointers = strings.map { strdup($0) } + [nil]
         defer { pointers.forEach { free($0) } }
         return body(pointers)
+    }
+}
+
+/// A child's exit, shared with the thread that waits for it. A pid is signalled only under
+/// `termination`'s lock while it is nil, and that thread sets it in the same step that reaps the
+/// child. Until then the child is at least a zombie, so its pid cannot have been reused.
+private final class ChildExit: Sendable {
+    let pid: pid_t
+    /// How the child ended; nil until it is reaped.
+    let termination = Mutex<SpawnedProcess.Termination?>(nil)
+    /// Left once `termination` is set.
+    let reaped = DispatchGroup()
+
+    /// Starts the thread that waits for the child `pid`.
+    init(pid: pid_t) {
+        self.pid = pid
+        reaped.enter()
+        Thread.detachNewThread { [self] in reap() }
+    }
+
+    /// Waits without reaping, then reaps and records the termination in one step.
+    private func reap() {
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 {
+            precondition(errno == EINTR, "waitid(\(pid)) failed: \(String(cString: strerror(errno))); only this object reaps its child")
+        }
+        termination.withLock { termination in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 {
+                precondition(errno == EINTR, "waitpid(\(pid)) failed: \(String(cString: strerror(errno))); only this object reaps its child")
+            }
+            termination = SpawnedProcess.Termination(waitStatus: status)
+        }
+        reaped.leave()
     }
 }
 

@@ -41,6 +41,17 @@ import Testing
         child.signal(SIGKILL)  // reaped: not sent to whatever has the pid now
     }
 
+    /// What the test kit's lifeline relies on: a daemon a test forgets stops when released.
+    @Test func releasingTheProcessClosesTheChildsInputAndTheChildIsStillReaped() throws {
+        var child: SpawnedProcess? = try SpawnedProcess("/bin/cat", []) { _, _ in }
+        let pid = try #require(child?.pid)
+        #expect(kill(pid, 0) == 0)
+        child = nil
+        let deadline = Date().addingTimeInterval(30)
+        while kill(pid, 0) == 0 && Date() < deadline { usleep(10_000) }
+        #expect(kill(pid, 0) == -1 && errno == ESRCH, "cat read end of file, exited and was reaped")
+    }
+
     @Test func aStillRunningChildTimesOut() throws {
         let child = try SpawnedProcess("/bin/sleep", ["60"]) { _, _ in }
         #expect(child.waitForExit(timeout: .milliseconds(50)) == nil)
