@@ -178,6 +178,39 @@ import Testing
         try cli.succeed(["project", "all", "--once"])
     }
 
+    /// A child that dies (here by SIGKILL) is started again after its backoff, and `up` still
+    /// stops cleanly.
+    @Test func upRestartsAChildThatDies() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLI(data: directory.path)
+        let up = try cli.spawn(["up"])
+        defer { up.kill(SIGKILL) }
+        let socket = directory.file("ingress.sock")
+        try #require(Self.waitForSocket(socket), "\(up.stderrSoFar)")
+        /// The ingress's and the pages projector's pids, as `status` finds them by their locks.
+        func pids() throws -> [Int?] {
+            let status = try jsonObject(try cli.succeed(["status", "--format", "json"]).stdoutText)
+            let pages = (status["projections"] as? [[String: Any]])?.first { $0["projection"] as? String == "pages" }
+            return [(status["log"] as? [String: Any])?["writer_pid"] as? Int, pages?["projector_pid"] as? Int]
+        }
+        var first: [Int?] = []
+        try #require(try eventually { first = try pids(); return !first.contains(nil) }, "\(up.stderrSoFar)")
+        for pid in first { kill(pid_t(pid!), SIGKILL) }
+        let restarting = eventually {
+            ["ingress", "pages"].allSatisfy { up.stderrSoFar.contains("[\($0)] exited with status 137; restarting in 500 ms") }
+        }
+        #expect(restarting, "\(up.stderrSoFar)")
+        let restarted = try eventually {
+            let now = try pids()
+            return !now.contains(nil) && now[0] != first[0] && now[1] != first[1]
+        }
+        #expect(restarted, "new processes hold the log and the pages projection: \(up.stderrSoFar)")
+        #expect(eventually { (try? UnixHTTPClient(socketPath: socket).call("GET", "/health"))?.status == 200 }, "the new ingress answers")
+        up.kill(SIGTERM)
+        #expect(up.wait().status == 0)
+    }
+
     @Test func upHandsItsIngressOptionsToTheIngress() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
