@@ -19,6 +19,29 @@ import Testing
         eventually { FileManager.default.fileExists(atPath: path) }
     }
 
+    /// `sessionlog up` on a fresh data directory, its ingress listening on `socket` (the
+    /// directory's `ingress.sock`, or `socketName` in it, passed as `--socket`). When released,
+    /// `up` is killed (SIGKILL) and the directory removed.
+    final class RunningUp {
+        let directory: TemporaryDirectory
+        let cli: CLI
+        let process: ChildProcess
+        let socket: String
+
+        init(socketName: String? = nil, _ arguments: [String] = []) throws {
+            directory = try TemporaryDirectory()
+            cli = CLI(data: directory.path)
+            socket = directory.file(socketName ?? "ingress.sock")
+            process = try cli.spawn(["up"] + (socketName == nil ? [] : ["--socket", socket]) + arguments)
+            try #require(MigrationTests.waitForSocket(socket), "\(process.stderrSoFar)")
+        }
+
+        deinit {
+            process.kill(SIGKILL)
+            directory.remove()
+        }
+    }
+
     @Test func theV3ChangeIsABlueGreenRebuildUnderTraffic() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -155,93 +178,71 @@ import Testing
     }
 
     @Test func upRunsEverythingAndStopsCleanly() throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let cli = CLI(data: directory.path)
-        let up = try cli.spawn(["up"])
-        defer { up.kill(SIGKILL) }
-        try #require(Self.waitForSocket(directory.file("ingress.sock")), "\(up.stderrSoFar)")
-        try cli.succeed(["send", try ProjectorProcessTests.traffic(400, seed: 3, in: directory)])
+        let up = try RunningUp()
+        try up.cli.succeed(["send", try ProjectorProcessTests.traffic(400, seed: 3, in: up.directory)])
         let caughtUp = try eventually {
-            let status = try jsonObject(try cli.succeed(["status", "--format", "json"]).stdoutText)
+            let status = try jsonObject(try up.cli.succeed(["status", "--format", "json"]).stdoutText)
             let projections = status["projections"] as? [[String: Any]] ?? []
             return projections.count == 4 && projections.allSatisfy { $0["next_offset"] as? Int == 400 }
         }
-        #expect(caughtUp, "\(up.stderrSoFar)")
+        #expect(caughtUp, "\(up.process.stderrSoFar)")
         for kind in ["ingress", "pages", "sessions", "funnels", "attribution"] {
-            #expect(up.stderrSoFar.contains("[\(kind)]"), "output prefixed with the child's name")
+            #expect(up.process.stderrSoFar.contains("[\(kind)]"), "output prefixed with the child's name")
         }
-        up.kill(SIGTERM)
-        #expect(up.wait().status == 0)
+        up.process.kill(SIGTERM)
+        #expect(up.process.wait().status == 0)
         // Every child is gone: the log's writer lock and the projections' locks are free.
-        try cli.succeed(["import", "-"], input: ndjson([PayloadFactory.minimalV3("after-up")]))
-        try cli.succeed(["project", "all", "--once"])
+        try up.cli.succeed(["import", "-"], input: ndjson([PayloadFactory.minimalV3("after-up")]))
+        try up.cli.succeed(["project", "all", "--once"])
     }
 
     /// A child that dies (here by SIGKILL) is started again after its backoff, and `up` still
     /// stops cleanly.
     @Test func upRestartsAChildThatDies() throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let cli = CLI(data: directory.path)
-        let up = try cli.spawn(["up"])
-        defer { up.kill(SIGKILL) }
-        let socket = directory.file("ingress.sock")
-        try #require(Self.waitForSocket(socket), "\(up.stderrSoFar)")
+        let up = try RunningUp()
         /// The ingress's and the pages projector's pids, as `status` finds them by their locks.
         func pids() throws -> [Int?] {
-            let status = try jsonObject(try cli.succeed(["status", "--format", "json"]).stdoutText)
+            let status = try jsonObject(try up.cli.succeed(["status", "--format", "json"]).stdoutText)
             let pages = (status["projections"] as? [[String: Any]])?.first { $0["projection"] as? String == "pages" }
             return [(status["log"] as? [String: Any])?["writer_pid"] as? Int, pages?["projector_pid"] as? Int]
         }
         var first: [Int?] = []
-        try #require(try eventually { first = try pids(); return !first.contains(nil) }, "\(up.stderrSoFar)")
+        try #require(try eventually { first = try pids(); return !first.contains(nil) }, "\(up.process.stderrSoFar)")
         for pid in first { kill(pid_t(pid!), SIGKILL) }
         let restarting = eventually {
-            ["ingress", "pages"].allSatisfy { up.stderrSoFar.contains("[\($0)] exited with status 137; restarting in 500 ms") }
+            ["ingress", "pages"].allSatisfy { up.process.stderrSoFar.contains("[\($0)] exited with status 137; restarting in 500 ms") }
         }
-        #expect(restarting, "\(up.stderrSoFar)")
+        #expect(restarting, "\(up.process.stderrSoFar)")
         let restarted = try eventually {
             let now = try pids()
             return !now.contains(nil) && now[0] != first[0] && now[1] != first[1]
         }
-        #expect(restarted, "new processes hold the log and the pages projection: \(up.stderrSoFar)")
-        #expect(eventually { (try? UnixHTTPClient(socketPath: socket).call("GET", "/health"))?.status == 200 }, "the new ingress answers")
-        up.kill(SIGTERM)
-        #expect(up.wait().status == 0)
+        #expect(restarted, "new processes hold the log and the pages projection: \(up.process.stderrSoFar)")
+        #expect(eventually { (try? UnixHTTPClient(socketPath: up.socket).call("GET", "/health"))?.status == 200 }, "the new ingress answers")
+        up.process.kill(SIGTERM)
+        #expect(up.process.wait().status == 0)
     }
 
     @Test func upHandsItsIngressOptionsToTheIngress() throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let socket = directory.file("producers.sock")
-        let up = try CLI(data: directory.path).spawn(["up", "--socket", socket, "--max-body", "100"])
-        defer { up.kill(SIGKILL) }
-        try #require(Self.waitForSocket(socket), "\(up.stderrSoFar)")
-        #expect(up.stderrSoFar.contains("[up] ingress on \(socket);"), "\(up.stderrSoFar)")
-        let client = try UnixHTTPClient(socketPath: socket)
+        let up = try RunningUp(socketName: "producers.sock", ["--max-body", "100"])
+        #expect(up.process.stderrSoFar.contains("[up] ingress on \(up.socket);"), "\(up.process.stderrSoFar)")
+        let client = try UnixHTTPClient(socketPath: up.socket)
         #expect(try client.call("POST", "/v3/session", body: PayloadFactory.minimalV3(String(repeating: "x", count: 100))).status == 413)
-        up.kill(SIGTERM)
-        #expect(up.wait().status == 0)
+        up.process.kill(SIGTERM)
+        #expect(up.process.wait().status == 0)
     }
 
     @Test func upKilledWithSIGKILLTakesItsChildrenWithIt() throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let cli = CLI(data: directory.path)
-        let up = try cli.spawn(["up"])
-        defer { up.kill(SIGKILL) }
-        let socket = directory.file("ingress.sock")
-        try #require(Self.waitForSocket(socket), "\(up.stderrSoFar)")
-        try #require(eventually { up.stderrSoFar.components(separatedBy: "caught up").count == 5 }, "\(up.stderrSoFar)")
-        up.kill(SIGKILL)
-        _ = up.wait()
+        let up = try RunningUp()
+        try #require(eventually { up.process.stderrSoFar.components(separatedBy: "caught up").count == 5 }, "\(up.process.stderrSoFar)")
+        up.process.kill(SIGKILL)
+        _ = up.process.wait()
         // Each child stops as on SIGTERM: the ingress drains and removes its socket, and every
         // lock comes free. (Before the lifeline they ran on, holding the locks.)
-        #expect(eventually(seconds: 10) { !FileManager.default.fileExists(atPath: socket) }, "the ingress stopped cleanly")
+        #expect(eventually(seconds: 10) { !FileManager.default.fileExists(atPath: up.socket) }, "the ingress stopped cleanly")
         let freed = try eventually(seconds: 10) {
-            try cli.run(["import", "-"], input: ndjson([PayloadFactory.minimalV3("after-kill")])).status == 0
-                && cli.run(["project", "all", "--once"]).status == 0
+            try up.cli.run(["import", "-"], input: ndjson([PayloadFactory.minimalV3("after-kill")])).status == 0
+                && up.cli.run(["project", "all", "--once"]).status == 0
         }
         #expect(freed, "the log's and the projections' locks are free")
     }
