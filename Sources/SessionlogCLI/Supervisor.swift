@@ -75,31 +75,28 @@ final class Supervisor: Sendable {
         let environment = ProcessInfo.processInfo.environment.merging([SignalTrap.lifelineVariable: "stdin"]) { $1 }
         // Started under the lock `stop` takes: a child either starts before `stop` (and gets its
         // SIGTERM) or not at all.
-        let started = state.withLock { (state) -> Result<SpawnedProcess?, SpawnError> in
-            guard !state.stopping else { return .success(nil) }
-            return Result { () throws(SpawnError) in
+        let started: SpawnedProcess?
+        do {
+            started = try state.withLock { (state) throws(SpawnError) -> SpawnedProcess? in
+                guard !state.stopping else { return nil }
                 let process = try SpawnedProcess(executable, child.arguments, environment: environment) { stream, bytes in
                     (stream == .standardOutput ? out : err).append(bytes)
                 }
                 state.running[child.name] = process
                 return process
             }
-        }
-        switch started {
-        case .success(nil):
-            return 0
-        case .failure(let error):
+        } catch {
             Self.log(child.name, "\(error)")
             return 127
-        case .success(let process?):
-            // Standard input is the child's lifeline: never written, open until the child has
-            // exited (`SpawnedProcess` closes it when released).
-            let termination = await process.terminated()
-            out.finish()
-            err.finish()
-            state.withLock { _ = $0.running.removeValue(forKey: child.name) }
-            return termination.shellStatus
         }
+        guard let process = started else { return 0 }
+        // Standard input is the child's lifeline: never written, open until the child has
+        // exited (`SpawnedProcess` closes it when released).
+        let termination = await process.terminated()
+        out.finish()
+        err.finish()
+        state.withLock { _ = $0.running.removeValue(forKey: child.name) }
+        return termination.shellStatus
     }
 
     static func log(_ name: String, _ message: String) {

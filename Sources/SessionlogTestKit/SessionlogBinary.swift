@@ -71,10 +71,10 @@ public final class ChildProcess: Sendable {
     public func closeInput() { process.closeInput() }
 
     /// Everything the child printed on stdout so far.
-    public var stdoutSoFar: [UInt8] { output.bytes.withLock { $0.stdout } }
+    public var stdoutSoFar: [UInt8] { output.bytes(.standardOutput) }
 
     /// Everything the child printed on stderr so far.
-    public var stderrSoFar: String { output.bytes.withLock { String(decoding: $0.stderr, as: UTF8.self) } }
+    public var stderrSoFar: String { output.text(.standardError) }
 
     public func kill(_ signal: Int32 = SIGKILL) { process.signal(signal) }
 
@@ -96,17 +96,18 @@ public final class ChildProcess: Sendable {
             case .signaled(let signal): signal
             }
         let note = timedOut ? "\n[killed by the test after \(timeoutSeconds) s]\n" : ""
-        return output.bytes.withLock { bytes in
-            ProcessResult(status: status, stdout: bytes.stdout, stderr: String(decoding: bytes.stderr, as: UTF8.self) + note)
-        }
+        return ProcessResult(status: status, stdout: stdoutSoFar, stderr: stderrSoFar + note)
     }
 }
 
-/// What a child wrote to each stream so far.
-private final class CollectedOutput: Sendable {
-    let bytes = Mutex<(stdout: [UInt8], stderr: [UInt8])>(([], []))
+/// What a child wrote to each stream so far; `append` is a `SpawnedProcess`'s output closure.
+/// Thread-safe.
+public final class CollectedOutput: Sendable {
+    private let bytes = Mutex<(stdout: [UInt8], stderr: [UInt8])>(([], []))
 
-    @Sendable func append(_ stream: SpawnedProcess.Stream, _ chunk: ArraySlice<UInt8>) {
+    public init() {}
+
+    @Sendable public func append(_ stream: SpawnedProcess.Stream, _ chunk: ArraySlice<UInt8>) {
         bytes.withLock { bytes in
             switch stream {
             case .standardOutput: bytes.stdout += chunk
@@ -114,4 +115,10 @@ private final class CollectedOutput: Sendable {
             }
         }
     }
+
+    public func bytes(_ stream: SpawnedProcess.Stream) -> [UInt8] {
+        bytes.withLock { stream == .standardOutput ? $0.stdout : $0.stderr }
+    }
+
+    public func text(_ stream: SpawnedProcess.Stream) -> String { String(decoding: bytes(stream), as: UTF8.self) }
 }

@@ -1,24 +1,13 @@
 import Foundation
 import ProcessSpawn
-import Synchronization
+import SessionlogTestKit
 import Testing
 
 /// `SpawnedProcess`, which starts `sessionlog up`'s children and every child of the tests: what
 /// the child inherits, how it ended, its input and output.
 @Suite struct SpawnedProcessTests {
-    /// Output of one child, by stream.
-    final class Output: Sendable {
-        let bytes = Mutex<[SpawnedProcess.Stream: [UInt8]]>([:])
-
-        @Sendable func append(_ stream: SpawnedProcess.Stream, _ chunk: ArraySlice<UInt8>) {
-            bytes.withLock { $0[stream, default: []] += chunk }
-        }
-
-        func text(_ stream: SpawnedProcess.Stream) -> String { String(decoding: bytes.withLock { $0[stream] ?? [] }, as: UTF8.self) }
-    }
-
-    static func run(_ path: String, _ arguments: [String], input: [UInt8] = []) async throws -> (SpawnedProcess.Termination, Output) {
-        let output = Output()
+    static func run(_ path: String, _ arguments: [String], input: [UInt8] = []) async throws -> (SpawnedProcess.Termination, CollectedOutput) {
+        let output = CollectedOutput()
         let child = try SpawnedProcess(path, arguments, output: output.append)
         child.write(input)
         child.closeInput()
