@@ -92,9 +92,7 @@ public final class SpawnedProcess: Sendable {
         }
     }
 
-    deinit {
-        input.withLock { descriptor in descriptor.map { _ = Glibc.close($0) } }
-    }
+    deinit { closeInput() }
 
     /// Whether the child has not been reaped yet (it may have exited an instant ago).
     public var isRunning: Bool { exit.termination.withLock { $0 == nil } }
@@ -106,20 +104,18 @@ public final class SpawnedProcess: Sendable {
         }
     }
 
-    /// Writes `bytes` to the child's standard input; false when they could not all be written
-    /// (the input was closed, or the child closed its end or exited).
-    @discardableResult
-    public func write(_ bytes: [UInt8]) -> Bool {
+    /// Writes `bytes` to the child's standard input, stopping early when the input was closed or
+    /// the child closed its end or exited.
+    public func write(_ bytes: [UInt8]) {
         input.withLock { descriptor in
-            guard let descriptor else { return false }
+            guard let descriptor else { return }
             var done = 0
             while done < bytes.count {
                 let n = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + done, $0.count - done) }
                 if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
+                guard n > 0 else { return }
                 done += n
             }
-            return true
         }
     }
 
