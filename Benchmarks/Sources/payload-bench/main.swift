@@ -1,5 +1,6 @@
 // payload-bench: validation + decoding throughput per core, per payload version, beside
-// Foundation's JSONSerialization parsing the same bytes in the same run.
+// Foundation's JSONSerialization parsing the same bytes in the same run. The two are measured
+// in alternating rounds on the same slices, and the ratio is the median of the rounds' ratios.
 //
 //   payload-bench TRAFFIC.ndjson
 import Foundation
@@ -16,8 +17,8 @@ func now() -> Double { Date().timeIntervalSince1970 }
 /// PAYLOAD_BENCH_SECONDS lengthens each measurement (for profiling); default 1.
 let secondsPerMeasurement = ProcessInfo.processInfo.environment["PAYLOAD_BENCH_SECONDS"].flatMap(Double.init) ?? 1
 
-/// Runs `body` over `payloads` enough times for `secondsPerMeasurement`; returns (MB/s, payloads/s).
-func measure(_ payloads: [[UInt8]], _ body: ([UInt8]) -> Bool) -> (Double, Double) {
+/// Runs `body` over `payloads` enough times for `seconds`; returns (MB/s, payloads/s).
+func measure(_ payloads: [[UInt8]], seconds: Double = secondsPerMeasurement, _ body: ([UInt8]) -> Bool) -> (Double, Double) {
     let bytes = payloads.reduce(0) { $0 + $1.count }
     var rounds = 0
     var failures = 0
@@ -26,41 +27,91 @@ func measure(_ payloads: [[UInt8]], _ body: ([UInt8]) -> Bool) -> (Double, Doubl
     repeat {
         for payload in payloads where !body(payload) { failures += 1 }
         rounds += 1
-    } while now() - start < secondsPerMeasurement
-    let seconds = now() - start
+    } while now() - start < seconds
+    let elapsed = now() - start
     precondition(failures == 0, "\(failures) payloads failed")
-    return (Double(bytes * rounds) / seconds / 1e6, Double(payloads.count * rounds) / seconds)
+    return (Double(bytes * rounds) / elapsed / 1e6, Double(payloads.count * rounds) / elapsed)
 }
 
+/// Two measurements of the same payloads taken in alternating rounds, so a change in the
+/// machine's speed during the run (±35% on this shared host) affects both alike.
+struct Comparison {
+    /// Medians over the rounds: (MB/s, payloads/s).
+    var ours, theirs: (Double, Double)
+    /// The median of the rounds' ratios (ours / theirs in MB/s), and their lowest and highest.
+    var ratio, ratioLow, ratioHigh: Double
+}
+
+/// PAYLOAD_BENCH_ROUNDS alternating rounds (default 9), each on its own slice of `payloads`,
+/// measuring both on it for at least a ninth of `secondsPerMeasurement` and 0.2 s; which runs
+/// first alternates from round to round.
+func compare(_ payloads: [[UInt8]], ours: ([UInt8]) -> Bool, theirs: ([UInt8]) -> Bool) -> Comparison {
+    let rounds = min(payloads.count, ProcessInfo.processInfo.environment["PAYLOAD_BENCH_ROUNDS"].flatMap(Int.init) ?? 9)
+    let seconds = max(0.2, secondsPerMeasurement / 9)
+    var samples: [(ours: (Double, Double), theirs: (Double, Double))] = []
+    for round in 0..<rounds {
+        let slice = Array(payloads[payloads.count * round / rounds..<payloads.count * (round + 1) / rounds])
+        if round % 2 == 0 {
+            let a = measure(slice, seconds: seconds, ours)
+            samples.append((a, measure(slice, seconds: seconds, theirs)))
+        } else {
+            let b = measure(slice, seconds: seconds, theirs)
+            samples.append((measure(slice, seconds: seconds, ours), b))
+        }
+    }
+    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    let ratios = samples.map { $0.ours.0 / $0.theirs.0 }
+    return Comparison(
+        ours: (median(samples.map(\.ours.0)), median(samples.map(\.ours.1))),
+        theirs: (median(samples.map(\.theirs.0)), median(samples.map(\.theirs.1))),
+        ratio: median(ratios), ratioLow: ratios.min()!, ratioHigh: ratios.max()!)
+}
+
+/// The peer: Foundation parsing the same bytes into its object graph.
+let jsonSerialization = { (payload: [UInt8]) in (try? JSONSerialization.jsonObject(with: Data(payload))) != nil }
+
+/// The valid lines in file order, and by version.
+var all: [[UInt8]] = []
 var byVersion = [UInt8: [[UInt8]]]()
 for line in lines {
     guard let version = try? PayloadValidator.validate(line, route: nil).version else { continue }
+    all.append(line)
     byVersion[version.rawValue, default: []].append(line)
 }
-print("version  payloads  avg bytes   sessionlog MB/s  payloads/s   JSONSerialization MB/s   ratio")
-var totals = (ours: 0.0, theirs: 0.0, bytes: 0)
+print("version  payloads  avg bytes   sessionlog MB/s  payloads/s   JSONSerialization MB/s   ratio (rounds' low-high)")
 for version in [UInt8(3), 2, 1] {
     guard let payloads = byVersion[version], !payloads.isEmpty else { continue }
     let route = PayloadVersion(rawValue: version)!
-    let ours = measure(payloads) { (try? PayloadValidator.validate($0, route: route)) != nil }
-    // PAYLOAD_BENCH_ONLY_OURS=1 skips the peer (for profiling).
-    let theirs =
-        ProcessInfo.processInfo.environment["PAYLOAD_BENCH_ONLY_OURS"] != nil
-        ? (1.0, 1.0) : measure(payloads) { (try? JSONSerialization.jsonObject(with: Data($0))) != nil }
+    let ours = { (payload: [UInt8]) in (try? PayloadValidator.validate(payload, route: route)) != nil }
     let bytes = payloads.reduce(0) { $0 + $1.count }
-    totals.bytes += bytes
-    totals.ours += Double(bytes) / (ours.0 * 1e6)
-    totals.theirs += Double(bytes) / (theirs.0 * 1e6)
-    print(String(format: "v%d      %8d  %9.0f   %15.0f  %10.0f   %22.1f   %5.1fx", Int(version), payloads.count, Double(bytes) / Double(payloads.count), ours.0, ours.1, theirs.0, ours.0 / theirs.0))
+    // PAYLOAD_BENCH_ONLY_OURS=1 skips the peer (for profiling).
+    guard ProcessInfo.processInfo.environment["PAYLOAD_BENCH_ONLY_OURS"] == nil else {
+        let alone = measure(payloads, ours)
+        print(String(format: "v%d      %8d  %9.0f   %15.0f  %10.0f", Int(version), payloads.count, Double(bytes) / Double(payloads.count), alone.0, alone.1))
+        continue
+    }
+    let result = compare(payloads, ours: ours, theirs: jsonSerialization)
+    print(
+        String(
+            format: "v%d      %8d  %9.0f   %15.0f  %10.0f   %22.1f   %5.1fx (%.1f-%.1f)", Int(version), payloads.count,
+            Double(bytes) / Double(payloads.count), result.ours.0, result.ours.1, result.theirs.0, result.ratio, result.ratioLow,
+            result.ratioHigh))
 }
-let all = byVersion.values.flatMap { $0 }
 let parseOnly = measure(all) { (try? JSONParser.parse($0[...])) != nil }
-print(String(format: "parse only (strict I-JSON, no decoding), mixed: %.0f MB/s", parseOnly.0))
-// The ingress's path beside the projectors' on the same lines in the same order (each line's
-// own `v` choosing): `check` runs every check but keeps only the verdict.
-let decodeAll = measure(all) { (try? PayloadValidator.validate($0[...], route: nil)) != nil }
+// The ingress's path (`check`: every check, keeping only the verdict) on all lines in file order.
 let checkAll = measure(all) { (try? PayloadValidator.check($0[...], route: nil)) != nil }
-print(String(format: "mixed, in file order: validate + decode %.0f MB/s, check only (the ingress's verdict) %.0f MB/s", decodeAll.0, checkAll.0))
-let mixedOurs = Double(totals.bytes) / totals.ours / 1e6
-let mixedTheirs = Double(totals.bytes) / totals.theirs / 1e6
-print(String(format: "mixed traffic: sessionlog %.0f MB/s, JSONSerialization %.1f MB/s, ratio %.1fx", mixedOurs, mixedTheirs, mixedOurs / mixedTheirs))
+print(String(format: "all lines: parse only (strict I-JSON, no decoding) %.0f MB/s, check only %.0f MB/s", parseOnly.0, checkAll.0))
+// The projectors' path on mixed traffic in file order, each line's own `v` choosing; with one
+// version only, its row above already says it.
+if byVersion.count > 1 {
+    let decodeAll = { (payload: [UInt8]) in (try? PayloadValidator.validate(payload[...], route: nil)) != nil }
+    if ProcessInfo.processInfo.environment["PAYLOAD_BENCH_ONLY_OURS"] == nil {
+        let mixed = compare(all, ours: decodeAll, theirs: jsonSerialization)
+        print(
+            String(
+                format: "mixed traffic, in file order: validate + decode %.0f MB/s, JSONSerialization %.1f MB/s, ratio %.1fx (%.1f-%.1f)",
+                mixed.ours.0, mixed.theirs.0, mixed.ratio, mixed.ratioLow, mixed.ratioHigh))
+    } else {
+        print(String(format: "mixed traffic, in file order: validate + decode %.0f MB/s", measure(all, decodeAll).0))
+    }
+}
