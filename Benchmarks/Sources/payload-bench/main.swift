@@ -43,11 +43,11 @@ struct Comparison {
 }
 
 /// PAYLOAD_BENCH_ROUNDS alternating rounds (default 9), each on its own slice of `payloads`,
-/// measuring both on it for at least a ninth of `secondsPerMeasurement` and 0.2 s; which runs
-/// first alternates from round to round.
+/// measuring both on it for `secondsPerMeasurement` shared among the rounds (at least 0.2 s);
+/// which runs first alternates from round to round.
 func compare(_ payloads: [[UInt8]], ours: ([UInt8]) -> Bool, theirs: ([UInt8]) -> Bool) -> Comparison {
     let rounds = min(payloads.count, ProcessInfo.processInfo.environment["PAYLOAD_BENCH_ROUNDS"].flatMap(Int.init) ?? 9)
-    let seconds = max(0.2, secondsPerMeasurement / 9)
+    let seconds = max(0.2, secondsPerMeasurement / Double(rounds))
     var samples: [(ours: (Double, Double), theirs: (Double, Double))] = []
     for round in 0..<rounds {
         let slice = Array(payloads[payloads.count * round / rounds..<payloads.count * (round + 1) / rounds])
