@@ -46,7 +46,7 @@ struct Comparison {
 /// measuring both on it for `secondsPerMeasurement` shared among the rounds (at least 0.2 s);
 /// which runs first alternates from round to round.
 func compare(_ payloads: [[UInt8]], ours: ([UInt8]) -> Bool, theirs: ([UInt8]) -> Bool) -> Comparison {
-    let rounds = min(payloads.count, ProcessInfo.processInfo.environment["PAYLOAD_BENCH_ROUNDS"].flatMap(Int.init) ?? 9)
+    let rounds = min(payloads.count, max(1, ProcessInfo.processInfo.environment["PAYLOAD_BENCH_ROUNDS"].flatMap(Int.init) ?? 9))
     let seconds = max(0.2, secondsPerMeasurement / Double(rounds))
     var samples: [(ours: (Double, Double), theirs: (Double, Double))] = []
     for round in 0..<rounds {
