@@ -33,38 +33,43 @@ func measure(_ payloads: [[UInt8]], seconds: Double = secondsPerMeasurement, _ b
     return (Double(bytes * rounds) / elapsed / 1e6, Double(payloads.count * rounds) / elapsed)
 }
 
-/// Two measurements of the same payloads taken in alternating rounds, so a change in the
-/// machine's speed during the run (±35% on this shared host) affects both alike.
+/// PAYLOAD_BENCH_ONLY_OURS=1 skips the peer (for profiling).
+let onlyOurs = ProcessInfo.processInfo.environment["PAYLOAD_BENCH_ONLY_OURS"] != nil
+
+/// Our throughput beside the peer's on the same payloads, measured in alternating rounds so a
+/// change in the machine's speed during the run (±35% on this shared host) affects both alike.
 struct Comparison {
-    /// Medians over the rounds: (MB/s, payloads/s).
-    var ours, theirs: (Double, Double)
-    /// The median of the rounds' ratios (ours / theirs in MB/s), and their lowest and highest.
-    var ratio, ratioLow, ratioHigh: Double
+    /// Median over the rounds: (MB/s, payloads/s).
+    var ours: (Double, Double)
+    /// The peer's median MB/s, the median of the rounds' ratios (ours / theirs in MB/s) and
+    /// their lowest and highest; nil when the peer was skipped.
+    var peer: (megabytes: Double, ratio: Double, low: Double, high: Double)?
 }
 
 /// PAYLOAD_BENCH_ROUNDS alternating rounds (default 9), each on its own slice of `payloads`,
 /// measuring both on it for `secondsPerMeasurement` shared among the rounds (at least 0.2 s);
-/// which runs first alternates from round to round.
+/// which runs first alternates from round to round. Ours alone, in one measurement, when
+/// `onlyOurs`.
 func compare(_ payloads: [[UInt8]], ours: ([UInt8]) -> Bool, theirs: ([UInt8]) -> Bool) -> Comparison {
+    guard !onlyOurs else { return Comparison(ours: measure(payloads, ours), peer: nil) }
     let rounds = min(payloads.count, max(1, ProcessInfo.processInfo.environment["PAYLOAD_BENCH_ROUNDS"].flatMap(Int.init) ?? 9))
     let seconds = max(0.2, secondsPerMeasurement / Double(rounds))
-    var samples: [(ours: (Double, Double), theirs: (Double, Double))] = []
+    var samples: [(ours: (Double, Double), theirs: Double)] = []
     for round in 0..<rounds {
         let slice = Array(payloads[payloads.count * round / rounds..<payloads.count * (round + 1) / rounds])
         if round % 2 == 0 {
             let a = measure(slice, seconds: seconds, ours)
-            samples.append((a, measure(slice, seconds: seconds, theirs)))
+            samples.append((a, measure(slice, seconds: seconds, theirs).0))
         } else {
-            let b = measure(slice, seconds: seconds, theirs)
+            let b = measure(slice, seconds: seconds, theirs).0
             samples.append((measure(slice, seconds: seconds, ours), b))
         }
     }
     func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-    let ratios = samples.map { $0.ours.0 / $0.theirs.0 }
+    let ratios = samples.map { $0.ours.0 / $0.theirs }
     return Comparison(
         ours: (median(samples.map(\.ours.0)), median(samples.map(\.ours.1))),
-        theirs: (median(samples.map(\.theirs.0)), median(samples.map(\.theirs.1))),
-        ratio: median(ratios), ratioLow: ratios.min()!, ratioHigh: ratios.max()!)
+        peer: (median(samples.map(\.theirs)), median(ratios), ratios.min()!, ratios.max()!))
 }
 
 /// The peer: Foundation parsing the same bytes into its object graph.
@@ -82,20 +87,13 @@ print("version  payloads  avg bytes   sessionlog MB/s  payloads/s   JSONSerializ
 for version in [UInt8(3), 2, 1] {
     guard let payloads = byVersion[version], !payloads.isEmpty else { continue }
     let route = PayloadVersion(rawValue: version)!
-    let ours = { (payload: [UInt8]) in (try? PayloadValidator.validate(payload, route: route)) != nil }
+    let result = compare(payloads, ours: { (try? PayloadValidator.validate($0, route: route)) != nil }, theirs: jsonSerialization)
     let bytes = payloads.reduce(0) { $0 + $1.count }
-    // PAYLOAD_BENCH_ONLY_OURS=1 skips the peer (for profiling).
-    guard ProcessInfo.processInfo.environment["PAYLOAD_BENCH_ONLY_OURS"] == nil else {
-        let alone = measure(payloads, ours)
-        print(String(format: "v%d      %8d  %9.0f   %15.0f  %10.0f", Int(version), payloads.count, Double(bytes) / Double(payloads.count), alone.0, alone.1))
-        continue
-    }
-    let result = compare(payloads, ours: ours, theirs: jsonSerialization)
+    let peer = result.peer.map { String(format: "   %22.1f   %5.1fx (%.1f-%.1f)", $0.megabytes, $0.ratio, $0.low, $0.high) } ?? ""
     print(
         String(
-            format: "v%d      %8d  %9.0f   %15.0f  %10.0f   %22.1f   %5.1fx (%.1f-%.1f)", Int(version), payloads.count,
-            Double(bytes) / Double(payloads.count), result.ours.0, result.ours.1, result.theirs.0, result.ratio, result.ratioLow,
-            result.ratioHigh))
+            format: "v%d      %8d  %9.0f   %15.0f  %10.0f", Int(version), payloads.count, Double(bytes) / Double(payloads.count),
+            result.ours.0, result.ours.1) + peer)
 }
 let parseOnly = measure(all) { (try? JSONParser.parse($0[...])) != nil }
 // The ingress's path (`check`: every check, keeping only the verdict) on all lines in file order.
@@ -104,14 +102,7 @@ print(String(format: "all lines: parse only (strict I-JSON, no decoding) %.0f MB
 // The projectors' path on mixed traffic in file order, each line's own `v` choosing; with one
 // version only, its row above already says it.
 if byVersion.count > 1 {
-    let decodeAll = { (payload: [UInt8]) in (try? PayloadValidator.validate(payload[...], route: nil)) != nil }
-    if ProcessInfo.processInfo.environment["PAYLOAD_BENCH_ONLY_OURS"] == nil {
-        let mixed = compare(all, ours: decodeAll, theirs: jsonSerialization)
-        print(
-            String(
-                format: "mixed traffic, in file order: validate + decode %.0f MB/s, JSONSerialization %.1f MB/s, ratio %.1fx (%.1f-%.1f)",
-                mixed.ours.0, mixed.theirs.0, mixed.ratio, mixed.ratioLow, mixed.ratioHigh))
-    } else {
-        print(String(format: "mixed traffic, in file order: validate + decode %.0f MB/s", measure(all, decodeAll).0))
-    }
+    let mixed = compare(all, ours: { (try? PayloadValidator.validate($0[...], route: nil)) != nil }, theirs: jsonSerialization)
+    let peer = mixed.peer.map { String(format: ", JSONSerialization %.1f MB/s, ratio %.1fx (%.1f-%.1f)", $0.megabytes, $0.ratio, $0.low, $0.high) } ?? ""
+    print(String(format: "mixed traffic, in file order: validate + decode %.0f MB/s", mixed.ours.0) + peer)
 }
