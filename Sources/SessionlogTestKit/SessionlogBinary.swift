@@ -103,21 +103,21 @@ public final class ChildProcess: Sendable {
 /// What a child wrote to each stream so far; `append` is a `SpawnedProcess`'s output closure.
 /// Thread-safe.
 public final class CollectedOutput: Sendable {
-    private let bytes = Mutex<(stdout: [UInt8], stderr: [UInt8])>(([], []))
+    private let streams = Mutex<(stdout: [UInt8], stderr: [UInt8])>(([], []))
 
     public init() {}
 
     @Sendable public func append(_ stream: SpawnedProcess.Stream, _ chunk: ArraySlice<UInt8>) {
-        bytes.withLock { bytes in
+        streams.withLock { streams in
             switch stream {
-            case .standardOutput: bytes.stdout += chunk
-            case .standardError: bytes.stderr += chunk
+            case .standardOutput: streams.stdout += chunk
+            case .standardError: streams.stderr += chunk
             }
         }
     }
 
     public func bytes(_ stream: SpawnedProcess.Stream) -> [UInt8] {
-        bytes.withLock { stream == .standardOutput ? $0.stdout : $0.stderr }
+        streams.withLock { stream == .standardOutput ? $0.stdout : $0.stderr }
     }
 
     public func text(_ stream: SpawnedProcess.Stream) -> String { String(decoding: bytes(stream), as: UTF8.self) }
