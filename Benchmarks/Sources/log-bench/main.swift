@@ -13,7 +13,10 @@ guard arguments.count == 3 else {
     FileHandle.standardError.write(Data("usage: log-bench TRAFFIC.ndjson WORK_DIR\n".utf8))
     exit(2)
 }
-let input = try Data(contentsOf: URL(fileURLWithPath: arguments[1]))
+guard let input = FileManager.default.contents(atPath: arguments[1]) else {
+    FileHandle.standardError.write(Data("log-bench: cannot read \(arguments[1]): give an existing NDJSON file\n".utf8))
+    exit(1)
+}
 let workDirectory = arguments[2]
 let payloads: [[UInt8]] = input.split(separator: UInt8(ascii: "\n")).map { Array($0) }
 let rawBytes = payloads.reduce(0) { $0 + $1.count }

@@ -10,7 +10,10 @@ guard CommandLine.arguments.count == 2 else {
     FileHandle.standardError.write(Data("usage: payload-bench TRAFFIC.ndjson\n".utf8))
     exit(2)
 }
-let input = try Data(contentsOf: URL(fileURLWithPath: CommandLine.arguments[1]))
+guard let input = FileManager.default.contents(atPath: CommandLine.arguments[1]) else {
+    FileHandle.standardError.write(Data("payload-bench: cannot read \(CommandLine.arguments[1]): give an existing NDJSON file\n".utf8))
+    exit(1)
+}
 let lines: [[UInt8]] = input.split(separator: UInt8(ascii: "\n")).map { Array($0) }
 
 func now() -> Double { Date().timeIntervalSince1970 }
