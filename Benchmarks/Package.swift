@@ -8,16 +8,18 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [.package(path: "sessionlog")],  // a symlink to the repository root, for a stable package identity,
     targets: [
+        .target(name: "BenchInput"),
         .executableTarget(
             name: "log-bench",
             dependencies: [
+                "BenchInput",
                 .product(name: "LogStore", package: "sessionlog"),
                 .product(name: "LogFormat", package: "sessionlog"),
             ]
         ),
         .executableTarget(
             name: "payload-bench",
-            dependencies: [.product(name: "Payloads", package: "sessionlog")]
+            dependencies: ["BenchInput", .product(name: "Payloads", package: "sessionlog")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -4,26 +4,17 @@
 //
 // Prints one line per measurement: name, records/s, raw MB/s, and extras. Every figure in one run,
 // on the same bytes, so ratios between lines are meaningful on a noisy machine.
+import BenchInput
 import Foundation
 import LogFormat
 import LogStore
 
-let arguments = CommandLine.arguments
-guard arguments.count == 3 else {
-    FileHandle.standardError.write(Data("usage: log-bench TRAFFIC.ndjson WORK_DIR\n".utf8))
-    exit(2)
-}
-guard let input = FileManager.default.contents(atPath: arguments[1]) else {
-    FileHandle.standardError.write(Data("log-bench: cannot read \(arguments[1]): give an existing NDJSON file\n".utf8))
-    exit(1)
-}
-let workDirectory = arguments[2]
-let payloads: [[UInt8]] = input.split(separator: UInt8(ascii: "\n")).map { Array($0) }
+let arguments = BenchInput.arguments("log-bench", operands: ["TRAFFIC.ndjson", "WORK_DIR"])
+let payloads = BenchInput.lines("log-bench", path: arguments[0])
+let workDirectory = arguments[1]
 let rawBytes = payloads.reduce(0) { $0 + $1.count }
 let records = payloads.map { AppendRecord(version: 3, producerUID: 1000, payload: $0) }
 print(String(format: "input: %d payloads, %.1f MB, %.0f bytes average", payloads.count, Double(rawBytes) / 1e6, Double(rawBytes) / Double(payloads.count)))
-
-func now() -> Double { Date().timeIntervalSince1970 }
 
 func report(_ name: String, seconds: Double, records: Int, bytes: Int, extra: String = "") {
     print(String(format: "%-34@ %10.0f rec/s %9.1f MB/s  %@", name as NSString, Double(records) / seconds, Double(bytes) / seconds / 1e6, extra as NSString))

@@ -3,20 +3,13 @@
 // in alternating rounds on the same slices, and the ratio is the median of the rounds' ratios.
 //
 //   payload-bench TRAFFIC.ndjson
+import BenchInput
 import Foundation
 import Payloads
 
-guard CommandLine.arguments.count == 2 else {
-    FileHandle.standardError.write(Data("usage: payload-bench TRAFFIC.ndjson\n".utf8))
-    exit(2)
-}
-guard let input = FileManager.default.contents(atPath: CommandLine.arguments[1]) else {
-    FileHandle.standardError.write(Data("payload-bench: cannot read \(CommandLine.arguments[1]): give an existing NDJSON file\n".utf8))
-    exit(1)
-}
-let lines: [[UInt8]] = input.split(separator: UInt8(ascii: "\n")).map { Array($0) }
+let arguments = BenchInput.arguments("payload-bench", operands: ["TRAFFIC.ndjson"])
+let lines = BenchInput.lines("payload-bench", path: arguments[0])
 
-func now() -> Double { Date().timeIntervalSince1970 }
 /// PAYLOAD_BENCH_SECONDS lengthens each measurement (for profiling); default 1.
 let secondsPerMeasurement = ProcessInfo.processInfo.environment["PAYLOAD_BENCH_SECONDS"].flatMap(Double.init) ?? 1
 
