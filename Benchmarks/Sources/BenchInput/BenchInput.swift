@@ -29,5 +29,13 @@ public enum BenchInput {
     }
 }
 
-/// Seconds since the epoch, for timing a measurement by the difference of two readings.
-public func now() -> Double { Date().timeIntervalSince1970 }
+/// The instant `now()` counts from.
+private let origin = ContinuousClock.now
+
+/// Seconds on the monotonic clock the product times durations with (`ContinuousClock`), for
+/// timing a measurement by the difference of two readings; a change of the wall clock during a
+/// run does not move it.
+public func now() -> Double {
+    let elapsed = (ContinuousClock.now - origin).components
+    return Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+}
