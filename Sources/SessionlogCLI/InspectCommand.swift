@@ -12,12 +12,9 @@ struct InspectCommand: AsyncParsableCommand {
         discussion: "Exits 1, after the summary, when a segment holds a damaged batch: its counts stop there."
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
-
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Output format: table or json.")
-    var format: Format = .table
+    @OptionGroup var report: ReportFormatOption
 
     func run() async throws {
         try data.requireExisting()
@@ -26,7 +23,7 @@ struct InspectCommand: AsyncParsableCommand {
         for (name, path) in [("log", data.logPath), ("rejected", data.rejectedPath)] {
             logs.append((name, LogDirectory(path: path).exists ? try LogInspector.summarize(directory: path) : []))
         }
-        switch format {
+        switch report.format {
         case .json:
             let objects = logs.map { name, segments in
                 JSONText.object([

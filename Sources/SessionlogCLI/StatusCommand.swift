@@ -13,12 +13,9 @@ struct StatusCommand: AsyncParsableCommand {
         abstract: "Show the log's end, the quarantine's, and each projection's build, checkpoint, lag (records and seconds) and projector process."
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
-
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Output format: table or json.")
-    var format: Format = .table
+    @OptionGroup var report: ReportFormatOption
 
     func run() async throws {
         try data.requireExisting()
@@ -33,7 +30,7 @@ struct StatusCommand: AsyncParsableCommand {
         let notes = projections.compactMap(\.rebuildNote)
         let problems = projections.flatMap(\.problems)
         var output = BufferedOutput()
-        switch format {
+        switch report.format {
         case .json:
             var log = Self.endFields(end, endTime)
             log.append(("writer_pid", writer.map { String($0) } ?? "null"))
