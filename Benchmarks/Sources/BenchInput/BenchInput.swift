@@ -32,10 +32,7 @@ public enum BenchInput {
 /// The instant `now()` counts from.
 private let origin = ContinuousClock.now
 
-/// Seconds on the monotonic clock the product times durations with (`ContinuousClock`), for
-/// timing a measurement by the difference of two readings; a change of the wall clock during a
-/// run does not move it.
-public func now() -> Double {
-    let elapsed = (ContinuousClock.now - origin).components
-    return Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
-}
+/// Seconds on the monotonic clock (`ContinuousClock`, which the log writer times its syncs with),
+/// for timing a measurement by the difference of two readings; a change of the wall clock during
+/// a run does not move it.
+public func now() -> Double { (ContinuousClock.now - origin) / .seconds(1) }
