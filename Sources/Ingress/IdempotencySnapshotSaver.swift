@@ -39,7 +39,7 @@ final class IdempotencySnapshotSaver: Sendable {
     /// Saves the window as of `next`, a committed end of the log; whether it was saved (a failure
     /// is logged: the next start then reads more of the log, nothing else is lost).
     private func save(through next: LogOffset) -> Bool {
-        let started = Date()
+        let started = ContinuousClock.now
         do {
             guard try services.idempotency.saveSnapshot(logPath: services.configuration.logPath, next: next) else {
                 services.logger.warning("did not save the idempotency window: requests with keys stayed in flight for 10 s")
@@ -47,7 +47,7 @@ final class IdempotencySnapshotSaver: Sendable {
             }
             services.logger.info(
                 "saved the idempotency window",
-                metadata: ["log.next_offset": "\(next)", "duration_ms": "\(Int(Date().timeIntervalSince(started) * 1000))"])
+                metadata: ["log.next_offset": "\(next)", "duration_ms": "\(Int(started.duration(to: .now) / .milliseconds(1)))"])
             return true
         } catch {
             services.logger.warning(

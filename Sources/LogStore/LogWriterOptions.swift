@@ -1,4 +1,3 @@
-import Foundation
 import LogFormat
 
 /// When the writer calls fdatasync.
@@ -34,7 +33,7 @@ public struct LogWriterOptions: Sendable {
     public var idleSpin: Duration = .microseconds(500)
     public var indexIntervalBytes: Int = IndexLayout.defaultIntervalBytes
     /// Milliseconds since the Unix epoch; received_at is max(clock, previous received_at).
-    public var clock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    public var clock: @Sendable () -> Int64 = { WallClock.nowMs() }
 
     public init(kind: LogKind = .main) { self.kind = kind }
 

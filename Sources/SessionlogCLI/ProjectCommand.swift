@@ -100,13 +100,13 @@ struct ProjectCommand: AsyncParsableCommand {
 
     private func runOne(_ kind: ProjectionKind, stop: StopFlag, untilOffset: UInt64?) async throws {
         let setup = setup(untilOffset: untilOffset)
-        let started = Date()
+        let started = ContinuousClock.now
         var last: ProjectorProgress?
         let interactive = isatty(STDERR_FILENO) == 1
         let report = { (progress: ProjectorProgress) in
             last = progress
             if interactive {
-                let rate = Double(progress.recordsApplied) / max(Date().timeIntervalSince(started), 0.001)
+                let rate = Double(progress.recordsApplied) / max(started.duration(to: .now) / .seconds(1), 0.001)
                 writeError("\r\(kind): offset \(progress.nextOffset), \(progress.recordsApplied) records (\(Int(rate))/s)   ")
             }
         }
@@ -118,7 +118,7 @@ struct ProjectCommand: AsyncParsableCommand {
         }
         if interactive { writeError("\n") }
         if let last {
-            let seconds = Date().timeIntervalSince(started)
+            let seconds = started.duration(to: .now) / .seconds(1)
             printError(
                 "\(kind): applied \(last.recordsApplied) records (\(last.actionsApplied) actions) in \(String(format: "%.2f", seconds)) s; next offset \(last.nextOffset)"
             )

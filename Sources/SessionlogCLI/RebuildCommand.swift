@@ -43,13 +43,13 @@ struct RebuildCommand: AsyncParsableCommand {
         try data.requireOwnedByCaller("rebuild")
         Self.lowerPriority(to: nice)
         let interactive = isatty(STDERR_FILENO) == 1
-        var lastLine = Date.distantPast
+        var nextLine = ContinuousClock.now
         let outcome = try await ProjectionRebuild.run(
             name, setup: ProjectionSetup(dataDirectory: data.directory, funnelsPath: funnels), version: version, verify: verify,
             progress: { progress in
-                let now = Date()
-                guard interactive || now.timeIntervalSince(lastLine) >= 5 || progress.nextOffset >= progress.targetOffset else { return }
-                lastLine = now
+                let now = ContinuousClock.now
+                guard interactive || now >= nextLine || progress.nextOffset >= progress.targetOffset else { return }
+                nextLine = now + .seconds(5)
                 let eta = progress.etaSeconds.map { String(format: "%.0f s", $0) } ?? "?"
                 let line = "\(name) \(progress.build): offset \(progress.nextOffset)/\(progress.targetOffset), \(progress.recordsApplied) records, \(Int(progress.recordsPerSecond)) records/s, ETA \(eta)"
                 writeError(interactive ? "\r\(line)\u{1B}[K" : line + "\n")

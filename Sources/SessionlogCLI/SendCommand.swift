@@ -44,7 +44,7 @@ struct SendCommand: AsyncParsableCommand {
         try LineReader.checkReadable(files)
         let queue = ChunkQueue(capacity: 2 * connections)
         let tally = SendTally()
-        let start = Date()
+        let start = ContinuousClock.now
         let progress = isatty(STDERR_FILENO) == 1 ? Thread { tally.showProgress(since: start) } : nil
         progress?.start()
         let workers = (0..<connections).map { _ in Thread { Self.post(queue, to: socketPath, tally: tally) } }
@@ -61,7 +61,7 @@ struct SendCommand: AsyncParsableCommand {
         queue.close()
         while !workers.allSatisfy(\.isFinished) { try await Task.sleep(for: .milliseconds(10)) }
         tally.stop()
-        let summary = tally.summary(lines: lines, seconds: Date().timeIntervalSince(start))
+        let summary = tally.summary(lines: lines, seconds: start.duration(to: .now) / .seconds(1))
         var output = BufferedOutput()
         output.write(summary.text + "\n")
         output.flush()
@@ -224,10 +224,10 @@ final class SendTally: Sendable {
 
     func stop() { counts.withLock { $0.stopped = true } }
 
-    func showProgress(since start: Date) {
+    func showProgress(since start: ContinuousClock.Instant) {
         while true {
             let (done, stopped) = counts.withLock { ($0.answered, $0.stopped) }
-            let rate = Double(done) / max(0.001, Date().timeIntervalSince(start))
+            let rate = Double(done) / max(0.001, start.duration(to: .now) / .seconds(1))
             writeError(String(format: "\rsent %d lines, %.0f lines/s ", done, rate))
             if stopped {
                 writeError("\n")

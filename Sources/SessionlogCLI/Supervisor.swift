@@ -56,12 +56,12 @@ final class Supervisor: Sendable {
     private func watch(_ child: Child) async {
         var backoffMs = 500
         while !state.withLock({ $0.stopping }) {
-            let started = Date()
+            let started = ContinuousClock.now
             let status = await runOnce(child)
             let stopping = state.withLock { $0.stopping }
             if status != 0 && !stopping { state.withLock { $0.failures.append(child.name) } }
             guard restart, !stopping else { return }
-            if Date().timeIntervalSince(started) > 60 { backoffMs = 500 }
+            if started.duration(to: .now) > .seconds(60) { backoffMs = 500 }
             Self.log(child.name, "exited with status \(status); restarting in \(backoffMs) ms")
             try? await Task.sleep(for: .milliseconds(backoffMs))
             backoffMs = min(backoffMs * 2, 30_000)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LogStore
 
 /// A point in time on the command line: milliseconds since the Unix epoch, an RFC 3339
 /// date-time (`2025-06-03T10:15:00Z`, `2025-06-03T12:15:00.250+02:00`), a date
@@ -21,7 +22,7 @@ struct TimeArgument: ExpressibleByArgument {
         if let unit = argument.last.flatMap({ Self.unitMilliseconds[$0] }), let count = Int64(argument.dropLast()), count >= 0,
             case let (ago, overflow) = count.multipliedReportingOverflow(by: unit), !overflow
         {
-            milliseconds = Int64((Date().timeIntervalSince1970 * 1000).rounded()) - ago
+            milliseconds = WallClock.nowMs() - ago
             return
         }
         let formatter = ISO8601DateFormatter()

@@ -32,7 +32,7 @@ public enum BenchInput {
 /// The instant `now()` counts from.
 private let origin = ContinuousClock.now
 
-/// Seconds on the monotonic clock (`ContinuousClock`, which the log writer times its syncs with),
+/// Seconds on the monotonic clock (`ContinuousClock`, which the product times its durations with),
 /// for timing a measurement by the difference of two readings; a change of the wall clock during
 /// a run does not move it.
 public func now() -> Double { (ContinuousClock.now - origin) / .seconds(1) }

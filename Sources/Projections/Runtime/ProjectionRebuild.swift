@@ -53,7 +53,7 @@ public enum ProjectionRebuild {
 
         let (build, projector) = try openBuild(kind, version: version, live: live, paths: paths, setup: building, log: log)
         let target = try LogReader(directory: setup.logDirectory).endOffset()
-        let started = Date()
+        let started = ContinuousClock.now
         let resumedAt = projector.nextOffset
         log("\(kind): building \(build) into \(paths.database(build)) from offset \(resumedAt) (log end \(target))")
         if let note = setup.missingFunnelsNote(projector) { log(note) }
@@ -61,7 +61,7 @@ public enum ProjectionRebuild {
             progress(
                 RebuildProgress(
                     build: build, nextOffset: report.nextOffset, targetOffset: target, recordsApplied: report.recordsApplied,
-                    elapsedSeconds: Date().timeIntervalSince(started)))
+                    elapsedSeconds: started.duration(to: .now) / .seconds(1)))
         })
         var differences: [String]?
         if verify, let live {
@@ -105,7 +105,7 @@ public enum ProjectionRebuild {
     private static func compare(
         _ kind: ProjectionKind, building: Projector, live livePath: String, setup: ProjectionSetup, log: (String) -> Void
     ) async throws -> [String] {
-        let deadline = Date().addingTimeInterval(120)
+        let deadline = ContinuousClock.now + .seconds(120)
         while true {
             let snapshot = try SQLiteDatabase(path: livePath, readOnly: true)
             try snapshot.execute("BEGIN")  // a WAL read transaction: one consistent snapshot from its first read
@@ -124,7 +124,7 @@ public enum ProjectionRebuild {
                 try await liveProjector.advance(to: building.nextOffset)
                 liveProjector.close()
             } catch let error as ProjectorError where error.code == .busy {
-                guard Date() < deadline else {
+                guard ContinuousClock.now < deadline else {
                     throw ProjectorError(code: .busy, message: "the live \(kind) build stayed behind offset \(building.nextOffset) for 2 minutes; cannot verify")
                 }
                 try await Task.sleep(for: .milliseconds(100))

@@ -54,7 +54,7 @@ final class ProjectionStore: SessionLookup {
                 try database.execute(kind.ddl(version: version))
                 try database.execute(Self.internalDDL)
                 try database.statement("INSERT INTO _checkpoint VALUES (?, ?, 0, ?)").run([
-                    .text(kind.rawValue), .integer(Int64(version)), .integer(Self.nowMs()),
+                    .text(kind.rawValue), .integer(Int64(version)), .integer(WallClock.nowMs()),
                 ])
                 for (name, digest) in definitions.sorted(by: { $0.key < $1.key }) {
                     try database.statement("INSERT INTO _definitions VALUES (?, ?)").run([.text(name), .text(digest)])
@@ -140,7 +140,7 @@ final class ProjectionStore: SessionLookup {
             }
             try projection.write(sorted, tables: tables, lookup: self)
             try database.statement("UPDATE _checkpoint SET next_offset = ?, updated_at = ?").run([
-                .integer(Int64(nextOffset.rawValue)), .integer(Self.nowMs()),
+                .integer(Int64(nextOffset.rawValue)), .integer(WallClock.nowMs()),
             ])
         }
     }
@@ -154,8 +154,6 @@ final class ProjectionStore: SessionLookup {
 
     /// Forgets cached folds (they are all stored); called between commits to bound memory.
     func evictCache() { cache.removeAll(keepingCapacity: true) }
-
-    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
 /// A projection database's `_checkpoint` row: which projection and schema version it holds and
