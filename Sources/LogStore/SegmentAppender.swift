@@ -411,7 +411,7 @@ final class SegmentAppender: @unchecked Sendable {  // handed to the writer thre
         if options.fsync == .always {
             let started = ContinuousClock.now
             do { try active.sync() } catch { throw Self.failStop(error) }
-            lastSyncSeconds = (lastSyncSeconds ?? 0) + started.duration(to: .now) / .seconds(1)
+            lastSyncSeconds = (lastSyncSeconds ?? 0) + started.secondsElapsed
         }
         for batch in pending.batches {
             noteInIndex(batch.header, at: FilePosition(activeSize + Int64(batch.outputStart)))

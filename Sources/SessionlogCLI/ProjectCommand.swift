@@ -106,7 +106,7 @@ struct ProjectCommand: AsyncParsableCommand {
         let report = { (progress: ProjectorProgress) in
             last = progress
             if interactive {
-                let rate = Double(progress.recordsApplied) / max(started.duration(to: .now) / .seconds(1), 0.001)
+                let rate = started.ratePerSecond(progress.recordsApplied)
                 writeError("\r\(kind): offset \(progress.nextOffset), \(progress.recordsApplied) records (\(Int(rate))/s)   ")
             }
         }
@@ -118,7 +118,7 @@ struct ProjectCommand: AsyncParsableCommand {
         }
         if interactive { writeError("\n") }
         if let last {
-            let seconds = started.duration(to: .now) / .seconds(1)
+            let seconds = started.secondsElapsed
             printError(
                 "\(kind): applied \(last.recordsApplied) records (\(last.actionsApplied) actions) in \(String(format: "%.2f", seconds)) s; next offset \(last.nextOffset)"
             )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Payloads
 import Ingress
+import LogStore
 import Synchronization
 
 /// `sessionlog send FILE…`: a producer that posts NDJSON payloads to a running ingress.
@@ -61,7 +62,7 @@ struct SendCommand: AsyncParsableCommand {
         queue.close()
         while !workers.allSatisfy(\.isFinished) { try await Task.sleep(for: .milliseconds(10)) }
         tally.stop()
-        let summary = tally.summary(lines: lines, seconds: start.duration(to: .now) / .seconds(1))
+        let summary = tally.summary(lines: lines, seconds: start.secondsElapsed)
         var output = BufferedOutput()
         output.write(summary.text + "\n")
         output.flush()
@@ -227,7 +228,7 @@ final class SendTally: Sendable {
     func showProgress(since start: ContinuousClock.Instant) {
         while true {
             let (done, stopped) = counts.withLock { ($0.answered, $0.stopped) }
-            let rate = Double(done) / max(0.001, start.duration(to: .now) / .seconds(1))
+            let rate = start.ratePerSecond(done)
             writeError(String(format: "\rsent %d lines, %.0f lines/s ", done, rate))
             if stopped {
                 writeError("\n")

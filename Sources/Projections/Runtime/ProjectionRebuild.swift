@@ -61,7 +61,7 @@ public enum ProjectionRebuild {
             progress(
                 RebuildProgress(
                     build: build, nextOffset: report.nextOffset, targetOffset: target, recordsApplied: report.recordsApplied,
-                    elapsedSeconds: started.duration(to: .now) / .seconds(1)))
+                    elapsedSeconds: started.secondsElapsed))
         })
         var differences: [String]?
         if verify, let live {
