@@ -35,7 +35,7 @@ final class ProjectionStore: SessionLookup {
         let lock = try WriterLock.acquire(lockFile: path + ".lock") { holder in
             ProjectorError(code: .busy, message: "\(path) is being written by \(holder) (another projector); stop it first")
         }
-        let (database, existing) = try ProjectorError.namingDamage(kind, database: path) {
+        let (database, existing) = try ProjectorError.namingOpenFailure(kind, database: path) {
             let database = try SQLiteDatabase(path: path)
             return (database, try database.columns(of: "_checkpoint").isEmpty ? nil : try ProjectionCheckpoint.read(database))
         }
@@ -50,16 +50,18 @@ final class ProjectionStore: SessionLookup {
 
         let definitions = Self.definitions(of: projection, version: version)
         guard let checkpoint = existing else {
-            try database.transaction {
-                try database.execute(kind.ddl(version: version))
-                try database.execute(Self.internalDDL)
-                try database.statement("INSERT INTO _checkpoint VALUES (?, ?, 0, ?)").run([
-                    .text(kind.rawValue), .integer(Int64(version)), .integer(WallClock.nowMs()),
-                ])
-                for (name, digest) in definitions.sorted(by: { $0.key < $1.key }) {
-                    try database.statement("INSERT INTO _definitions VALUES (?, ?)").run([.text(name), .text(digest)])
+            try ProjectorError.namingOpenFailure(kind, database: path) {
+                try database.transaction {
+                    try database.execute(kind.ddl(version: version))
+                    try database.execute(Self.internalDDL)
+                    try database.statement("INSERT INTO _checkpoint VALUES (?, ?, 0, ?)").run([
+                        .text(kind.rawValue), .integer(Int64(version)), .integer(WallClock.nowMs()),
+                    ])
+                    for (name, digest) in definitions.sorted(by: { $0.key < $1.key }) {
+                        try database.statement("INSERT INTO _definitions VALUES (?, ?)").run([.text(name), .text(digest)])
+                    }
+                    try projection.initialize(tables)
                 }
-                try projection.initialize(tables)
             }
             return
         }

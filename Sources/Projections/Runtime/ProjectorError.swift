@@ -21,6 +21,9 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
         case commitFailed = "commit_failed"
         /// The database file is not a SQLite database, or a corrupt one.
         case damagedDatabase = "damaged_database"
+        /// The database could not be opened or created (disk full, no write access, I/O error);
+        /// nothing was written to it.
+        case openFailed = "open_failed"
     }
 
     public var code: Code
@@ -82,6 +85,20 @@ public struct ProjectorError: Error, Sendable, CustomStringConvertible {
             return try body()
         } catch let error as SQLiteError where error.isDamagedFile {
             throw damaged(kind, database: database, error)
+        }
+    }
+
+    /// `namingDamage` for a projector, which opens `database` to write it or creates its tables
+    /// in `body`: any other SQLite error becomes `openFailed`, which names the file and what to fix.
+    static func namingOpenFailure<R>(_ kind: ProjectionKind, database: String, _ body: () throws -> R) throws -> R {
+        do {
+            return try namingDamage(kind, database: database, body)
+        } catch let error as SQLiteError {
+            throw ProjectorError(
+                code: .openFailed,
+                message:
+                    "cannot open or create \(database): \(error.message) (SQLite error \(error.resultCode)). Nothing was written to it; "
+                    + "fix the cause (free disk space, or let this user write to its directory) and run the command again")
         }
     }
 
