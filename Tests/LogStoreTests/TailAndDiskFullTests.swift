@@ -36,15 +36,9 @@ import Testing
     @Test func aFullDiskFailsOnlyTheAppendAndAppendsResumeOnceSpaceReturns() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let mountPoint = dir.file("tmpfs")
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        let mount = try ProcessRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint])
-        try #require(mount.status == 0, "mounting a tmpfs needs root: \(mount.stderr)")
-        defer { _ = try? ProcessRunner.run("/bin/umount", [mountPoint]) }
-
-        let filler = mountPoint + "/filler"
-        try Data(repeating: 1, count: 1 << 20).write(to: URL(fileURLWithPath: filler))
-        let logPath = mountPoint + "/log"
+        let disk = try SizeLimitedDisk(at: dir.file("tmpfs"), kibibytes: 2048, free: 1024)
+        defer { disk.unmount() }
+        let logPath = disk.path + "/log"
         let writer = try LogWriter.open(directory: logPath, options: LogFixture.options(segmentBytes: 64 << 20))
         var factory = PayloadFactory(seed: 9)
         func incompressible() -> AppendRecord {
@@ -70,7 +64,7 @@ import Testing
         let report = try LogVerifier.verify(directory: logPath)
         #expect(report.records == acknowledged.count)
 
-        try FileManager.default.removeItem(atPath: filler)
+        try disk.makeRoom()
         let after = incompressible()
         let offset = try await writer.append([after])
         #expect(offset == [LogOffset(UInt64(acknowledged.count))])

@@ -75,19 +75,19 @@ import Testing
         var traffic = TrafficGenerator(seed: 13)
         try await harness.append(traffic.records(3000))
         let reference = try await harness.project(.pages).dump()
-        try await Self.withNearlyFullDisk(in: harness, kibibytes: 8192, free: 512) { (mountPoint, freeSpace) in
-            let path = mountPoint + "/pages.db"
-            var failure: ProjectorError?
-            do { try await harness.run(.pages, path: path, batchRecords: 100) } catch let error as ProjectorError { failure = error }
-            let error = try #require(failure, "the pages of 3000 records do not fit in the 512 KiB left")
-            let checkpoint = try SQLiteDatabase(path: path, readOnly: true).one("SELECT next_offset FROM _checkpoint")["next_offset"]
-            #expect(error.code == .commitFailed && error.message.contains("cannot commit to \(path): database or disk is full"))
-            #expect(checkpoint == .integer(Int64(error.offset?.rawValue ?? 0)) && checkpoint != .integer(0), "\(error.message)")
+        let disk = try SizeLimitedDisk(at: harness.directory.file("tmpfs"), kibibytes: 8192, free: 512)
+        defer { disk.unmount() }
+        let path = disk.path + "/pages.db"
+        var failure: ProjectorError?
+        do { try await harness.run(.pages, path: path, batchRecords: 100) } catch let error as ProjectorError { failure = error }
+        let error = try #require(failure, "the pages of 3000 records do not fit in the 512 KiB left")
+        let checkpoint = try SQLiteDatabase(path: path, readOnly: true).one("SELECT next_offset FROM _checkpoint")["next_offset"]
+        #expect(error.code == .commitFailed && error.message.contains("cannot commit to \(path): database or disk is full"))
+        #expect(checkpoint == .integer(Int64(error.offset?.rawValue ?? 0)) && checkpoint != .integer(0), "\(error.message)")
 
-            try freeSpace()
-            try await harness.run(.pages, path: path, batchRecords: 100)
-            #expect(try SQLiteDatabase(path: path, readOnly: true).dump() == reference)
-        }
+        try disk.makeRoom()
+        try await harness.run(.pages, path: path, batchRecords: 100)
+        #expect(try SQLiteDatabase(path: path, readOnly: true).dump() == reference)
     }
 
     /// A disk too full to create the database fails with `openFailed`, naming the file and the
@@ -100,37 +100,19 @@ import Testing
         var traffic = TrafficGenerator(seed: 17)
         try await harness.append(traffic.records(200))
         let reference = try await harness.project(.sessions).dump()
-        try await Self.withNearlyFullDisk(in: harness, kibibytes: 1024, free: kibibytesFree) { (mountPoint, freeSpace) in
-            let path = mountPoint + "/sessions.db"
-            await #expect {
-                try await harness.run(.sessions, path: path)
-            } throws: { error in
-                guard let error = error as? ProjectorError else { return false }
-                return error.code == .openFailed && error.message.hasPrefix("cannot open or create \(path): ")
-                    && error.message.contains("free disk space")
-            }
-            try freeSpace()
+        let disk = try SizeLimitedDisk(at: harness.directory.file("tmpfs"), kibibytes: 1024, free: kibibytesFree)
+        defer { disk.unmount() }
+        let path = disk.path + "/sessions.db"
+        await #expect {
             try await harness.run(.sessions, path: path)
-            #expect(try SQLiteDatabase(path: path, readOnly: true).dump() == reference)
+        } throws: { error in
+            guard let error = error as? ProjectorError else { return false }
+            return error.code == .openFailed && error.message.hasPrefix("cannot open or create \(path): ")
+                && error.message.contains("free disk space")
         }
-    }
-
-    /// Mounts a tmpfs of `kibibytes` in `harness`'s directory (root only), fills all but `free`
-    /// KiB of it, and calls `body` with its path and a closure that frees the space again; then
-    /// unmounts it.
-    private static func withNearlyFullDisk(
-        in harness: ProjectionHarness, kibibytes: Int, free: Int,
-        _ body: (_ mountPoint: String, _ freeSpace: () throws -> Void) async throws -> Void
-    ) async throws {
-        let mountPoint = harness.directory.file("tmpfs")
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        let mount = try ProcessRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kibibytes)k", "tmpfs", mountPoint])
-        try #require(mount.status == 0, "mounting a tmpfs needs root: \(mount.stderr)")
-        defer { _ = try? ProcessRunner.run("/bin/umount", [mountPoint]) }
-        let filler = mountPoint + "/filler"
-        let fill = try ProcessRunner.run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=1k", "count=\(kibibytes - free)"])
-        try #require(fill.status == 0, "filling the tmpfs: \(fill.stderr)")
-        try await body(mountPoint) { try FileManager.default.removeItem(atPath: filler) }
+        try disk.makeRoom()
+        try await harness.run(.sessions, path: path)
+        #expect(try SQLiteDatabase(path: path, readOnly: true).dump() == reference)
     }
 
     @Test func resumingFromTheCheckpointAppliesEveryRecordExactlyOnce() async throws {

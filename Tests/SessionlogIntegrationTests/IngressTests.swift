@@ -452,12 +452,9 @@ import Testing
     @Test func aFullDiskAnswers503AndTheIngressRecoversWithoutRestart() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let data = dir.file("data")
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let mount = try ProcessRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", data])
-        try #require(mount.status == 0, "mounting a tmpfs needs root: \(mount.stderr)")
-        defer { _ = try? ProcessRunner.run("/bin/umount", ["-l", data]) }
-        try Data(repeating: 1, count: 1 << 20).write(to: URL(fileURLWithPath: data + "/filler"))
+        let disk = try SizeLimitedDisk(at: dir.file("data"), kibibytes: 2048, free: 1024)
+        defer { disk.unmount() }
+        let data = disk.path
 
         let cli = CLI(data: data)
         let ingress = try cli.spawn(["ingress"])
@@ -486,7 +483,7 @@ import Testing
         #expect((try jsonObject(unavailable.body)["error"] as? [String: Any])?["code"] as? String == "unavailable")
         #expect(acknowledged.count > 3)
 
-        try FileManager.default.removeItem(atPath: data + "/filler")
+        try disk.makeRoom()
         let after = payload()
         let recovered = try client.call("POST", "/v2/session", body: after)
         #expect(recovered.status == 200, "appends succeed again once space returns, without a restart")
