@@ -24,9 +24,12 @@ public final class AppendTicket: Sendable {
 
     /// The records' offsets once durable; throws the `StorageError` that failed them.
     public func offsets() async throws -> [LogOffset] {
-        try await withCheckedThrowingContinuation { continuation in
-            whenResolved { continuation.resume(with: $0.mapError { $0 as any Error }) }
-        }
+        try await outcome().get()
+    }
+
+    /// The outcome, once resolved.
+    public func outcome() async -> Outcome {
+        await withCheckedContinuation { continuation in whenResolved { continuation.resume(returning: $0) } }
     }
 
     /// Calls `callback` with the outcome: at once if resolved, else on the writer thread when it
@@ -43,6 +46,13 @@ public final class AppendTicket: Sendable {
             }
         }
         if let resolved { callback(resolved) }
+    }
+
+    /// The outcome if resolved, nil while pending.
+    var resolvedOutcome: Outcome? {
+        state.withLock { state in
+            if case .resolved(let outcome) = state { outcome } else { nil }
+        }
     }
 
     func resolve(_ result: Outcome) {

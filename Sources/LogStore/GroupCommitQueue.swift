@@ -20,6 +20,8 @@ final class GroupCommitQueue: @unchecked Sendable {  // every field below is rea
         var recordCount: Int
         var rawBytes: Int
         var ticket: AppendTicket
+        /// An earlier request of the same producer: when it failed, this one fails too, unwritten.
+        var predecessor: AppendTicket?
     }
 
     private let condition = NSCondition()

@@ -87,7 +87,12 @@ public final class LogWriter: Sendable {
     /// Queues `records` behind every earlier `enqueue` (their offsets follow in call order) and
     /// returns at once; await the ticket for the outcome. Lets one task keep several appends in
     /// flight while preserving order.
-    public func enqueue(_ records: [AppendRecord]) -> AppendTicket {
+    ///
+    /// With `predecessor` (the ticket of an earlier `enqueue` on this writer), the records are not
+    /// appended if it failed, and fail with its error: a producer that chains its appends so
+    /// finds what it sent in the log as a prefix, never with a gap left by a failed append (a
+    /// full disk fails one group; a later, smaller one could still fit).
+    public func enqueue(_ records: [AppendRecord], after predecessor: AppendTicket? = nil) -> AppendTicket {
         var bytes = 0
         for record in records {
             guard record.encodedSize <= LogWriterOptions.recordBytesMax,
@@ -107,7 +112,7 @@ public final class LogWriter: Sendable {
             let content: AppendContent =
                 bytes >= Self.callerEncodesBytesMin
                 ? .bodies(BatchBodyEncoder.bodies(records, bodyBytesMax: batchBytesMax)) : .records(records)
-            queue.enqueue(.init(content: content, recordCount: records.count, rawBytes: bytes, ticket: ticket))
+            queue.enqueue(.init(content: content, recordCount: records.count, rawBytes: bytes, ticket: ticket, predecessor: predecessor))
         }
         return ticket
     }
@@ -133,7 +138,9 @@ public final class LogWriter: Sendable {
     private static func run(_ appender: SegmentAppender, queue: GroupCommitQueue, metrics: WriterMetrics) {
         // The appender (files and lock) lives exactly as long as this loop.
         var healthy = true
-        while let group = queue.takeGroup(bytesMax: appender.options.groupBytesMax) {
+        while let taken = queue.takeGroup(bytesMax: appender.options.groupBytesMax) {
+            let group = failingAfterFailedPredecessors(taken)
+            guard !group.isEmpty else { continue }
             do {
                 let outcomes = try appender.commit(group.map(\.content))
                 queue.committed(next: appender.nextOffset, head: appender.head)
@@ -162,5 +169,16 @@ public final class LogWriter: Sendable {
         }
         appender.close(healthy: healthy)  // the thread object may outlive this loop: release the lock now
         queue.markStopped()
+    }
+
+    /// The requests of `group` to commit: a request whose predecessor failed gets its error and
+    /// is left out. A predecessor is always resolved here (requests are taken in enqueue order),
+    /// unless it is in this very group, where a failure fails every request after it anyway.
+    private static func failingAfterFailedPredecessors(_ group: [GroupCommitQueue.Request]) -> [GroupCommitQueue.Request] {
+        group.filter { request in
+            guard case .failure(let error) = request.predecessor?.resolvedOutcome else { return true }
+            request.ticket.resolve(.failure(error))
+            return false
+        }
     }
 }

@@ -14,7 +14,9 @@ struct ImportCommand: AsyncParsableCommand {
         abstract: "Append NDJSON payloads (one per line, carrying its v) to the log.",
         discussion: """
             Accepted lines go to the log, in order; any other line goes, with its reason, to the \
-            quarantine log (<data>/rejected). Blank lines are skipped. Takes the log's writer lock: \
+            quarantine log (<data>/rejected). Blank lines are skipped. If an append fails (a full \
+            disk), the import stops, the log keeps the accepted lines before the first one that \
+            failed and none after it, and the error names that line and how to import the rest. Takes the log's writer lock: \
             refuses while an ingress or another import is writing. FILE - reads standard input and \
             appends lines as they arrive. Lines are validated exactly as the ingress validates \
             payloads (SPEC §1), each by the schema its own "v" names. A line's "idempotency_key" \
@@ -62,7 +64,7 @@ struct ImportCommand: AsyncParsableCommand {
         } catch let error as StorageError where error.code == .locked {
             throw CommandError("\(error.message). To append while an ingress runs, send the lines through it: sessionlog send FILE…")
         }
-        let (log, quarantine) = (logs.main, logs.quarantine)
+        let (log, quarantine) = (AppendChain(logs.main), AppendChain(logs.quarantine))
         for report in logs.notableRecoveries { printError("import: \(report)") }
         let keys = ImportKeys(logPath: data.logPath, limits: PayloadLimits(bodyBytesMax: maxBody), clock: options.clock)
         var totals = Counts()
@@ -91,7 +93,7 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let summary = JSONText.object([
             ("accepted", String(totals.accepted)), ("quarantined", String(totals.quarantined)),
-            ("duplicates", String(totals.duplicates)), ("blank_lines", String(totals.blank)), ("next_offset", log.committedEnd.next.description),
+            ("duplicates", String(totals.duplicates)), ("blank_lines", String(totals.blank)), ("next_offset", logs.main.committedEnd.next.description),
             ("interrupted", String(interrupted)),
         ])
         await logs.close()
@@ -117,17 +119,19 @@ struct ImportCommand: AsyncParsableCommand {
     /// requests keep segments close to --segment-bytes.
     static let requestBytesMax = 64 << 10
 
-    private static func requests(_ records: [AppendRecord]) -> [[AppendRecord]] {
-        var requests = [[AppendRecord]]()
+    /// `records` cut into append requests of at most `requestBytesMax` (at least one record each), as index ranges.
+    private static func requests(_ records: [AppendRecord]) -> [Range<Int>] {
+        var requests = [Range<Int>]()
+        var start = 0
         var bytes = 0
-        for record in records {
-            if requests.isEmpty || bytes + record.encodedSize > requestBytesMax {
-                requests.append([])
-                bytes = 0
+        for (index, record) in records.enumerated() {
+            if index > start && bytes + record.encodedSize > requestBytesMax {
+                requests.append(start..<index)
+                (start, bytes) = (index, 0)
             }
-            requests[requests.count - 1].append(record)
             bytes += record.encodedSize
         }
+        if start < records.count { requests.append(start..<records.count) }
         return requests
     }
 
@@ -157,19 +161,34 @@ struct ImportCommand: AsyncParsableCommand {
     /// One chunk's appends and, per non-blank line, where its record went.
     private struct PendingChunk {
         var outcomes = [(line: Int, outcome: LineOutcome)]()
-        var accepted: [AppendTicket] = []
-        var rejected: [AppendTicket] = []
+        /// Each append request, with the line of its first record.
+        var accepted: [(ticket: AppendTicket, firstLine: Int)] = []
+        var rejected: [(ticket: AppendTicket, firstLine: Int)] = []
         /// The keys of accepted records (by their index), settled once the records are durable.
         var keyed = [(key: String, index: Int, checkpoint: Int64?)]()
     }
 
     /// Waits until the chunk is durable, settles its keys, then prints its acknowledgements when
-    /// asked to.
+    /// asked to. When an append failed, throws a `CommandError` naming the first line that is
+    /// not durable: every line before it is; when the log refused it, nothing after it is in the
+    /// log either (`AppendChain`).
     private func finish(_ chunk: PendingChunk, file: String, keys: ImportKeys, output: inout BufferedOutput) async throws {
-        var offsets = [LogOffset]()
-        for ticket in chunk.accepted { offsets += try await ticket.offsets() }
-        var rejectedOffsets = [LogOffset]()
-        for ticket in chunk.rejected { rejectedOffsets += try await ticket.offsets() }
+        var failure: (line: Int, error: StorageError, inQuarantine: Bool)?
+        func durableOffsets(_ requests: [(ticket: AppendTicket, firstLine: Int)], inQuarantine: Bool) async -> [LogOffset] {
+            var offsets = [LogOffset]()
+            for (ticket, firstLine) in requests {
+                switch await ticket.outcome() {
+                case .success(let appended): offsets += appended
+                case .failure(let error):
+                    if firstLine < failure?.line ?? .max { failure = (firstLine, error, inQuarantine) }
+                    return offsets
+                }
+            }
+            return offsets
+        }
+        let offsets = await durableOffsets(chunk.accepted, inQuarantine: false)
+        let rejectedOffsets = await durableOffsets(chunk.rejected, inQuarantine: true)
+        if let failure { throw Self.stopped(at: failure.line, of: file, failure.error, inQuarantine: failure.inQuarantine) }
         for keyed in chunk.keyed { keys.appended(key: keyed.key, offset: offsets[keyed.index], checkpoint: keyed.checkpoint) }
         guard printOffsets else { return }
         for (line, outcome) in chunk.outcomes {
@@ -188,8 +207,25 @@ struct ImportCommand: AsyncParsableCommand {
         output.flush()
     }
 
+    /// The error of an import stopped by a failed append, at `line` of `file`: what is durable and
+    /// how to import the rest. A failed quarantine append leaves the log's chain intact, so accepted
+    /// lines after `line` may be in the log.
+    private static func stopped(at line: Int, of file: String, _ error: StorageError, inQuarantine: Bool) -> CommandError {
+        let input = file == "-" ? "standard input" : file
+        let durable = "Every line before line \(line) of \(input) is durable (appended, quarantined or a duplicate)"
+        guard !inQuarantine else {
+            return CommandError(
+                "\(error.message) (the quarantine log, on line \(line)). \(durable), but the log may also hold accepted lines after "
+                    + "it: once the cause is fixed, import only the lines `sessionlog replay --raw` does not show")
+        }
+        let rest = file == "-" ? "send standard input again from that line" : "tail -n +\(line) \(file) | sessionlog import -"
+        return CommandError(
+            "\(error.message). \(durable); from that line on nothing was appended to the log, though the quarantine log may "
+                + "hold rejections of later lines. Once the cause is fixed, import the rest: \(rest)")
+    }
+
     private func importFile(
-        _ file: String, log: LogWriter, quarantine: LogWriter, keys: ImportKeys, stop: StopFlag, output: inout BufferedOutput
+        _ file: String, log: AppendChain, quarantine: AppendChain, keys: ImportKeys, stop: StopFlag, output: inout BufferedOutput
     ) async throws -> (counts: Counts, complete: Bool) {
         try await LineReader.withInput(file) { reader, name in
             try await importLines(&reader, name: name, log: log, quarantine: quarantine, keys: keys, stop: stop, output: &output)
@@ -199,7 +235,7 @@ struct ImportCommand: AsyncParsableCommand {
     /// Imports the reader's lines until its end (`complete`) or a stop request (checked between
     /// chunks and, on an idle pipe, every 100 ms); what was read is durable when this returns.
     private func importLines(
-        _ reader: inout LineReader, name: String, log: LogWriter, quarantine: LogWriter, keys: ImportKeys, stop: StopFlag,
+        _ reader: inout LineReader, name: String, log: AppendChain, quarantine: AppendChain, keys: ImportKeys, stop: StopFlag,
         output: inout BufferedOutput
     ) async throws -> (counts: Counts, complete: Bool) {
         let uid = getuid()
@@ -215,9 +251,12 @@ struct ImportCommand: AsyncParsableCommand {
             }
             var chunk = PendingChunk()
             var accepted = [AppendRecord]()
+            var acceptedLines = [Int]()
             var rejected = [AppendRecord]()
+            var rejectedLines = [Int]()
             func reject(_ line: LineReader.Line, _ error: PayloadError, key: String? = nil) {
                 chunk.outcomes.append((line.number, .quarantined(index: rejected.count, code: error.code.rawValue)))
+                rejectedLines.append(line.number)
                 rejected.append(
                     QuarantineRecord.make(
                         payload: line.bytes, rejection: error, source: "import:\(name):\(line.number)", producerUID: uid, idempotencyKey: key))
@@ -238,6 +277,7 @@ struct ImportCommand: AsyncParsableCommand {
                             chunk.keyed.append((key, accepted.count, checked.verdict.acknowledgedCheckpoint))
                         }
                         chunk.outcomes.append((line.number, .appended(index: accepted.count)))
+                        acceptedLines.append(line.number)
                         accepted.append(AppendRecord(version: version, producerUID: uid, idempotencyKey: checked.idempotencyKey, payload: payload))
                     case .repeatsAccepted, .repeatsInFlight:
                         counts.duplicates += 1
@@ -251,8 +291,8 @@ struct ImportCommand: AsyncParsableCommand {
             }
             counts.accepted += accepted.count
             counts.quarantined += rejected.count
-            chunk.accepted = Self.requests(accepted).map(log.enqueue)
-            chunk.rejected = Self.requests(rejected).map(quarantine.enqueue)
+            chunk.accepted = Self.requests(accepted).map { (log.enqueue(Array(accepted[$0])), acceptedLines[$0.lowerBound]) }
+            chunk.rejected = Self.requests(rejected).map { (quarantine.enqueue(Array(rejected[$0])), rejectedLines[$0.lowerBound]) }
             inFlight.append(chunk)
             if inFlight.count > Self.chunksInFlightMax {
                 try await finish(inFlight.removeFirst(), file: name, keys: keys, output: &output)
@@ -295,4 +335,22 @@ final class ImportKeys {
 
     /// Where the line a duplicate repeats was appended (known once that line is durable).
     func originalOffset(key: String) -> LogOffset? { window?.acceptedOffset(key: key) }
+}
+
+/// One producer's appends to one log, each enqueued after the previous
+/// (`LogWriter.enqueue(_:after:)`): once one fails, every later one fails unwritten, so the log
+/// holds a prefix of what was sent.
+///
+/// Not thread-safe: one producer task.
+final class AppendChain {
+    let writer: LogWriter
+    private var last: AppendTicket?
+
+    init(_ writer: LogWriter) { self.writer = writer }
+
+    func enqueue(_ records: [AppendRecord]) -> AppendTicket {
+        let ticket = writer.enqueue(records, after: last)
+        last = ticket
+        return ticket
+    }
 }

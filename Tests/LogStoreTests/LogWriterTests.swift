@@ -118,6 +118,30 @@ import Testing
         _ = try LogVerifier.verify(directory: dir.path)
     }
 
+    /// An append chained after a failed one fails with its error and writes nothing, as does the
+    /// next one in the chain; appends after a durable one, or unchained, are written.
+    @Test func anAppendAfterAFailedOneFailsUnwritten() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options())
+        let refused = writer.enqueue([LogFixture.record("{}", key: String(repeating: "k", count: RecordLayout.keyBytesMax + 1))])
+        let chained = writer.enqueue([LogFixture.record(#"{"chained":1}"#)], after: refused)
+        let chainedAgain = writer.enqueue([LogFixture.record(#"{"chained":2}"#)], after: chained)
+        let unchained = writer.enqueue([LogFixture.record(#"{"unchained":true}"#)])
+        let afterDurable = writer.enqueue([LogFixture.record(#"{"after":"durable"}"#)], after: unchained)
+        for ticket in [refused, chained, chainedAgain] {
+            guard case .failure(let error) = await ticket.outcome() else {
+                Issue.record("an append after a failed one was written")
+                continue
+            }
+            #expect(error.code == .invalidArgument)
+        }
+        #expect(try await unchained.offsets() == [LogOffset(0)])
+        #expect(try await afterDurable.offsets() == [LogOffset(1)])
+        await writer.close()
+        #expect(try LogFixture.readAll(dir.path).map { String(decoding: $0.payload, as: UTF8.self) } == [#"{"unchained":true}"#, #"{"after":"durable"}"#])
+    }
+
     @Test func oneCallsRecordsGetConsecutiveOffsets() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -130,6 +130,43 @@ import Testing
         #expect(try cli.succeed(["replay", "--raw"]).stdoutLines.count == 30)
     }
 
+    /// A disk that fills during an import: the log holds exactly the lines before the one the
+    /// error names, in order (no later, smaller append slipped in after a failed one), and the
+    /// command the error gives imports the rest once space returns.
+    @Test func anImportThatFillsTheDiskKeepsAPrefixAndSaysWhereToResume() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let disk = try SizeLimitedDisk(at: dir.file("tmpfs"), kibibytes: 4096, free: 1536)
+        defer { disk.unmount() }
+
+        // 8 KB lines that barely compress: 2.4 MB does not fit in the 1.5 MiB left.
+        var factory = PayloadFactory(seed: 23)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let lines = (0..<300).map { i in
+            let url = String((0..<8000).map { _ in alphabet[factory.next(alphabet.count)] })
+            return #"{"v":3,"session_id":"s-\#(i)","user_id":"u","site_id":"x","sent_at":1762000000000,"actions":["#
+                + #"{"type":"pageview","page_number":1,"path":"/p","url":"\#(url)","entered_at":1762000000000}]}"#
+        }
+        let input = dir.file("in.ndjson")
+        try Data(ndjson(lines)).write(to: URL(fileURLWithPath: input))
+        let cli = CLI(data: disk.path + "/data")
+
+        let full = try cli.run(["import", input])
+        #expect(full.status != 0)
+        let stopped = try #require(full.stderr.firstMatch(of: /Every line before line (\d+) of (.+) is durable/), "\(full.stderr)")
+        let line = try #require(Int(stopped.1))
+        #expect(String(stopped.2) == input && line > 1 && line <= lines.count)
+        #expect(try cli.succeed(["replay", "--raw"]).stdoutLines == Array(lines[..<(line - 1)]))
+        let resume = try #require(full.stderr.firstMatch(of: /import the rest: (tail -n \+\d+ \S+) \| sessionlog import -/))
+        #expect(String(resume.1) == "tail -n +\(line) \(input)")
+
+        try disk.makeRoom()
+        let rest = try ProcessRunner.run("/usr/bin/tail", ["-n", "+\(line)", input])
+        try cli.succeed(["import", "-"], input: rest.stdout)
+        #expect(try cli.succeed(["replay", "--raw"]).stdoutLines == lines)
+        try cli.succeed(["verify"])
+    }
+
     /// Every command's help names --data (SPEC §6), and its prose is wrapped by the parser only:
     /// a line of a paragraph ends early only when the next word would not have fit (lines are at most 79 columns).
     @Test func everyCommandHasHelp() throws {
