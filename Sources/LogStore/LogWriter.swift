@@ -174,9 +174,14 @@ public final class LogWriter: Sendable {
     /// The requests of `group` to commit: a request whose predecessor failed gets its error and
     /// is left out. A predecessor is always resolved here (requests are taken in enqueue order),
     /// unless it is in this very group, where a failure fails every request after it anyway.
+    /// Without such a request (every group of the ingress) the group is returned as it is.
     private static func failingAfterFailedPredecessors(_ group: [GroupCommitQueue.Request]) -> [GroupCommitQueue.Request] {
-        group.filter { request in
-            guard case .failure(let error) = request.predecessor?.resolvedOutcome else { return true }
+        func predecessorError(_ request: GroupCommitQueue.Request) -> StorageError? {
+            if case .failure(let error) = request.predecessor?.resolvedOutcome { error } else { nil }
+        }
+        guard group.contains(where: { predecessorError($0) != nil }) else { return group }
+        return group.filter { request in
+            guard let error = predecessorError(request) else { return true }
             request.ticket.resolve(.failure(error))
             return false
         }

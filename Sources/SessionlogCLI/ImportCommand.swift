@@ -16,7 +16,8 @@ struct ImportCommand: AsyncParsableCommand {
             Accepted lines go to the log, in order; any other line goes, with its reason, to the \
             quarantine log (<data>/rejected). Blank lines are skipped. If an append fails (a full \
             disk), the import stops, the log keeps the accepted lines before the first one that \
-            failed and none after it, and the error names that line and how to import the rest. Takes the log's writer lock: \
+            failed and none after it, and the error names that line and how to import the rest. \
+            Takes the log's writer lock: \
             refuses while an ingress or another import is writing. FILE - reads standard input and \
             appends lines as they arrive. Lines are validated exactly as the ingress validates \
             payloads (SPEC §1), each by the schema its own "v" names. A line's "idempotency_key" \
@@ -119,19 +120,17 @@ struct ImportCommand: AsyncParsableCommand {
     /// requests keep segments close to --segment-bytes.
     static let requestBytesMax = 64 << 10
 
-    /// `records` cut into append requests of at most `requestBytesMax` (at least one record each), as index ranges.
-    private static func requests(_ records: [AppendRecord]) -> [Range<Int>] {
-        var requests = [Range<Int>]()
-        var start = 0
+    private static func requests(_ records: [AppendRecord]) -> [[AppendRecord]] {
+        var requests = [[AppendRecord]]()
         var bytes = 0
-        for (index, record) in records.enumerated() {
-            if index > start && bytes + record.encodedSize > requestBytesMax {
-                requests.append(start..<index)
-                (start, bytes) = (index, 0)
+        for record in records {
+            if requests.isEmpty || bytes + record.encodedSize > requestBytesMax {
+                requests.append([])
+                bytes = 0
             }
+            requests[requests.count - 1].append(record)
             bytes += record.encodedSize
         }
-        if start < records.count { requests.append(start..<records.count) }
         return requests
     }
 
@@ -161,9 +160,8 @@ struct ImportCommand: AsyncParsableCommand {
     /// One chunk's appends and, per non-blank line, where its record went.
     private struct PendingChunk {
         var outcomes = [(line: Int, outcome: LineOutcome)]()
-        /// Each append request, with the line of its first record.
-        var accepted: [(ticket: AppendTicket, firstLine: Int)] = []
-        var rejected: [(ticket: AppendTicket, firstLine: Int)] = []
+        var accepted: [AppendTicket] = []
+        var rejected: [AppendTicket] = []
         /// The keys of accepted records (by their index), settled once the records are durable.
         var keyed = [(key: String, index: Int, checkpoint: Int64?)]()
     }
@@ -173,22 +171,20 @@ struct ImportCommand: AsyncParsableCommand {
     /// not durable: every line before it is; when the log refused it, nothing after it is in the
     /// log either (`AppendChain`).
     private func finish(_ chunk: PendingChunk, file: String, keys: ImportKeys, output: inout BufferedOutput) async throws {
-        var failure: (line: Int, error: StorageError, inQuarantine: Bool)?
-        func durableOffsets(_ requests: [(ticket: AppendTicket, firstLine: Int)], inQuarantine: Bool) async -> [LogOffset] {
-            var offsets = [LogOffset]()
-            for (ticket, firstLine) in requests {
-                switch await ticket.outcome() {
-                case .success(let appended): offsets += appended
-                case .failure(let error):
-                    if firstLine < failure?.line ?? .max { failure = (firstLine, error, inQuarantine) }
-                    return offsets
-                }
+        let (offsets, logError) = await Self.durableOffsets(chunk.accepted)
+        let (rejectedOffsets, quarantineError) = await Self.durableOffsets(chunk.rejected)
+        // The first line whose record is not durable: the one right after each log's durable records.
+        let firstLost = chunk.outcomes.first { (_, outcome) in
+            switch outcome {
+            case .appended(let index): logError != nil && index == offsets.count
+            case .quarantined(let index, _): quarantineError != nil && index == rejectedOffsets.count
+            case .duplicate: false
             }
-            return offsets
         }
-        let offsets = await durableOffsets(chunk.accepted, inQuarantine: false)
-        let rejectedOffsets = await durableOffsets(chunk.rejected, inQuarantine: true)
-        if let failure { throw Self.stopped(at: failure.line, of: file, failure.error, inQuarantine: failure.inQuarantine) }
+        if let firstLost {
+            let inQuarantine = if case .quarantined = firstLost.outcome { true } else { false }
+            throw Self.stopped(at: firstLost.line, of: file, (inQuarantine ? quarantineError : logError)!, inQuarantine: inQuarantine)
+        }
         for keyed in chunk.keyed { keys.appended(key: keyed.key, offset: offsets[keyed.index], checkpoint: keyed.checkpoint) }
         guard printOffsets else { return }
         for (line, outcome) in chunk.outcomes {
@@ -205,6 +201,18 @@ struct ImportCommand: AsyncParsableCommand {
             output.write(JSONText.object(members) + "\n")
         }
         output.flush()
+    }
+
+    /// The offsets of `requests` up to the first that failed, and its error.
+    private static func durableOffsets(_ requests: [AppendTicket]) async -> (offsets: [LogOffset], error: StorageError?) {
+        var offsets = [LogOffset]()
+        for ticket in requests {
+            switch await ticket.outcome() {
+            case .success(let appended): offsets += appended
+            case .failure(let error): return (offsets, error)
+            }
+        }
+        return (offsets, nil)
     }
 
     /// The error of an import stopped by a failed append, at `line` of `file`: what is durable and
@@ -251,12 +259,9 @@ struct ImportCommand: AsyncParsableCommand {
             }
             var chunk = PendingChunk()
             var accepted = [AppendRecord]()
-            var acceptedLines = [Int]()
             var rejected = [AppendRecord]()
-            var rejectedLines = [Int]()
             func reject(_ line: LineReader.Line, _ error: PayloadError, key: String? = nil) {
                 chunk.outcomes.append((line.number, .quarantined(index: rejected.count, code: error.code.rawValue)))
-                rejectedLines.append(line.number)
                 rejected.append(
                     QuarantineRecord.make(
                         payload: line.bytes, rejection: error, source: "import:\(name):\(line.number)", producerUID: uid, idempotencyKey: key))
@@ -277,7 +282,6 @@ struct ImportCommand: AsyncParsableCommand {
                             chunk.keyed.append((key, accepted.count, checked.verdict.acknowledgedCheckpoint))
                         }
                         chunk.outcomes.append((line.number, .appended(index: accepted.count)))
-                        acceptedLines.append(line.number)
                         accepted.append(AppendRecord(version: version, producerUID: uid, idempotencyKey: checked.idempotencyKey, payload: payload))
                     case .repeatsAccepted, .repeatsInFlight:
                         counts.duplicates += 1
@@ -291,8 +295,8 @@ struct ImportCommand: AsyncParsableCommand {
             }
             counts.accepted += accepted.count
             counts.quarantined += rejected.count
-            chunk.accepted = Self.requests(accepted).map { (log.enqueue(Array(accepted[$0])), acceptedLines[$0.lowerBound]) }
-            chunk.rejected = Self.requests(rejected).map { (quarantine.enqueue(Array(rejected[$0])), rejectedLines[$0.lowerBound]) }
+            chunk.accepted = Self.requests(accepted).map(log.enqueue)
+            chunk.rejected = Self.requests(rejected).map(quarantine.enqueue)
             inFlight.append(chunk)
             if inFlight.count > Self.chunksInFlightMax {
                 try await finish(inFlight.removeFirst(), file: name, keys: keys, output: &output)
@@ -335,22 +339,4 @@ final class ImportKeys {
 
     /// Where the line a duplicate repeats was appended (known once that line is durable).
     func originalOffset(key: String) -> LogOffset? { window?.acceptedOffset(key: key) }
-}
-
-/// One producer's appends to one log, each enqueued after the previous
-/// (`LogWriter.enqueue(_:after:)`): once one fails, every later one fails unwritten, so the log
-/// holds a prefix of what was sent.
-///
-/// Not thread-safe: one producer task.
-final class AppendChain {
-    let writer: LogWriter
-    private var last: AppendTicket?
-
-    init(_ writer: LogWriter) { self.writer = writer }
-
-    func enqueue(_ records: [AppendRecord]) -> AppendTicket {
-        let ticket = writer.enqueue(records, after: last)
-        last = ticket
-        return ticket
-    }
 }
