@@ -14,7 +14,7 @@ public struct SizeLimitedDisk: Sendable {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let mount = try ProcessRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kibibytes)k", "tmpfs", path])
         guard mount.status == 0 else { throw Failure("mounting a tmpfs needs root: \(mount.stderr)") }
-        let fill = try ProcessRunner.run("/bin/dd", ["if=/dev/zero", "of=\(path)/filler", "bs=1k", "count=\(kibibytes - free)"])
+        let fill = try ProcessRunner.run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=1k", "count=\(kibibytes - free)"])
         guard fill.status == 0 else {
             unmount()
             throw Failure("filling the tmpfs at \(path): \(fill.stderr)")

@@ -133,11 +133,8 @@ import Testing
         let path = harness.directory.file("funnels.db")
         try await harness.run(.funnels, path: path, funnels: Self.checkout)
         let changed = Self.checkout.replacingOccurrences(of: "Landing", with: "Home")
-        await #expect {
-            try await harness.run(.funnels, path: path, funnels: changed)
-        } throws: { error in
-            guard let error = error as? ProjectorError else { return false }
-            return error.code == .definitionChanged && error.message.contains("sessionlog rebuild funnels")
+        await harness.expectRunFails(.funnels, path: path, funnels: changed, with: .definitionChanged) { error in
+            error.message.contains("sessionlog rebuild funnels")
         }
     }
 

@@ -59,6 +59,20 @@ final class ProjectionHarness {
             kind: kind, logDirectory: logPath, databasePath: path, version: version, funnels: definitions, options: options)
         try await projector.run()
     }
+
+    /// Expects one `run` with these arguments to stop with a `ProjectorError` of `code` that
+    /// `matches` (its message, its offset).
+    func expectRunFails(
+        _ kind: ProjectionKind, path: String, funnels: String? = nil, batchRecords: Int = 100_000, untilOffset: LogOffset? = nil,
+        with code: ProjectorError.Code, sourceLocation: SourceLocation = #_sourceLocation, where matches: (ProjectorError) -> Bool
+    ) async {
+        await #expect(sourceLocation: sourceLocation) {
+            try await run(kind, path: path, funnels: funnels, batchRecords: batchRecords, untilOffset: untilOffset)
+        } throws: { error in
+            guard let error = error as? ProjectorError else { return false }
+            return error.code == code && matches(error)
+        }
+    }
 }
 
 extension SQLiteDatabase {

@@ -19,11 +19,8 @@ import Testing
         await writer.close()
         try await harness.append([P.v3("s2", actions: [])])
         let path = harness.directory.file("sessions.db")
-        await #expect {
-            try await harness.run(.sessions, path: path, batchRecords: 1)
-        } throws: { error in
-            guard let error = error as? ProjectorError else { return false }
-            return error.code == .unreadableRecord && error.offset == LogOffset(1) && error.message.contains("offset 1")
+        await harness.expectRunFails(.sessions, path: path, batchRecords: 1, with: .unreadableRecord) { error in
+            error.offset == LogOffset(1) && error.message.contains("offset 1")
         }
         let db = try SQLiteDatabase(path: path, readOnly: true)
         #expect(try db.one("SELECT next_offset FROM _checkpoint")["next_offset"] == .integer(1), "nothing after it was applied")
@@ -39,12 +36,8 @@ import Testing
         try await harness.run(.sessions, path: path)
         try FileManager.default.removeItem(atPath: harness.logPath)  // an older copy of the log: 2 records
         try await harness.append([P.v3("t0", actions: []), P.v3("t1", actions: [])])
-        await #expect {
-            try await harness.run(.sessions, path: path)
-        } throws: { error in
-            guard let error = error as? ProjectorError else { return false }
-            return error.code == .aheadOfLog && error.message.contains("up to offset 5, but the log ends at 2")
-                && error.message.contains("sessionlog rebuild sessions")
+        await harness.expectRunFails(.sessions, path: path, with: .aheadOfLog) { error in
+            error.message.contains("up to offset 5, but the log ends at 2") && error.message.contains("sessionlog rebuild sessions")
         }
         let db = try SQLiteDatabase(path: path, readOnly: true)
         #expect(try db.one("SELECT next_offset FROM _checkpoint")["next_offset"] == .integer(5), "nothing applied")
@@ -57,12 +50,8 @@ import Testing
         let path = harness.directory.file("pages.db")
         try await harness.run(.pages, path: path, untilOffset: LogOffset(4))
         try await harness.run(.pages, path: path, untilOffset: LogOffset(4))  // already there: nothing to do
-        await #expect {
-            try await harness.run(.pages, path: path, untilOffset: LogOffset(2))
-        } throws: { error in
-            guard let error = error as? ProjectorError else { return false }
-            return error.code == .pastUntilOffset && error.message.contains("up to offset 4, past --until-offset 2")
-                && error.message.contains("--db NEW.db")
+        await harness.expectRunFails(.pages, path: path, untilOffset: LogOffset(2), with: .pastUntilOffset) { error in
+            error.message.contains("up to offset 4, past --until-offset 2") && error.message.contains("--db NEW.db")
         }
         let db = try SQLiteDatabase(path: path, readOnly: true)
         #expect(try db.one("SELECT next_offset FROM _checkpoint")["next_offset"] == .integer(4), "nothing changed")
@@ -103,12 +92,8 @@ import Testing
         let disk = try SizeLimitedDisk(at: harness.directory.file("tmpfs"), kibibytes: 1024, free: kibibytesFree)
         defer { disk.unmount() }
         let path = disk.path + "/sessions.db"
-        await #expect {
-            try await harness.run(.sessions, path: path)
-        } throws: { error in
-            guard let error = error as? ProjectorError else { return false }
-            return error.code == .openFailed && error.message.hasPrefix("cannot open or create \(path): ")
-                && error.message.contains("free disk space")
+        await harness.expectRunFails(.sessions, path: path, with: .openFailed) { error in
+            error.message.hasPrefix("cannot open or create \(path): ") && error.message.contains("free disk space")
         }
         try disk.makeRoom()
         try await harness.run(.sessions, path: path)
