@@ -173,18 +173,16 @@ struct ImportCommand: AsyncParsableCommand {
     private func finish(_ chunk: PendingChunk, file: String, keys: ImportKeys, output: inout BufferedOutput) async throws {
         let (offsets, logError) = await Self.durableOffsets(chunk.accepted)
         let (rejectedOffsets, quarantineError) = await Self.durableOffsets(chunk.rejected)
-        // The first line whose record is not durable: the one right after each log's durable records.
-        let firstLost = chunk.outcomes.first { (_, outcome) in
+        // The first line whose record is not durable (the one right after its log's durable
+        // records), with that log's error.
+        let lost = chunk.outcomes.lazy.compactMap { (line, outcome) -> (line: Int, error: StorageError, inQuarantine: Bool)? in
             switch outcome {
-            case .appended(let index): logError != nil && index == offsets.count
-            case .quarantined(let index, _): quarantineError != nil && index == rejectedOffsets.count
-            case .duplicate: false
+            case .appended(let index): logError.flatMap { index == offsets.count ? (line, $0, false) : nil }
+            case .quarantined(let index, _): quarantineError.flatMap { index == rejectedOffsets.count ? (line, $0, true) : nil }
+            case .duplicate: nil
             }
-        }
-        if let firstLost {
-            let inQuarantine = if case .quarantined = firstLost.outcome { true } else { false }
-            throw Self.stopped(at: firstLost.line, of: file, (inQuarantine ? quarantineError : logError)!, inQuarantine: inQuarantine)
-        }
+        }.first
+        if let lost { throw Self.stopped(at: lost.line, of: file, lost.error, inQuarantine: lost.inQuarantine) }
         for keyed in chunk.keyed { keys.appended(key: keyed.key, offset: offsets[keyed.index], checkpoint: keyed.checkpoint) }
         guard printOffsets else { return }
         for (line, outcome) in chunk.outcomes {
