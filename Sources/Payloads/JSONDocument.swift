@@ -111,7 +111,7 @@ struct JSONTape {
     @inline(__always) func kind(_ node: Int) -> JSONDocument.Kind { JSONDocument.kind(words[node]) }
 
     /// A number node's value as a double (integers convert with correct rounding, as strtod would).
-    func number(_ node: Int) -> Double {
+    @inline(__always) func number(_ node: Int) -> Double {
         switch JSONDocument.tag(words[node]) {
         case UInt8(ascii: "l"): Double(Int64(bitPattern: words[node + 1]))
         case UInt8(ascii: "u"): Double(words[node + 1])

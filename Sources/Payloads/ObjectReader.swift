@@ -242,34 +242,48 @@ struct ObjectReader {
     }
 }
 
-/// Where a reader's object lies: the steps from the payload's root, kept inline (the schemas'
-/// objects nest at most four steps deep) and turned into `PathComponent`s only for an error.
+/// Where a reader's object lies: the steps from the payload's root, packed into one word (16 bits
+/// a step, at most four: the schemas' objects nest no deeper) so readers copy it in a register,
+/// and turned into `PathComponent`s only for an error.
 struct ObjectPath {
     enum Step {
         case member(Member)
+        /// An array index below `indexLimit` (the schemas' one array, `actions`, holds at most
+        /// `PayloadLimits.actionsMax`).
         case index(Int)
     }
 
-    private var steps = InlineArray<4, Step>(repeating: .index(0))
-    private var count = 0
+    private static let stepsMax = 4
+    private static let indexLimit = 1 << 15
+    /// Step k in bits 16k…16k+15: a member's raw value with this flag, or an index.
+    private static let memberFlag: UInt64 = 0x8000
+    private var packed: UInt64 = 0
+    private var count: UInt8 = 0
 
     /// The payload's root object.
     init() {}
 
     func appending(_ step: Step) -> ObjectPath {
-        precondition(count < steps.count, "the schemas' objects nest at most \(steps.count) deep")
+        precondition(Int(count) < Self.stepsMax, "the schemas' objects nest at most \(Self.stepsMax) deep")
+        let bits: UInt64
+        switch step {
+        case .member(let member): bits = Self.memberFlag | UInt64(member.rawValue)
+        case .index(let position):
+            precondition(position >= 0 && position < Self.indexLimit, "array index \(position) outside the packed range")
+            bits = UInt64(position)
+        }
         var path = self
-        path.steps[count] = step
+        path.packed |= bits << (16 * UInt64(count))
         path.count += 1
         return path
     }
 
     var components: [PathComponent] {
-        (0..<count).map { (index) -> PathComponent in
-            switch steps[index] {
-            case .member(let member): .key(member.key.description)
-            case .index(let position): .index(position)
-            }
+        (0..<Int(count)).map { (index) -> PathComponent in
+            let bits = (packed >> (16 * UInt64(index))) & 0xFFFF
+            guard bits & Self.memberFlag != 0 else { return .index(Int(bits)) }
+            // `appending` set the flag above a member's raw value.
+            return .key(Member(rawValue: UInt8(truncatingIfNeeded: bits))!.key.description)
         }
     }
 }
