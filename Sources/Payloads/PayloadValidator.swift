@@ -154,7 +154,9 @@ public enum PayloadValidator {
         }
     }
 
-    private static func action(_ a: ObjectReader) throws(PayloadError) -> V3Action {
+    /// Inlined into each shape's loop, where `Checking` keeps only `isFinal`: +6% for V3 checks
+    /// (docs/measurements.md, session 35).
+    @inline(__always) private static func action(_ a: ObjectReader) throws(PayloadError) -> V3Action {
         let typeNode = try a.required(.type)
         try a.expect(.string, typeNode, .type)
         let pageNumber = { () throws(PayloadError) -> Int in Int(try a.integer(.pageNumber, required: true, in: 1...65535)!) }
