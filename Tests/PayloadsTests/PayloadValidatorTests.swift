@@ -56,6 +56,15 @@ import Testing
         #expect(PathComponent.render([.key("a b"), .key("c")]) == #"["a b"].c"#)
     }
 
+    @Test func anErrorInTheLastOfTheMostActionsNamesItsIndex() {
+        let valid = #"{"type":"pageview","page_number":1,"path":"/","entered_at":1}"#
+        let actions = Array(repeating: valid, count: PayloadLimits.actionsMax - 1) + [#"{"type":"pageview","page_number":0,"path":"/","entered_at":1}"#]
+        let body = Array(#"{"session_id":"s","user_id":"u","site_id":"x","sent_at":5,"actions":[\#(actions.joined(separator: ","))]}"#.utf8)
+        let expected = PayloadError(.outOfRange, path: "actions[999].page_number", member: "page_number", "0 is outside 1…65535")
+        #expect(throws: expected) { try PayloadValidator.validate(body, route: .v3) }
+        #expect(throws: expected) { try PayloadValidator.check(body[...], route: .v3) }
+    }
+
     @Test func escapedStringsAreDecodedAndCountedInCodePoints() throws {
         let body = #"{"session_id":"s","user_id":"u","site_id":"x","sent_at":5,"actions":[{"type":"pageview","page_number":1,"path":"/caf\u00e9\n\ud83d\ude00","entered_at":1,"title":"\"quoted\""}]}"#
         guard case .v3(let session) = try PayloadValidator.validate(Array(body.utf8), route: .v3),
