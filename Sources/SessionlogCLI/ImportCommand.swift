@@ -17,8 +17,8 @@ struct ImportCommand: AsyncParsableCommand {
             quarantine log (<data>/rejected). Blank lines are skipped. If an append fails (a full \
             disk), the import stops, the log keeps the accepted lines before the first one that \
             failed and none after it, and the error names that line and how to import the rest. \
-            Takes the log's writer lock: \
-            refuses while an ingress or another import is writing. FILE - reads standard input and \
+            Takes the log's writer lock: refuses while an ingress or another import is writing. \
+            FILE - reads standard input and \
             appends lines as they arrive. Lines are validated exactly as the ingress validates \
             payloads (SPEC §1), each by the schema its own "v" names. A line's "idempotency_key" \
             works as on a /batch line: a keyed line already in the log is not appended again \
@@ -120,6 +120,8 @@ struct ImportCommand: AsyncParsableCommand {
     /// requests keep segments close to --segment-bytes.
     static let requestBytesMax = 64 << 10
 
+    /// `records` in order, cut into append requests of at most `requestBytesMax` (at least one
+    /// record each).
     private static func requests(_ records: [AppendRecord]) -> [[AppendRecord]] {
         var requests = [[AppendRecord]]()
         var bytes = 0
