@@ -18,13 +18,12 @@ struct ImportCommand: AsyncParsableCommand {
             disk), the import stops, the log keeps the accepted lines before the first one that \
             failed and none after it, and the error names that line and how to import the rest. \
             Takes the log's writer lock: refuses while an ingress or another import is writing. \
-            FILE - reads standard input and \
-            appends lines as they arrive. Lines are validated exactly as the ingress validates \
-            payloads (SPEC §1), each by the schema its own "v" names. A line's "idempotency_key" \
-            works as on a /batch line: a keyed line already in the log is not appended again \
-            (counted as a duplicate), so an import can be run again after an interruption. SIGINT \
-            or SIGTERM: stop reading, make what was read durable, print the summary \
-            ("interrupted": true), exit 1.
+            FILE - reads standard input and appends lines as they arrive. Lines are validated \
+            exactly as the ingress validates payloads (SPEC §1), each by the schema its own "v" \
+            names. A line's "idempotency_key" works as on a /batch line: a keyed line already in \
+            the log is not appended again (counted as a duplicate), so an import can be run again \
+            after an interruption. SIGINT or SIGTERM: stop reading, make what was read durable, \
+            print the summary ("interrupted": true), exit 1.
             """
     )
 
