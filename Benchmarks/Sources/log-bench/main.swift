@@ -54,12 +54,18 @@ func plainAppendLoop(chunkBytes: Int) throws -> Double {
 }
 
 /// sessionlog appends: requests of `batchBytes` raw bytes, each its own batch and fdatasync
-/// (`inFlight` 1), or several requests in flight so compression overlaps the sync.
-func logAppend(batchBytes: Int, inFlight: Int) async throws -> (seconds: Double, directory: String) {
-    let directory = freshDirectory("log-\(batchBytes)-\(inFlight)")
+/// (`inFlight` 1), or several requests in flight so compression overlaps the sync. With
+/// `producers` above 1, that many concurrent tasks share the requests (every `producers`-th
+/// each), each with `inFlight` of its own, as the ingress's connections do: a request is
+/// compressed by the task that enqueues it (`LogWriter.callerEncodesBytesMin`), so every core
+/// compresses, not only the one task's.
+func logAppend(
+    batchBytes: Int, inFlight: Int, producers: Int = 1
+) async throws -> (seconds: Double, directory: String) {
+    let directory = freshDirectory("log-\(batchBytes)-\(inFlight)-\(producers)")
     var options = LogWriterOptions()
     options.batchBytesMax = batchBytes
-    options.groupBytesMax = batchBytes * max(1, inFlight)
+    options.groupBytesMax = batchBytes * max(1, inFlight * producers)
     let writer = try LogWriter.open(directory: directory, options: options)
     var requests = [[AppendRecord]]()
     var current = [AppendRecord]()
@@ -75,19 +81,28 @@ func logAppend(batchBytes: Int, inFlight: Int) async throws -> (seconds: Double,
     }
     if !current.isEmpty { requests.append(current) }
     let start = now()
-    var pending = [AppendTicket]()
-    for request in requests {
-        pending.append(writer.enqueue(request))
-        if pending.count >= inFlight { _ = try await pending.removeFirst().offsets() }
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for producer in 0..<producers {
+            group.addTask { [requests] in
+                var pending = [AppendTicket]()
+                for index in stride(from: producer, to: requests.count, by: producers) {
+                    pending.append(writer.enqueue(requests[index]))
+                    if pending.count >= inFlight { _ = try await pending.removeFirst().offsets() }
+                }
+                for ticket in pending { _ = try await ticket.offsets() }
+            }
+        }
+        try await group.waitForAll()
     }
-    for ticket in pending { _ = try await ticket.offsets() }
     let seconds = now() - start
     await writer.close()
     let summary = try LogInspector.summarize(directory: directory)
     let stored = summary.reduce(Int64(0)) { $0 + $1.storedBytes }
     let raw = summary.reduce(Int64(0)) { $0 + $1.rawBytes }
+    let producing = producers > 1 ? " \(producers) producers" : ""
+    let name = "sessionlog append \(batchBytes >> 10) KiB x\(inFlight)\(producing)"
     report(
-        "sessionlog append \(batchBytes >> 10) KiB x\(inFlight)", seconds: seconds, records: payloads.count, bytes: rawBytes,
+        name, seconds: seconds, records: payloads.count, bytes: rawBytes,
         extra: String(format: "ratio %.2f (raw %.1f MB -> stored %.1f MB)", Double(raw) / Double(stored), Double(raw) / 1e6, Double(stored) / 1e6))
     return (seconds, directory)
 }
@@ -125,9 +140,13 @@ let log64 = try await logAppend(batchBytes: 64 << 10, inFlight: 1)
 let plain1M = try plainAppendLoop(chunkBytes: 1 << 20)
 let log1M = try await logAppend(batchBytes: 1 << 20, inFlight: 1)
 let log1MPipelined = try await logAppend(batchBytes: 1 << 20, inFlight: 4)
+let log1MProducers = try await logAppend(batchBytes: 1 << 20, inFlight: 1, producers: 8)
 let replaySeconds = try replay(log1M.directory)
 let verifySeconds = try verify(log1M.directory)
-print(String(format: "ratio append/plain: 64 KiB %.2f, 1 MiB %.2f, 1 MiB x4 %.2f", plain64 / log64.seconds, plain1M / log1M.seconds, plain1M / log1MPipelined.seconds))
+print(
+    String(
+        format: "ratio append/plain: 64 KiB %.2f, 1 MiB %.2f, 1 MiB x4 %.2f, 1 MiB 8 producers %.2f", plain64 / log64.seconds,
+        plain1M / log1M.seconds, plain1M / log1MPipelined.seconds, plain1M / log1MProducers.seconds))
 print(String(format: "replay %.0f MB/s, verify %.0f MB/s of raw payload", Double(rawBytes) / replaySeconds / 1e6, Double(rawBytes) / verifySeconds / 1e6))
 
 /// CPU cost of building batches alone (layout, LZ4, CRC, SHA-256), without I/O.
