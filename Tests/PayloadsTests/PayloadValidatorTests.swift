@@ -57,10 +57,15 @@ import Testing
     }
 
     @Test func anErrorInTheLastOfTheMostActionsNamesItsIndex() {
-        let valid = #"{"type":"pageview","page_number":1,"path":"/","entered_at":1}"#
-        let actions = Array(repeating: valid, count: PayloadLimits.actionsMax - 1) + [#"{"type":"pageview","page_number":0,"path":"/","entered_at":1}"#]
-        let body = Array(#"{"session_id":"s","user_id":"u","site_id":"x","sent_at":5,"actions":[\#(actions.joined(separator: ","))]}"#.utf8)
-        let expected = PayloadError(.outOfRange, path: "actions[999].page_number", member: "page_number", "0 is outside 1…65535")
+        func pageview(pageNumber: Int) -> String {
+            #"{"type":"pageview","page_number":\#(pageNumber),"path":"/","entered_at":1}"#
+        }
+        let actions =
+            Array(repeating: pageview(pageNumber: 1), count: PayloadLimits.actionsMax - 1) + [pageview(pageNumber: 0)]
+        let session = #"{"session_id":"s","user_id":"u","site_id":"x","sent_at":5,"actions":[\#(actions.joined(separator: ","))]}"#
+        let body = Array(session.utf8)
+        let expected = PayloadError(
+            .outOfRange, path: "actions[999].page_number", member: "page_number", "0 is outside 1…65535")
         #expect(throws: expected) { try PayloadValidator.validate(body, route: .v3) }
         #expect(throws: expected) { try PayloadValidator.check(body[...], route: .v3) }
     }

@@ -54,11 +54,10 @@ func plainAppendLoop(chunkBytes: Int) throws -> Double {
 }
 
 /// sessionlog appends: requests of `batchBytes` raw bytes, each its own batch and fdatasync
-/// (`inFlight` 1), or several requests in flight so compression overlaps the sync. With
-/// `producers` above 1, that many concurrent tasks share the requests (every `producers`-th
-/// each), each with `inFlight` of its own, as the ingress's connections do: a request is
-/// compressed by the task that enqueues it (`LogWriter.callerEncodesBytesMin`), so every core
-/// compresses, not only the one task's.
+/// (`inFlight` 1), or several requests in flight so compression overlaps the sync. `producers`
+/// concurrent tasks share the requests (request i goes to task i mod `producers`), each with
+/// `inFlight` of its own, as the ingress's connections do: a request is compressed by the task
+/// that enqueues it (`LogWriter.callerEncodesBytesMin`), so several tasks compress on every core.
 func logAppend(
     batchBytes: Int, inFlight: Int, producers: Int = 1
 ) async throws -> (seconds: Double, directory: String) {
