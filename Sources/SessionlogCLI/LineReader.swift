@@ -34,30 +34,37 @@ struct LineReader {
     }
 
     /// Reads once (blocking until some bytes or end of file) and returns the complete lines now
-    /// available; at end of file, a last line without `\n` is returned too.
+    /// available; at end of file, a last line without `\n` is returned too. The lines share one
+    /// buffer: the bytes read, after the unfinished line the previous read left.
     mutating func nextLines() throws -> [Line] {
-        var chunk = [UInt8](repeating: 0, count: Self.chunkBytes)
-        var n: Int
-        repeat {
-            n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-        } while n < 0 && errno == EINTR
-        guard n >= 0 else { throw CommandError("cannot read \(path): \(String(cString: strerror(errno)))") }
-        if n == 0 { atEnd = true }
-        pending.append(contentsOf: chunk[0..<n])
+        let unfinished = pending
+        var count = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: unfinished.count + Self.chunkBytes) { buffer, initialized in
+            let free = UnsafeMutableBufferPointer(rebasing: buffer[buffer.initialize(fromContentsOf: unfinished)...])
+            repeat {
+                count = read(descriptor, free.baseAddress, free.count)
+            } while count < 0 && errno == EINTR
+            initialized = unfinished.count + max(count, 0)
+        }
+        guard count >= 0 else { throw CommandError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        if count == 0 { atEnd = true }
         var lines = [Line]()
         var start = 0
-        let bytes = pending
-        while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            lineNumber += 1
-            lines.append(Line(number: lineNumber, bytes: bytes[start..<newline]))
-            start = newline + 1
+        bytes.withUnsafeBufferPointer { all in
+            let base = all.baseAddress!
+            while start < all.count, let newline = memchr(base + start, Int32(UInt8(ascii: "\n")), all.count - start) {
+                let end = UnsafeRawPointer(base).distance(to: newline)
+                lineNumber += 1
+                lines.append(Line(number: lineNumber, bytes: bytes[start..<end]))
+                start = end + 1
+            }
         }
         if atEnd && start < bytes.count {
             lineNumber += 1
             lines.append(Line(number: lineNumber, bytes: bytes[start...]))
             start = bytes.count
         }
-        pending.removeFirst(start)
+        pending = Array(bytes[start...])
         return lines
     }
 }

@@ -353,6 +353,40 @@ import Testing
         ])
     }
 
+    /// `import` reads its input 1 MiB at a time: a line may span reads, be longer than a read, or
+    /// end the input without a newline; each still counts as one line, numbered in order.
+    @Test func importNumbersLinesThatSpanReadsAndALastLineWithoutANewline() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var factory = PayloadFactory(seed: 7)
+        var valid = [String]()
+        var bytes = 0
+        while bytes < 1_200_000 {  // past the first read
+            valid.append(factory.line(index: valid.count))
+            bytes += valid[valid.count - 1].utf8.count + 1
+        }
+        let huge = #"{"v":3,"pad":""# + String(repeating: "x", count: 1_500_000) + #""}"#
+        let tail = (0..<3).map { factory.line(index: valid.count + $0) }
+        let input = Array((valid + [huge, "\r"] + tail).joined(separator: "\n").utf8)  // no newline at the end
+        try Data(input).write(to: URL(fileURLWithPath: dir.file("in.ndjson")))
+        let cli = CLI(data: dir.file("data"))
+        let acknowledgements = try cli.succeed(["import", dir.file("in.ndjson"), "--print-offsets"]).stdoutLines
+            .map(jsonObject)
+        let numbers = acknowledgements.map { $0["line"] as? Int ?? 0 }
+        let gaps = zip(numbers, numbers.dropFirst()).filter { $1 != $0 + 1 }.map { "\($0)->\($1)" }
+        #expect(numbers.first == 1 && numbers.count == valid.count + 4, "one acknowledgement per non-blank line")
+        #expect(gaps == ["\(valid.count + 1)->\(valid.count + 3)"], "only the blank line is skipped")
+        #expect(acknowledgements.compactMap { $0["offset"] as? Int }.elementsEqual(0..<valid.count + 3))
+        #expect(acknowledgements[valid.count]["code"] as? String == "too_large")
+        #expect(
+            try cli.succeed(["replay", "--raw"]).stdout.elementsEqual(ndjson(valid + tail)),
+            "every accepted line, byte for byte")
+        let rejections = try cli.succeed(["replay", "--rejected"]).stdoutLines.map(jsonObject)
+        let rejected = try #require(rejections.first?["reason"] as? [String: Any])
+        #expect(rejections.count == 1 && rejected["length"] as? Int == huge.utf8.count)
+        #expect(rejected["source"] as? String == "import:\(dir.file("in.ndjson")):\(valid.count + 1)")
+    }
+
     @Test func importQuarantinesWithCodePathAndTheOversizedPayloadsDigest() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
