@@ -6,13 +6,19 @@ import LogFormat
 ///
 /// Not thread-safe: one producer task.
 public final class AppendChain {
-    private let writer: LogWriter
+    /// The log appended to; its `prepare` may run on any task.
+    public let writer: LogWriter
     private var last: AppendTicket?
 
     public init(_ writer: LogWriter) { self.writer = writer }
 
     public func enqueue(_ records: [AppendRecord]) -> AppendTicket {
-        let ticket = writer.enqueue(records, after: last)
+        enqueue(writer.prepare(records))
+    }
+
+    /// `enqueue` for records `writer.prepare` made ready.
+    public func enqueue(_ prepared: PreparedAppend) -> AppendTicket {
+        let ticket = writer.enqueue(prepared, after: last)
         last = ticket
         return ticket
     }

@@ -93,28 +93,50 @@ public final class LogWriter: Sendable {
     /// finds what it sent in the log as a prefix, never with a gap left by a failed append (a
     /// full disk fails one group; a later, smaller one could still fit).
     public func enqueue(_ records: [AppendRecord], after predecessor: AppendTicket? = nil) -> AppendTicket {
+        enqueue(prepare(records), after: predecessor)
+    }
+
+    /// Checks `records` against the log's limits and, when they are at least
+    /// `callerEncodesBytesMin` bytes, encodes and compresses them: the costly half of `enqueue`,
+    /// which any task may do ahead of it. A producer that prepares one request while it reads the
+    /// next spreads compression over more cores and still enqueues in order.
+    public func prepare(_ records: [AppendRecord]) -> PreparedAppend {
         var bytes = 0
         for record in records {
             guard record.encodedSize <= LogWriterOptions.recordBytesMax,
                 (record.idempotencyKey?.utf8.count ?? 0) <= RecordLayout.keyBytesMax
             else {
-                return AppendTicket(
-                    failed: StorageError(
-                        .invalidArgument,
-                        "a record of \(record.encodedSize) bytes (key \(record.idempotencyKey?.utf8.count ?? 0)) exceeds the log's limits"))
+                let keyBytes = record.idempotencyKey?.utf8.count ?? 0
+                let message = "a record of \(record.encodedSize) bytes (key \(keyBytes)) exceeds the log's limits"
+                return PreparedAppend(
+                    writer: ObjectIdentifier(self), outcome: .failure(StorageError(.invalidArgument, message)))
             }
             bytes += record.encodedSize
         }
-        let ticket = AppendTicket()
-        if records.isEmpty {
+        let content: AppendContent =
+            bytes >= Self.callerEncodesBytesMin
+            ? .bodies(BatchBodyEncoder.bodies(records, bodyBytesMax: batchBytesMax)) : .records(records)
+        return PreparedAppend(writer: ObjectIdentifier(self), outcome: .success((content, records.count, bytes)))
+    }
+
+    /// `enqueue(_:after:)` for records already prepared (by `prepare`, on this writer).
+    public func enqueue(_ prepared: PreparedAppend, after predecessor: AppendTicket? = nil) -> AppendTicket {
+        precondition(prepared.writer == ObjectIdentifier(self), "an append prepared by another log's writer")
+        switch prepared.outcome {
+        case .failure(let error):
+            return AppendTicket(failed: error)
+        case .success(let request) where request.recordCount == 0:
+            let ticket = AppendTicket()
             ticket.resolve(.success([]))
-        } else {
-            let content: AppendContent =
-                bytes >= Self.callerEncodesBytesMin
-                ? .bodies(BatchBodyEncoder.bodies(records, bodyBytesMax: batchBytesMax)) : .records(records)
-            queue.enqueue(.init(content: content, recordCount: records.count, rawBytes: bytes, ticket: ticket, predecessor: predecessor))
+            return ticket
+        case .success(let request):
+            let ticket = AppendTicket()
+            queue.enqueue(
+                .init(
+                    content: request.content, recordCount: request.recordCount, rawBytes: request.rawBytes,
+                    ticket: ticket, predecessor: predecessor))
+            return ticket
         }
-        return ticket
     }
 
     /// Offset the next record will get, and the head hash, as of the last commit.
@@ -186,4 +208,13 @@ public final class LogWriter: Sendable {
             return false
         }
     }
+}
+
+/// Records checked against a log's limits and, when large, already encoded and compressed
+/// (`LogWriter.prepare`); enqueued with `LogWriter.enqueue(_:after:)` on the writer that made it.
+public struct PreparedAppend: Sendable {
+    fileprivate typealias Request = (content: AppendContent, recordCount: Int, rawBytes: Int)
+    /// The writer that prepared it: its batch size bounds the encoded bodies.
+    fileprivate let writer: ObjectIdentifier
+    fileprivate let outcome: Result<Request, StorageError>
 }

@@ -167,6 +167,12 @@ struct ImportCommand: AsyncParsableCommand {
         var keyed = [(key: String, index: Int, checkpoint: Int64?)]()
     }
 
+    /// A chunk's append requests, checked and compressed (`LogWriter.prepare`).
+    private struct PreparedChunk: Sendable {
+        var accepted: [PreparedAppend]
+        var rejected: [PreparedAppend]
+    }
+
     /// Waits until the chunk is durable, settles its keys, then prints its acknowledgements when
     /// asked to. When an append failed, throws a `CommandError` naming the first line that is
     /// not durable: every line before it is; when the log refused it, nothing after it is in the
@@ -248,9 +254,21 @@ struct ImportCommand: AsyncParsableCommand {
         let uid = getuid()
         var counts = Counts()
         var inFlight = [PendingChunk]()
+        // The last chunk read, compressed on another core while the next one is validated; it is
+        // enqueued before that next one, so the log keeps the input's order.
+        var preparing: (chunk: PendingChunk, appends: Task<PreparedChunk, Never>)?
+        func enqueuePrepared() async {
+            guard var chunk = preparing?.chunk, let appends = preparing?.appends else { return }
+            let prepared = await appends.value
+            chunk.accepted = prepared.accepted.map(log.enqueue)
+            chunk.rejected = prepared.rejected.map(quarantine.enqueue)
+            inFlight.append(chunk)
+            preparing = nil
+        }
         while !reader.atEnd && !stop.isSet {
             // Answer what is in flight before waiting on a pipe, so acknowledgements are prompt.
             if !reader.hasInputReady {
+                await enqueuePrepared()
                 for chunk in inFlight { try await finish(chunk, file: name, keys: keys, output: &output) }
                 inFlight.removeAll()
                 while !stop.isSet && !reader.waitForInput(milliseconds: 100) {}
@@ -294,13 +312,18 @@ struct ImportCommand: AsyncParsableCommand {
             }
             counts.accepted += accepted.count
             counts.quarantined += rejected.count
-            chunk.accepted = Self.requests(accepted).map(log.enqueue)
-            chunk.rejected = Self.requests(rejected).map(quarantine.enqueue)
-            inFlight.append(chunk)
+            await enqueuePrepared()
+            let appends = Task.detached { [accepted, rejected, log = log.writer, quarantine = quarantine.writer] in
+                PreparedChunk(
+                    accepted: Self.requests(accepted).map(log.prepare),
+                    rejected: Self.requests(rejected).map(quarantine.prepare))
+            }
+            preparing = (chunk, appends)
             if inFlight.count > Self.chunksInFlightMax {
                 try await finish(inFlight.removeFirst(), file: name, keys: keys, output: &output)
             }
         }
+        await enqueuePrepared()
         for chunk in inFlight { try await finish(chunk, file: name, keys: keys, output: &output) }
         return (counts, reader.atEnd)
     }

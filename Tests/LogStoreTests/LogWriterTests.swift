@@ -118,6 +118,34 @@ import Testing
         _ = try LogVerifier.verify(directory: dir.path)
     }
 
+    /// Appends prepared on other tasks (large ones compressed there) take offsets in the order they
+    /// are enqueued, whatever order their preparation finished in, and read back byte for byte.
+    @Test func preparedAppendsTakeOffsetsInEnqueueOrder() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try LogWriter.open(directory: dir.path, options: LogFixture.options())
+        let requests = (0..<6).map { request in
+            // Even requests are small (laid out by the writer); odd ones are over 16 KiB.
+            let lines = request % 2 == 0 ? 3 : 400
+            return (0..<lines).map { LogFixture.record(#"{"v":3,"request":\#(request),"line":\#($0)}"#) }
+        }
+        let prepared = await withTaskGroup(of: (Int, PreparedAppend).self) { group in
+            for (index, records) in requests.enumerated().reversed() {
+                group.addTask { (index, writer.prepare(records)) }
+            }
+            return await group.reduce(into: [Int: PreparedAppend]()) { $0[$1.0] = $1.1 }
+        }
+        let order = [3, 0, 5, 1, 4, 2]
+        let tickets = order.map { writer.enqueue(prepared[$0]!) }
+        var offsets = [LogOffset]()
+        for ticket in tickets { offsets += try await ticket.offsets() }
+        await writer.close()
+        let expected = order.flatMap { requests[$0] }
+        #expect(offsets == (0..<expected.count).map { LogOffset(UInt64($0)) })
+        #expect(try LogFixture.readAll(dir.path).map { Array($0.payload) } == expected.map(\.payload))
+        #expect(try LogVerifier.verify(directory: dir.path).records == expected.count)
+    }
+
     /// An append chained after a failed one fails with its error and writes nothing, as does the
     /// next one in the chain; appends after a durable one, or unchained, are written.
     @Test func anAppendAfterAFailedOneFailsUnwritten() async throws {
