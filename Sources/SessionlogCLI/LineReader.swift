@@ -35,28 +35,36 @@ struct LineReader {
 
     /// Reads once (blocking until some bytes or end of file) and returns the complete lines now
     /// available; at end of file, a last line without `\n` is returned too. The lines share one
-    /// buffer: the bytes read, after the unfinished line the previous read left.
+    /// buffer: the unfinished line the previous read left, then the bytes read. A read is at
+    /// least as long as that unfinished line, so copying a long line's start from read to read
+    /// costs at most about twice its length.
     mutating func nextLines() throws -> [Line] {
         let unfinished = pending
+        let readBytes = max(Self.chunkBytes, unfinished.count)
         var count = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: unfinished.count + Self.chunkBytes) { buffer, initialized in
+        var readError: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: unfinished.count + readBytes) { buffer, initialized in
             let free = UnsafeMutableBufferPointer(rebasing: buffer[buffer.initialize(fromContentsOf: unfinished)...])
             repeat {
                 count = read(descriptor, free.baseAddress, free.count)
-            } while count < 0 && errno == EINTR
+                readError = count < 0 ? errno : 0
+            } while readError == EINTR
             initialized = unfinished.count + max(count, 0)
         }
-        guard count >= 0 else { throw CommandError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard readError == 0 else { throw CommandError("cannot read \(path): \(String(cString: strerror(readError)))") }
         if count == 0 { atEnd = true }
         var lines = [Line]()
         var start = 0
         bytes.withUnsafeBufferPointer { all in
             let base = all.baseAddress!
-            while start < all.count, let newline = memchr(base + start, Int32(UInt8(ascii: "\n")), all.count - start) {
+            let newlineByte = Int32(UInt8(ascii: "\n"))
+            var searched = unfinished.count  // the unfinished line holds no newline
+            while searched < all.count, let newline = memchr(base + searched, newlineByte, all.count - searched) {
                 let end = UnsafeRawPointer(base).distance(to: newline)
                 lineNumber += 1
                 lines.append(Line(number: lineNumber, bytes: bytes[start..<end]))
                 start = end + 1
+                searched = start
             }
         }
         if atEnd && start < bytes.count {
