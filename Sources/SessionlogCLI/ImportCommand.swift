@@ -110,8 +110,9 @@ struct ImportCommand: AsyncParsableCommand {
         }
     }
 
-    /// Chunks (of up to `LineReader.chunkBytes`) enqueued but not yet answered: enough to keep
-    /// the writer busy (compressing one group while the previous one syncs) with bounded memory.
+    /// Chunks (of about `LineReader.chunkBytes`) enqueued but not yet answered: enough that the
+    /// writer finds the next group queued whenever a sync ends, with bounded memory (one more
+    /// chunk is being compressed, `importLines`).
     static let chunksInFlightMax = 8
 
     /// Raw bytes per append request. The writer still commits many requests per write and fsync,
