@@ -68,7 +68,8 @@ public final class UnixHTTPClient {
     }
 
     /// Reads the next response (`toHead`: the answer to a HEAD request, which has no body
-    /// whatever its Content-Length says); throws when the server closes the connection first.
+    /// whatever its Content-Length says); throws `ECONNRESET` when the server closes the
+    /// connection first, `EAGAIN` when the receive timeout passes first.
     public func readResponse(toHead: Bool = false) throws -> Response {
         while true {
             if let end = headerEnd() {
@@ -88,7 +89,9 @@ public final class UnixHTTPClient {
             }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = recv(descriptor, &chunk, chunk.count, 0)
-            guard n > 0 else { throw POSIXError(.ECONNRESET) }
+            if n < 0 && errno == EINTR { continue }
+            // EAGAIN: the receive timeout passed with no answer, which is not the server closing.
+            guard n > 0 else { throw POSIXError(n == 0 ? .ECONNRESET : POSIXErrorCode(rawValue: errno) ?? .EIO) }
             pending += chunk[0..<n]
         }
     }

@@ -75,7 +75,10 @@ import Testing
         try await Self.quarantineLog(
             directory.file("data/rejected"), lines.map { Self.quarantined($0, code: "invalid_value", source: "import:old.ndjson:1") })
         let ingress = try IngressTests.Running(in: directory)
-        let (first, second) = (try ingress.client(), try ingress.client())
+        // The first requeue's answer comes when all 20,000 are durable: longer than the client's
+        // default 10 s on a slow, busy machine (AddressSanitizer, tests in parallel).
+        let first = try UnixHTTPClient(socketPath: ingress.socket, receiveTimeoutSeconds: 300)
+        let second = try ingress.client()
         first.send(UnixHTTPClient.request("POST", "/requeue"))
         #expect(eventually { (try? ingress.client().call("GET", "/metrics").body.contains(#"sessionlog_requests_in_flight 1"#)) == true })
         let refused = try second.call("POST", "/requeue")
