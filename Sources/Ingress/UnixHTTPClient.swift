@@ -15,8 +15,11 @@ public final class UnixHTTPClient {
     private let descriptor: Int32
     private var pending: [UInt8] = []
 
+    /// How long a read waits for the server unless the caller says otherwise.
+    public static let receiveTimeoutSecondsDefault = 10
+
     /// `receiveTimeoutSeconds`: how long a read may wait for the server (0: forever).
-    public init(socketPath: String, receiveTimeoutSeconds: Int = 10) throws {
+    public init(socketPath: String, receiveTimeoutSeconds: Int = receiveTimeoutSecondsDefault) throws {
         descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)

@@ -103,15 +103,13 @@ public final class LogWriter: Sendable {
     public func prepare(_ records: [AppendRecord]) -> PreparedAppend {
         var bytes = 0
         for record in records {
-            guard record.encodedSize <= LogWriterOptions.recordBytesMax,
-                (record.idempotencyKey?.utf8.count ?? 0) <= RecordLayout.keyBytesMax
-            else {
-                let keyBytes = record.idempotencyKey?.utf8.count ?? 0
-                let message = "a record of \(record.encodedSize) bytes (key \(keyBytes)) exceeds the log's limits"
+            let (size, keyBytes) = (record.encodedSize, record.idempotencyKey?.utf8.count ?? 0)
+            guard size <= LogWriterOptions.recordBytesMax, keyBytes <= RecordLayout.keyBytesMax else {
+                let message = "a record of \(size) bytes (key \(keyBytes)) exceeds the log's limits"
                 return PreparedAppend(
                     writer: ObjectIdentifier(self), outcome: .failure(StorageError(.invalidArgument, message)))
             }
-            bytes += record.encodedSize
+            bytes += size
         }
         let content: AppendContent =
             bytes >= Self.callerEncodesBytesMin
@@ -122,21 +120,21 @@ public final class LogWriter: Sendable {
     /// `enqueue(_:after:)` for records already prepared (by `prepare`, on this writer).
     public func enqueue(_ prepared: PreparedAppend, after predecessor: AppendTicket? = nil) -> AppendTicket {
         precondition(prepared.writer == ObjectIdentifier(self), "an append prepared by another log's writer")
+        let request: PreparedAppend.Request
         switch prepared.outcome {
-        case .failure(let error):
-            return AppendTicket(failed: error)
-        case .success(let request) where request.recordCount == 0:
-            let ticket = AppendTicket()
+        case .failure(let error): return AppendTicket(failed: error)
+        case .success(let checked): request = checked
+        }
+        let ticket = AppendTicket()
+        if request.recordCount == 0 {
             ticket.resolve(.success([]))
-            return ticket
-        case .success(let request):
-            let ticket = AppendTicket()
+        } else {
             queue.enqueue(
                 .init(
                     content: request.content, recordCount: request.recordCount, rawBytes: request.rawBytes,
                     ticket: ticket, predecessor: predecessor))
-            return ticket
         }
+        return ticket
     }
 
     /// Offset the next record will get, and the head hash, as of the last commit.

@@ -259,8 +259,9 @@ struct ImportCommand: AsyncParsableCommand {
         // enqueued before that next one, so the log keeps the input's order.
         var preparing: (chunk: PendingChunk, appends: Task<PreparedChunk, Never>)?
         func enqueuePrepared() async {
-            guard var chunk = preparing?.chunk, let appends = preparing?.appends else { return }
-            let prepared = await appends.value
+            guard let waiting = preparing else { return }
+            var chunk = waiting.chunk
+            let prepared = await waiting.appends.value
             chunk.accepted = prepared.accepted.map(log.enqueue)
             chunk.rejected = prepared.rejected.map(quarantine.enqueue)
             inFlight.append(chunk)

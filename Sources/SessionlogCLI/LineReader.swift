@@ -58,13 +58,14 @@ struct LineReader {
         bytes.withUnsafeBufferPointer { all in
             let base = all.baseAddress!
             let newlineByte = Int32(UInt8(ascii: "\n"))
-            var searched = unfinished.count  // the unfinished line holds no newline
-            while searched < all.count, let newline = memchr(base + searched, newlineByte, all.count - searched) {
+            while true {
+                // From the next line's start, or past the unfinished line (it holds no newline).
+                let from = max(start, unfinished.count)
+                guard from < all.count, let newline = memchr(base + from, newlineByte, all.count - from) else { break }
                 let end = UnsafeRawPointer(base).distance(to: newline)
                 lineNumber += 1
                 lines.append(Line(number: lineNumber, bytes: bytes[start..<end]))
                 start = end + 1
-                searched = start
             }
         }
         if atEnd && start < bytes.count {

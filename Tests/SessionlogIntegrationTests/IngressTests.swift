@@ -27,7 +27,10 @@ import Testing
             }
         }
 
-        func client() throws -> UnixHTTPClient { try UnixHTTPClient(socketPath: socket) }
+        /// A new connection; `receiveTimeoutSeconds` as `UnixHTTPClient`'s.
+        func client(receiveTimeoutSeconds: Int = UnixHTTPClient.receiveTimeoutSecondsDefault) throws -> UnixHTTPClient {
+            try UnixHTTPClient(socketPath: socket, receiveTimeoutSeconds: receiveTimeoutSeconds)
+        }
 
         /// SIGTERM; returns the exit status.
         func stop() -> ProcessResult {

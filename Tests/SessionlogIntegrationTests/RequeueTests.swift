@@ -77,8 +77,7 @@ import Testing
         let ingress = try IngressTests.Running(in: directory)
         // The first requeue's answer comes when all 20,000 are durable: longer than the client's
         // default 10 s on a slow, busy machine (AddressSanitizer, tests in parallel).
-        let first = try UnixHTTPClient(socketPath: ingress.socket, receiveTimeoutSeconds: 300)
-        let second = try ingress.client()
+        let (first, second) = (try ingress.client(receiveTimeoutSeconds: 300), try ingress.client())
         first.send(UnixHTTPClient.request("POST", "/requeue"))
         #expect(eventually { (try? ingress.client().call("GET", "/metrics").body.contains(#"sessionlog_requests_in_flight 1"#)) == true })
         let refused = try second.call("POST", "/requeue")
