@@ -173,6 +173,56 @@ import Testing
         #expect(throws: StateDecodingError.self) { try SessionStateCodec.decode([SessionStateCodec.formatVersion, 5], sessionID: "x") }
     }
 
+    /// Folds lie in the order their sessions first reached a commit, and a later update leaves a
+    /// fold where it is: the states a commit at the tail rewrites share the table's last pages.
+    @Test func sessionStatesLieInTheOrderTheirSessionsFirstAppeared() async throws {
+        var traffic = TrafficGenerator(seed: 5)
+        let lines = traffic.records(300)
+        let harness = try ProjectionHarness()
+        try await harness.append(lines, chunk: 1)  // a log batch, and so a commit, per record
+        var firstSeen: [String] = []
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let session = try #require(object["session_id"] as? String)
+            if !firstSeen.contains(session) { firstSeen.append(session) }
+        }
+        #expect(firstSeen.count < lines.count / 2, "most sessions are updated after they are first stored")
+        let db = try await harness.project(.sessions, batchRecords: 1)
+        let stored = try db.objects("SELECT session_id FROM _session_state ORDER BY rowid").map { $0["session_id"] }
+        #expect(stored == firstSeen.map { .text($0) })
+    }
+
+    /// A database whose folds are keyed by session id (`WITHOUT ROWID`, before session 39) is
+    /// continued as it is, to the same tables as a run that was never interrupted.
+    @Test func aDatabaseWithFoldsKeyedBySessionIDIsContinued() async throws {
+        let harness = try ProjectionHarness()
+        var traffic = TrafficGenerator(seed: 9)
+        try await harness.append(traffic.records(300))
+        for kind in ProjectionKind.allCases {
+            let whole = try await harness.project(kind, funnels: TrafficGenerator.funnels).dump()
+            let path = harness.directory.file("\(kind)-keyed.db")
+            try await harness.run(kind, path: path, funnels: TrafficGenerator.funnels, untilOffset: LogOffset(150))
+            let keyedTable =
+                "CREATE TABLE _session_state (session_id TEXT NOT NULL PRIMARY KEY, renewed_from TEXT, state BLOB NOT NULL)"
+                + " WITHOUT ROWID"
+            try SQLiteDatabase(path: path).execute(
+                """
+                ALTER TABLE _session_state RENAME TO rowid_states;
+                DROP INDEX _session_state_by_renewed_from;
+                \(keyedTable);
+                INSERT INTO _session_state SELECT * FROM rowid_states;
+                DROP TABLE rowid_states;
+                CREATE INDEX _session_state_by_renewed_from ON _session_state (renewed_from)
+                    WHERE renewed_from IS NOT NULL;
+                """)
+            try await harness.run(kind, path: path, funnels: TrafficGenerator.funnels)
+            let db = try SQLiteDatabase(path: path, readOnly: true)
+            #expect(try db.dump() == whole, "\(kind)")
+            let layout = try db.one("SELECT sql FROM sqlite_master WHERE name = '_session_state'")["sql"]
+            #expect(layout == .text(keyedTable), "\(kind): the table is kept as it was")
+        }
+    }
+
     /// At the tail, a steady stream of log commits is applied in one transaction per
     /// `tailIntervalMs`, not one per log commit.
     @Test(arguments: [0, 2_000]) func atTheTailAStreamIsAppliedOncePerInterval(intervalMs: Int) async throws {

@@ -18,11 +18,17 @@ final class ProjectionStore: SessionLookup {
     private var cache: [String: SessionState] = [:]
     private let lock: WriterLock
 
+    /// `_session_state` is a rowid table: a session's row is appended by the commit that first
+    /// stores it and later updated in place (`saveState`), so the states a commit at the tail
+    /// rewrites — recently active sessions — share a few pages at the end of the table rather than
+    /// taking a page each across all of it. Databases made before this keep their `WITHOUT ROWID` table (keyed, and
+    /// so spread, by session id); every statement here works on both. See
+    /// docs/decisions/0004-projections.md (session 39).
     static let internalDDL = """
         CREATE TABLE _checkpoint (projection TEXT NOT NULL PRIMARY KEY, schema_version INTEGER NOT NULL,
             next_offset INTEGER NOT NULL, updated_at INTEGER NOT NULL);
         CREATE TABLE _definitions (name TEXT NOT NULL PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;
-        CREATE TABLE _session_state (session_id TEXT NOT NULL PRIMARY KEY, renewed_from TEXT, state BLOB NOT NULL) WITHOUT ROWID;
+        CREATE TABLE _session_state (session_id TEXT NOT NULL PRIMARY KEY, renewed_from TEXT, state BLOB NOT NULL);
         CREATE INDEX _session_state_by_renewed_from ON _session_state (renewed_from) WHERE renewed_from IS NOT NULL;
         """
 
@@ -131,9 +137,16 @@ final class ProjectionStore: SessionLookup {
         self.nextOffset = nextOffset
     }
 
+    /// Stores a session's fold, updating its row where it lies (REPLACE would delete it and append
+    /// it under a new rowid, touching two pages and the session-id index).
+    private static let saveState = """
+        INSERT INTO _session_state VALUES (?, ?, ?)
+            ON CONFLICT (session_id) DO UPDATE SET renewed_from = excluded.renewed_from, state = excluded.state
+        """
+
     private func write(_ sorted: [SessionState], through nextOffset: LogOffset, projection: any Projection) throws {
         try database.transaction {
-            let save = try database.statement("INSERT OR REPLACE INTO _session_state VALUES (?, ?, ?)")
+            let save = try database.statement(Self.saveState)
             for session in sorted {
                 try save.bind(.text(session.sessionID), at: 1)
                 try save.bind(.optional(session.renewedFrom), at: 2)
