@@ -192,8 +192,8 @@ import Testing
         #expect(stored == firstSeen.map { .text($0) })
     }
 
-    /// A database whose folds are keyed by session id (`WITHOUT ROWID`, before session 39) is
-    /// continued as it is, to the same tables as a run that was never interrupted.
+    /// A database whose folds are keyed by session id (`WITHOUT ROWID`, the layout before folds
+    /// were stored in order) is continued as it is, to the same tables as an uninterrupted run.
     @Test func aDatabaseWithFoldsKeyedBySessionIDIsContinued() async throws {
         let harness = try ProjectionHarness()
         var traffic = TrafficGenerator(seed: 9)

@@ -21,9 +21,9 @@ final class ProjectionStore: SessionLookup {
     /// `_session_state` is a rowid table: a session's row is appended by the commit that first
     /// stores it and later updated in place (`saveState`), so the states a commit at the tail
     /// rewrites — recently active sessions — share a few pages at the end of the table rather than
-    /// taking a page each across all of it. Databases made before this keep their `WITHOUT ROWID` table (keyed, and
-    /// so spread, by session id); every statement here works on both. See
-    /// docs/decisions/0004-projections.md (session 39).
+    /// taking a page each across all of it. Databases made before this layout keep their
+    /// `WITHOUT ROWID` table (keyed, and so spread, by session id); every statement here works on
+    /// both. See docs/decisions/0004-projections.md (session 39).
     static let internalDDL = """
         CREATE TABLE _checkpoint (projection TEXT NOT NULL PRIMARY KEY, schema_version INTEGER NOT NULL,
             next_offset INTEGER NOT NULL, updated_at INTEGER NOT NULL);
