@@ -101,19 +101,34 @@ import Testing
     }
 
     @Test func resumingFromTheCheckpointAppliesEveryRecordExactlyOnce() async throws {
-        let harness = try ProjectionHarness()
-        var traffic = TrafficGenerator(seed: 7)
-        try await harness.append(traffic.records(300))
-        for kind in ProjectionKind.allCases {
-            let whole = try await harness.project(kind, funnels: TrafficGenerator.funnels).dump()
-            let path = harness.directory.file("\(kind)-resumed.db")
+        try await expectInterruptedBuildsFinishLikeOneRun(seed: 7) { harness, kind, path in
             for until in stride(from: 37, through: 300, by: 37) {
                 try await harness.run(kind, path: path, funnels: TrafficGenerator.funnels, batchRecords: 5, untilOffset: LogOffset(UInt64(until)))
                 let checkpoint = try SQLiteDatabase(path: path, readOnly: true).one("SELECT next_offset FROM _checkpoint")
                 #expect(checkpoint["next_offset"] == .integer(Int64(until)))
             }
+        }
+    }
+
+    /// For each projection, over 300 generated records: `interrupt` leaves a partial build at
+    /// `path`, one more run finishes it, and the finished build must equal a build made in one
+    /// run; `inspect` may then check more of it.
+    private func expectInterruptedBuildsFinishLikeOneRun(
+        seed: UInt64,
+        interrupt: (_ harness: ProjectionHarness, _ kind: ProjectionKind, _ path: String) async throws -> Void,
+        inspect: (ProjectionKind, SQLiteDatabase) throws -> Void = { _, _ in }
+    ) async throws {
+        let harness = try ProjectionHarness()
+        var traffic = TrafficGenerator(seed: seed)
+        try await harness.append(traffic.records(300))
+        for kind in ProjectionKind.allCases {
+            let whole = try await harness.project(kind, funnels: TrafficGenerator.funnels).dump()
+            let path = harness.directory.file("\(kind)-interrupted.db")
+            try await interrupt(harness, kind, path)
             try await harness.run(kind, path: path, funnels: TrafficGenerator.funnels)
-            #expect(try SQLiteDatabase(path: path, readOnly: true).dump() == whole, "\(kind)")
+            let db = try SQLiteDatabase(path: path, readOnly: true)
+            #expect(try db.dump() == whole, "\(kind)")
+            try inspect(kind, db)
         }
     }
 
@@ -195,16 +210,11 @@ import Testing
     /// A database whose folds are keyed by session id (`WITHOUT ROWID`, the layout before folds
     /// were stored in order) is continued as it is, to the same tables as an uninterrupted run.
     @Test func aDatabaseWithFoldsKeyedBySessionIDIsContinued() async throws {
-        let harness = try ProjectionHarness()
-        var traffic = TrafficGenerator(seed: 9)
-        try await harness.append(traffic.records(300))
-        for kind in ProjectionKind.allCases {
-            let whole = try await harness.project(kind, funnels: TrafficGenerator.funnels).dump()
-            let path = harness.directory.file("\(kind)-keyed.db")
+        let keyedTable =
+            "CREATE TABLE _session_state (session_id TEXT NOT NULL PRIMARY KEY, renewed_from TEXT, state BLOB NOT NULL)"
+            + " WITHOUT ROWID"
+        try await expectInterruptedBuildsFinishLikeOneRun(seed: 9) { harness, kind, path in
             try await harness.run(kind, path: path, funnels: TrafficGenerator.funnels, untilOffset: LogOffset(150))
-            let keyedTable =
-                "CREATE TABLE _session_state (session_id TEXT NOT NULL PRIMARY KEY, renewed_from TEXT, state BLOB NOT NULL)"
-                + " WITHOUT ROWID"
             try SQLiteDatabase(path: path).execute(
                 """
                 ALTER TABLE _session_state RENAME TO rowid_states;
@@ -215,9 +225,7 @@ import Testing
                 CREATE INDEX _session_state_by_renewed_from ON _session_state (renewed_from)
                     WHERE renewed_from IS NOT NULL;
                 """)
-            try await harness.run(kind, path: path, funnels: TrafficGenerator.funnels)
-            let db = try SQLiteDatabase(path: path, readOnly: true)
-            #expect(try db.dump() == whole, "\(kind)")
+        } inspect: { kind, db in
             let layout = try db.one("SELECT sql FROM sqlite_master WHERE name = '_session_state'")["sql"]
             #expect(layout == .text(keyedTable), "\(kind): the table is kept as it was")
         }
