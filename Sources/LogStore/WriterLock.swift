@@ -1,10 +1,11 @@
 import Foundation
 import Synchronization
 
-/// A single-writer lock: `flock(2)` on a lock file that holds the owner's pid (a log directory's
-/// `LOCK`, a projection database's `.lock`).
+/// A single-writer lock on a lock file that holds the owner's pid (a log directory's `LOCK`, a
+/// projection database's `.lock`): `flock(2)` excludes other writers, and an open file
+/// description lock (`F_OFD_SETLK`, fcntl(2)) over the whole file lets `holder(of:)` see it.
 ///
-/// The kernel releases it when the owner exits, however it exits (`kill -9` included), so a
+/// The kernel releases both when the owner exits, however it exits (`kill -9` included), so a
 /// stale lock never needs cleaning up. Held for the writer's lifetime.
 public final class WriterLock: Sendable {
     private let descriptor: Int32
@@ -31,32 +32,51 @@ public final class WriterLock: Sendable {
             let pid = String(decoding: holder.prefix(max(0, n)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw busy(pid.isEmpty ? "another process" : "pid \(pid)")
         }
+        var lock = wholeFileWriteLock()
+        guard fcntl(fd, setOFDLock, &lock) == 0 else {
+            let lockErrno = errno
+            close(fd)
+            throw StorageError.syscall("fcntl(F_OFD_SETLK)", errno: lockErrno, path: path)
+        }
         let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = pwrite(fd, pid, pid.count, 0)
+        _ = pwrite(fd, pid, pid.count, 0)  // then cut: a reader never finds the file empty
+        _ = ftruncate(fd, off_t(pid.count))
         return WriterLock(descriptor: fd)
     }
 
     /// The pid of the process holding the lock on `lockFile`, or nil when none does (or the file
-    /// does not exist). Reads `/proc/locks`, so asking never takes the lock: a writer starting at
-    /// the same moment is not turned away.
+    /// does not exist). Asks with `F_OFD_GETLK`, which never takes the lock (a writer starting at
+    /// the same moment is not turned away) and needs only read access; the pid is the one the
+    /// holder wrote into the file.
     public static func holder(of lockFile: String) -> Int32? {
-        var info = stat()
-        guard stat(lockFile, &info) == 0, let locks = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return nil }
-        // "3: FLOCK  ADVISORY  WRITE 7283 fe:00:16474849 0 EOF": pid, then major:minor (hex):inode.
-        let dev = UInt64(info.st_dev)  // glibc's gnu_dev_major/minor, which are macros Swift cannot import
-        let device = (major: (dev >> 8) & 0xfff | (dev >> 32) & ~0xfff, minor: dev & 0xff | (dev >> 12) & ~0xff)
-        for line in locks.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count >= 6, fields[1] == "FLOCK", fields[3] == "WRITE" else { continue }
-            let file = fields[5].split(separator: ":")
-            guard file.count == 3, UInt64(file[0], radix: 16) == device.major, UInt64(file[1], radix: 16) == device.minor,
-                UInt64(file[2]) == UInt64(info.st_ino)
-            else { continue }
-            return Int32(fields[4])
+        let fd = open(lockFile, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var lock = wholeFileWriteLock()
+        guard fcntl(fd, getOFDLock, &lock) == 0, lock.l_type != Int16(F_UNLCK) else { return nil }
+        // A holder writes its pid right after it takes the lock: wait out that moment.
+        for _ in 0..<100 {
+            var text = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &text, text.count, 0)
+            let written = String(decoding: text.prefix(max(0, n)), as: UTF8.self)
+            if let pid = Int32(written.trimmingCharacters(in: .whitespacesAndNewlines)) { return pid }
+            usleep(1_000)
         }
         return nil
     }
+
+    /// A write lock over the whole file, as `F_OFD_SETLK` takes it and `F_OFD_GETLK` asks for it.
+    private static func wholeFileWriteLock() -> Glibc.flock {
+        var lock = Glibc.flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        return lock  // l_start 0, l_len 0: to the end of the file, however long
+    }
+
+    /// fcntl(2)'s `F_OFD_GETLK` and `F_OFD_SETLK`: Linux ABI values that Glibc defines only
+    /// under `_GNU_SOURCE`, which Swift's import does not set.
+    private static let getOFDLock: Int32 = 36
+    private static let setOFDLock: Int32 = 37
 
     /// Releases the lock now (idempotent); another writer may open the log as soon as this returns.
     public func release() {
