@@ -241,7 +241,9 @@ import Testing
         let projector = try Projector(
             kind: .sessions, logDirectory: harness.logPath, databasePath: harness.directory.file("sessions.db"), options: options)
         let reached = Mutex(LogOffset.zero)
+        let appendedAt = Mutex<ContinuousClock.Instant?>(nil)
         let appending = Task {
+            defer { appendedAt.withLock { $0 = .now } }
             try await Task.sleep(for: .milliseconds(300))  // the projector has caught up and waits at the tail
             let writer = try LogWriter.open(directory: harness.logPath)
             for index in 1...20 {  // twenty log commits, 50 ms apart: each wakes the projector
@@ -250,9 +252,13 @@ import Testing
             }
             await writer.close()
         }
-        let deadline = ContinuousClock.now + .seconds(60)
+        // Gives up 60 s after the last append (a projector that missed it), however long a loaded
+        // machine takes to make the appends.
+        let gaveUp: @Sendable () -> Bool = {
+            appendedAt.withLock { $0.map { ContinuousClock.now > $0 + .seconds(60) } ?? false }
+        }
         var commits: [(offset: LogOffset, at: ContinuousClock.Instant)] = []
-        try await projector.run(shouldStop: { reached.withLock { $0 } == LogOffset(21) || ContinuousClock.now > deadline }) { progress in
+        try await projector.run(shouldStop: { reached.withLock { $0 } == LogOffset(21) || gaveUp() }) { progress in
             reached.withLock { $0 = progress.nextOffset }
             if commits.last?.offset != progress.nextOffset { commits.append((progress.nextOffset, .now)) }
         }

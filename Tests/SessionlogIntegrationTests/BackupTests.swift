@@ -4,7 +4,7 @@ import Testing
 
 /// The backup procedure of docs/operations.md ("Backups"): copying a live log's directory, its
 /// commit marker first, gives a log that verifies on its own and is a prefix of the live one.
-@Suite struct BackupTests {
+@Suite(.blocking) struct BackupTests {
     @Test func aCopyTakenWhileTheIngressAppendsIsAVerifiablePrefixOfTheLog() throws {
         let ingress = try IngressTests.Running(["--segment-bytes", "65536"])
         var factory = PayloadFactory(seed: 21)

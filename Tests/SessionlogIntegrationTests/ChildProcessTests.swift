@@ -4,7 +4,7 @@ import Testing
 
 /// The test kit's child processes: a hung child fails its own test within the timeout instead of
 /// holding the whole run (a stuck load generator once held CI for 15 minutes).
-@Suite struct ChildProcessTests {
+@Suite(.blocking) struct ChildProcessTests {
     @Test func aChildStillRunningAfterTheTimeoutIsKilledAndSaysSo() throws {
         let started = Date()
         let result = try ChildProcess("/bin/sh", ["-c", "echo started; exec sleep 60"]).wait(timeoutSeconds: 1)

@@ -5,7 +5,7 @@ import SessionlogTestKit
 import Testing
 
 /// Real processes, killed with SIGKILL at random moments.
-@Suite(.serialized) struct CrashTests {
+@Suite(.serialized, .blocking) struct CrashTests {
     @Test func everyAcknowledgedRecordSurvivesRepeatedKill9() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -56,7 +56,7 @@ import Testing
     }
 }
 
-@Suite struct FollowTests {
+@Suite(.blocking) struct FollowTests {
     @Test func aReaderProcessFollowsTheTailWhileWriterProcessesAppend() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

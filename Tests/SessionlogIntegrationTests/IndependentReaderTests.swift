@@ -5,7 +5,7 @@ import Testing
 /// `Tools/read_log.py`, a reader written in Python from docs/log-format.md alone, reads what the
 /// binary writes: the same records, bytes and head as `replay` and `verify`. This keeps the
 /// document complete, and gives auditors a check that does not trust the binary.
-@Suite struct IndependentReaderTests {
+@Suite(.blocking) struct IndependentReaderTests {
     static let reader = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tools/read_log.py").path
 
     static func read(_ directory: String, _ arguments: [String] = []) throws -> ProcessResult {

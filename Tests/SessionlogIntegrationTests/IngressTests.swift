@@ -4,7 +4,7 @@ import SessionlogTestKit
 import Testing
 
 /// The real `sessionlog ingress` binary over its real Unix socket.
-@Suite struct IngressTests {
+@Suite(.blocking) struct IngressTests {
     /// Starts an ingress on a fresh data directory and waits until it listens.
     final class Running {
         let dir: TemporaryDirectory
@@ -261,7 +261,7 @@ import Testing
     }
 }
 
-@Suite struct IdempotencyTests {
+@Suite(.blocking) struct IdempotencyTests {
     typealias Running = IngressTests.Running
 
     @Test func aRetryGetsTheOriginalAnswerAndAppendsNothing() throws {
@@ -377,7 +377,7 @@ import Testing
 }
 
 /// SIGKILL of the ingress under load, repeatedly: what was answered 200 is in the log exactly once.
-@Suite(.serialized) struct IngressCrashTests {
+@Suite(.serialized, .blocking) struct IngressCrashTests {
     @Test func everyAcknowledgedPayloadSurvivesKill9UnderLoadExactlyOnce() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -422,7 +422,7 @@ import Testing
     }
 }
 
-@Suite struct BatchRouteTests {
+@Suite(.blocking) struct BatchRouteTests {
     @Test func aBatchAnswersOneLinePerPayloadInOrder() throws {
         let ingress = try IngressTests.Running()
         let client = try ingress.client()
@@ -451,7 +451,7 @@ import Testing
 }
 
 /// Disk full on a real, size-limited tmpfs under the running ingress.
-@Suite(.serialized) struct IngressDiskFullTests {
+@Suite(.serialized, .blocking) struct IngressDiskFullTests {
     @Test func aFullDiskAnswers503AndTheIngressRecoversWithoutRestart() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -504,7 +504,7 @@ import Testing
     }
 }
 
-@Suite struct SendCommandTests {
+@Suite(.blocking) struct SendCommandTests {
     @Test func sendPostsEveryLineAndSummarizesTheAnswers() throws {
         let ingress = try IngressTests.Running()
         var factory = PayloadFactory(seed: 8)
@@ -579,7 +579,7 @@ import Testing
     }
 }
 
-@Suite struct IngressLimitTests {
+@Suite(.blocking) struct IngressLimitTests {
     @Test func aSlowLorisClientIsDisconnectedAndOthersAreServed() throws {
         let ingress = try IngressTests.Running(["--request-timeout-ms", "300"])
         let slow = try ingress.client()
@@ -669,7 +669,7 @@ import Testing
     }
 }
 
-@Suite struct MetricsTests {
+@Suite(.blocking) struct MetricsTests {
     @Test func metricsCountAppendsRejectsGroupsAndFsyncs() throws {
         let ingress = try IngressTests.Running()
         let client = try ingress.client()
@@ -717,7 +717,7 @@ import Testing
     }
 }
 
-@Suite struct IngressShutdownTests {
+@Suite(.blocking) struct IngressShutdownTests {
     @Test func sigtermUnderLoadFinishesInFlightRequestsAndLosesNothing() throws {
         let ingress = try IngressTests.Running()
         let socket = ingress.socket
@@ -754,7 +754,7 @@ import Testing
     }
 }
 
-@Suite struct LoadGeneratorTests {
+@Suite(.blocking) struct LoadGeneratorTests {
     /// Tools/loadgen.py against the real ingress: producer behaviour (checkpoint trimming, identical
     /// retries, 400 for invalid payloads) holds under concurrent load — also on a second run with
     /// the same seed, whose keys must not collide with the first run's (they did: 409s), and
@@ -786,7 +786,7 @@ import Testing
 }
 
 /// SO_PEERCRED with a real second user (`nobody`, via setpriv; needs root, as CI has).
-@Suite(.serialized) struct PeerCredentialTests {
+@Suite(.serialized, .blocking) struct PeerCredentialTests {
     /// Runs curl as uid/gid 65534 against the socket; returns curl's result.
     static func curlAsNobody(_ socket: String, _ arguments: [String]) throws -> ProcessResult {
         try ProcessRunner.run(
@@ -832,7 +832,7 @@ import Testing
 }
 
 /// Other users than the data's owner (`nobody`, via setpriv; needs root, as CI has).
-@Suite struct OtherUsersTests {
+@Suite(.blocking) struct OtherUsersTests {
     /// Data that belongs to a service user: root's writers refuse it (the files they would create
     /// would lock the service out) and say whom to run as; the owner's run, and anyone's reads.
     @Test func writersRefuseDataThatBelongsToAnotherUser() throws {
@@ -879,7 +879,7 @@ import Testing
     }
 }
 
-@Suite struct BackpressureTests {
+@Suite(.blocking) struct BackpressureTests {
     /// With an in-flight limit smaller than one request, no connection reads while a request is
     /// in flight: concurrent producers are slowed down, never refused, and everything is appended.
     @Test func overTheInFlightLimitConnectionsPauseAndEverythingStillCompletes() throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// SPEC §5 end to end with the real binary: the V3 change as a blue/green rebuild under traffic,
 /// rollback, kill -9 during a rebuild, a changed funnels.json, and `up`.
-@Suite(.serialized) struct MigrationTests {
+@Suite(.serialized, .blocking) struct MigrationTests {
     static func current(_ directory: TemporaryDirectory, _ kind: String) -> String? {
         FileManager.default.contents(atPath: directory.file("projections/\(kind)/CURRENT")).map {
             String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -4,7 +4,7 @@ import Testing
 
 /// Projectors as users run them: real processes over a real log, `kill -9` at random points,
 /// following an importer, and the query/status commands.
-@Suite(.serialized) struct ProjectorProcessTests {
+@Suite(.serialized, .blocking) struct ProjectorProcessTests {
     /// Realistic traffic from Tools/gen_traffic.py (valid payloads only).
     static func traffic(_ count: Int, seed: Int, in directory: TemporaryDirectory, name: String = "traffic.ndjson") throws -> String {
         let path = directory.file(name)

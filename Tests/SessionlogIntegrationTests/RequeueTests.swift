@@ -5,7 +5,7 @@ import SessionlogTestKit
 import Testing
 
 /// `sessionlog requeue` (SPEC §1.4) against a quarantine log holding what older rules rejected.
-@Suite struct RequeueTests {
+@Suite(.blocking) struct RequeueTests {
     static func quarantined(_ payload: String, code: String, source: String, key: String? = nil) -> AppendRecord {
         let reason = #"{"code":"\#(code)","path":"","message":"rejected by an older build","source":"\#(source)"}"#
         return AppendRecord(version: 0, producerUID: 1000, idempotencyKey: key, rejectReason: reason, payload: Array(payload.utf8))

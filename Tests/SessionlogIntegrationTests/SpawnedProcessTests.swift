@@ -5,7 +5,7 @@ import Testing
 
 /// `SpawnedProcess`, which starts `sessionlog up`'s children and every child of the tests: what
 /// the child inherits, how it ended, its input and output.
-@Suite struct SpawnedProcessTests {
+@Suite(.blocking) struct SpawnedProcessTests {
     static func run(_ path: String, _ arguments: [String], input: [UInt8] = []) async throws -> (SpawnedProcess.Termination, CollectedOutput) {
         let output = CollectedOutput()
         let child = try SpawnedProcess(path, arguments, output: output.append)
