@@ -25,12 +25,10 @@ public final class WriterLock: Sendable {
         guard fd >= 0 else { throw StorageError.syscall("open", errno: errno, path: path) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let lockErrno = errno
-            var holder = [UInt8](repeating: 0, count: 32)
-            let n = pread(fd, &holder, holder.count, 0)
+            let holder = writtenPID(fd)
             close(fd)
             guard lockErrno == EWOULDBLOCK else { throw StorageError.syscall("flock", errno: lockErrno, path: path) }
-            let pid = String(decoding: holder.prefix(max(0, n)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw busy(pid.isEmpty ? "another process" : "pid \(pid)")
+            throw busy(holder.map { "pid \($0)" } ?? "another process")
         }
         var lock = wholeFileWriteLock()
         guard fcntl(fd, setOFDLock, &lock) == 0 else {
@@ -56,13 +54,19 @@ public final class WriterLock: Sendable {
         guard fcntl(fd, getOFDLock, &lock) == 0, lock.l_type != Int16(F_UNLCK) else { return nil }
         // A holder writes its pid right after it takes the lock: wait out that moment.
         for _ in 0..<100 {
-            var text = [UInt8](repeating: 0, count: 32)
-            let n = pread(fd, &text, text.count, 0)
-            let written = String(decoding: text.prefix(max(0, n)), as: UTF8.self)
-            if let pid = Int32(written.trimmingCharacters(in: .whitespacesAndNewlines)) { return pid }
+            if let pid = writtenPID(fd) { return pid }
             usleep(1_000)
         }
         return nil
+    }
+
+    /// The pid a holder wrote into the lock file open at `fd` (`"<pid>\n"`), or nil while it has
+    /// written none.
+    private static func writtenPID(_ fd: Int32) -> Int32? {
+        var text = [UInt8](repeating: 0, count: 32)
+        let n = pread(fd, &text, text.count, 0)
+        let written = String(decoding: text.prefix(max(0, n)), as: UTF8.self)
+        return Int32(written.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// A write lock over the whole file, as `F_OFD_SETLK` takes it and `F_OFD_GETLK` asks for it.
