@@ -89,6 +89,11 @@ public final class WriterLock: Sendable {
             return done
         }
         guard !wasReleased else { return }
+        // In the reverse order of `acquire`: a writer that gets the flock next must find the
+        // record lock free, or it would fail on a lock this one is still dropping.
+        var unlock = Self.wholeFileWriteLock()
+        unlock.l_type = Int16(F_UNLCK)
+        _ = fcntl(descriptor, Self.setOFDLock, &unlock)
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }

@@ -65,4 +65,32 @@ import Testing
         churners.wait()
         #expect(missed == 0, "the holder went unseen \(missed) times in 2,000")
     }
+
+    /// Writers taking turns on one lock file (a projector's database reopened, a rebuild after a
+    /// run): each attempt either gets the lock or is turned away as busy, never fails on a lock
+    /// the last holder is still dropping.
+    @Test func aWriterTakingTheLockAsAnotherReleasesItGetsItOrIsTurnedAway() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("LOCK")
+        let failures = Mutex([String]())
+        let writers = DispatchGroup()
+        for _ in 0..<2 {
+            writers.enter()
+            Thread {
+                defer { writers.leave() }
+                for _ in 0..<5_000 {
+                    do {
+                        try WriterLock.acquire(lockFile: path) { Busy(holder: $0) }.release()
+                    } catch is Busy {
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }.start()
+        }
+        writers.wait()
+        let failed = failures.withLock { $0 }
+        #expect(failed.count == 0, "\(failed.count) of 10,000 attempts failed: \(failed.prefix(3))")
+    }
 }
