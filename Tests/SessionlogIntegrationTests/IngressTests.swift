@@ -875,7 +875,7 @@ import Testing
         let query = try asNobody(["query", "sessions", "--format", "json"])
         #expect(query.status == 0 && query.stdoutText.contains(#""session_id":"s-1""#), "\(query.stderr)")
         let status = try asNobody(["status"])
-        #expect(status.status == 0 && status.stdoutText.contains("sessions     v2     1"), "\(status.stderr)")
+        #expect(status.status == 0 && status.stdoutText.contains("sessions     v3     1"), "\(status.stderr)")
     }
 }
 

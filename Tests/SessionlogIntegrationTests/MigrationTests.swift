@@ -77,7 +77,7 @@ import Testing
         // v2 equals a fresh v2 build at the same offset, and the V3 columns are filled.
         for kind in ["pages", "sessions"] {
             let fresh = directory.file("fresh-\(kind).db")
-            try cli.succeed(["project", kind, "--db", fresh, "--until-offset", String(end), "--once"])
+            try cli.succeed(["project", kind, "--db", fresh, "--schema-version", "2", "--until-offset", "\(end)", "--once"])
             let live = try SQLiteDatabase(path: directory.file("projections/\(kind)/v2.db"), readOnly: true)
             #expect(try live.dump() == SQLiteDatabase(path: fresh, readOnly: true).dump(), "\(kind)")
         }
@@ -85,12 +85,27 @@ import Testing
         let filled = try live.rows("SELECT count(segment_id), sum(goal_count), count(*) FROM sessions").rows[0]
         #expect(filled[0] != .integer(0) && filled[1] != .integer(0), "segment_id and goals reach the sessions table: \(filled)")
 
-        // Rollback returns to v1, and the live projector follows it again.
+        // sessions v3 changes only the table's layout (a rowid table): a verified rebuild, the
+        // same rows.
+        let v3 = try cli.succeed(["rebuild", "sessions", "--version", "3", "--verify"])
+        #expect(v3.stderr.contains("verified at offset \(end)"), "\(v3.stderr)")
+        #expect(eventually(seconds: 10) { sessions.stderrSoFar.contains("CURRENT now names v3") })
+        let layout = try SQLiteDatabase(path: directory.file("projections/sessions/v3.db"), readOnly: true)
+        let tableSQL = { (database: SQLiteDatabase) in
+            "\(try database.rows("SELECT sql FROM sqlite_master WHERE name = 'sessions'").rows[0][0])"
+        }
+        let (v2Table, v3Table) = (try tableSQL(live), try tableSQL(layout))
+        #expect(v2Table.hasSuffix("WITHOUT ROWID") && !v3Table.contains("WITHOUT ROWID"), "\(v3Table)")
+        #expect(try layout.dump() == live.dump())
+
+        // Rollback returns to the previous build, and the live projector follows it again.
         try cli.succeed(["rollback", "sessions"])
-        #expect(Self.current(directory, "sessions") == "v1")
-        #expect(try eventually { try Self.checkpoint(directory.file("projections/sessions/v1.db")) == end })
-        let v1Rows = try cli.succeed(["query", "sessions", "--limit", "1", "--format", "json"]).stdoutLines
-        #expect(try jsonObject(v1Rows[0])["segment_id"] == nil, "v1 has no segment_id column")
+        #expect(Self.current(directory, "sessions") == "v2")
+        try cli.succeed(["rollback", "pages"])
+        #expect(Self.current(directory, "pages") == "v1")
+        #expect(try eventually { try Self.checkpoint(directory.file("projections/pages/v1.db")) == end })
+        let v1Rows = try cli.succeed(["query", "pages", "--limit", "1", "--format", "json"]).stdoutLines
+        #expect(try jsonObject(v1Rows[0])["scroll"] == nil, "pages v1 has no scroll column")
     }
 
     @Test func killingARebuildLeavesTheLiveBuildServingAndTheNextRebuildFinishes() throws {
@@ -99,7 +114,7 @@ import Testing
         let cli = CLI(data: directory.path)
         try cli.succeed(["import", try ProjectorProcessTests.traffic(6000, seed: 8, in: directory)])
         try cli.succeed(["project", "sessions", "--once"])
-        let live = directory.file("projections/sessions/v2.db")
+        let live = directory.file("projections/sessions/v3.db")
         let before = try SQLiteDatabase(path: live, readOnly: true).dump()
         var generator = PayloadFactory(seed: 5)
         var kills = 0
@@ -111,10 +126,10 @@ import Testing
             rebuild.kill(SIGKILL)
             if rebuild.wait().status != 0 { kills += 1 }
             let current = try #require(Self.current(directory, "sessions"))
-            if current == "v2" {
+            if current == "v3" {
                 #expect(try SQLiteDatabase(path: live, readOnly: true).dump() == before, "the live build is untouched")
             } else {
-                #expect(current == "v1" || current.hasPrefix("v1-"), "CURRENT names v2 or a v1 build: \(current)")
+                #expect(current == "v1" || current.hasPrefix("v1-"), "CURRENT names v3 or a v1 build: \(current)")
                 #expect(try Self.checkpoint(directory.file("projections/sessions/\(current).db")) == 6000, "\(current) is a finished build")
             }
             #expect(try cli.run(["query", "sessions", "--limit", "1"]).status == 0)

@@ -78,7 +78,7 @@ import Testing
         let status = try jsonObject(try cli.succeed(["status", "--format", "json"]).stdoutText)
         let projections = try #require(status["projections"] as? [[String: Any]])
         let sessions = try #require(projections.first { $0["projection"] as? String == "sessions" })
-        #expect(sessions["build"] as? String == "v2")
+        #expect(sessions["build"] as? String == "v3", "a new projection gets its latest version")
         #expect(sessions["projector_pid"] as? Int == Int(follower.pid), "status names the process following")
         #expect(projections.first { $0["projection"] as? String == "pages" }?["projector_pid"] is NSNull)
         #expect((status["log"] as? [String: Any])?["writer_pid"] is NSNull, "no ingress holds the log")

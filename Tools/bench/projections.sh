@@ -67,6 +67,6 @@ $bin project sessions --data "$lag/data" 2>"$lag/projector.log" &
 projector=$!
 sleep 1
 head -n 200000 "$work/traffic.ndjson" > "$lag/traffic.ndjson"
-python3 Tools/bench/follow_lag.py "$lag/data/ingress.sock" "$lag/data/projections/sessions/v2.db" "$lag/traffic.ndjson" 10000 20
+python3 Tools/bench/follow_lag.py "$lag/data/ingress.sock" "$lag/data/projections/sessions/$(cat "$lag/data/projections/sessions/CURRENT").db" "$lag/traffic.ndjson" 10000 20
 echo "projector peak RSS while following: $(grep VmHWM /proc/$projector/status | awk '{print int($2/1024) " MiB"}')"
 kill -TERM $projector $ingress; wait $projector $ingress || true

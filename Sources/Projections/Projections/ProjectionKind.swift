@@ -8,7 +8,8 @@ public enum ProjectionKind: String, CaseIterable, Sendable, CustomStringConverti
     /// The versions this build can create, oldest first.
     public var versions: [Int] {
         switch self {
-        case .pages, .sessions: [1, 2]
+        case .pages: [1, 2]
+        case .sessions: [1, 2, 3]
         case .funnels, .attribution: [1]
         }
     }
@@ -24,6 +25,7 @@ public enum ProjectionKind: String, CaseIterable, Sendable, CustomStringConverti
             case (.pages, 2): PackageResources.pages_v2_sql
             case (.sessions, 1): PackageResources.sessions_v1_sql
             case (.sessions, 2): PackageResources.sessions_v2_sql
+            case (.sessions, 3): PackageResources.sessions_v3_sql
             case (.funnels, 1): PackageResources.funnels_v1_sql
             case (.attribution, 1): PackageResources.attribution_v1_sql
             default: preconditionFailure("\(self) has no version \(version); versions are \(versions)")

@@ -1,0 +1,1 @@
+../../../Schemas/projections/sessions/v3.sql
