@@ -27,7 +27,7 @@ struct StatusCommand: AsyncParsableCommand {
         let (rejected, rejectedTime) = try Self.end(of: data.rejectedPath)
         let writer = LogDirectory(path: data.logPath).writerPID
         let rows = projections.map { $0.row(logEnd: end, logEndTime: endTime) }
-        let notes = projections.compactMap(\.rebuildNote)
+        let notes = projections.compactMap(\.note)
         let problems = projections.flatMap(\.problems)
         var output = BufferedOutput()
         switch report.format {
@@ -46,7 +46,8 @@ struct StatusCommand: AsyncParsableCommand {
             let rejectedAt = rejectedTime.map { ", the last received \(TimeArgument.text(ms: $0)); `sessionlog replay --rejected` lists them" } ?? ""
             output.write("quarantine \(data.rejectedPath): \(rejected) payloads\(rejectedAt)\n")
             // The table leaves out what the lines below it (and the problems on stderr) say in words.
-            let shown = { (field: (String, String)) in field.0 != "changed_definition" && field.0 != "rebuild" }
+            let inWords: Set = ["changed_definition", "latest_version", "rebuild"]
+            let shown = { (field: (String, String)) in !inWords.contains(field.0) }
             output.write(TextTable.render(header: rows[0].filter(shown).map(\.0), rows: rows.map { $0.filter(shown).map { Self.plain($0.1) } }))
             for note in notes { output.write(note + "\n") }
         }
@@ -77,7 +78,8 @@ struct StatusCommand: AsyncParsableCommand {
 }
 
 /// What `status` shows of one projection: its live build's checkpoint and lag, the projector
-/// process writing it, a definition that changed since it was built, and a rebuild under way.
+/// process writing it, a definition that changed since it was built, a rebuild under way, and a
+/// newer schema version to rebuild to.
 private struct ProjectionState {
     /// The row's fields before the checkpoint's, and after them, as JSON values in column order.
     private var leading: [(String, String)]
@@ -85,7 +87,8 @@ private struct ProjectionState {
     /// The live build's next offset, and when the last record it applied was received.
     private var checkpoint: LogOffset?
     private var appliedAtMs: Int64?
-    var rebuildNote: String?
+    /// The line the table shows under it: a rebuild under way, or else a newer schema version.
+    var note: String?
     var problems: [String] = []
 
     init(_ kind: ProjectionKind, data: DataOptions, reader: LogReader) throws {
@@ -113,7 +116,14 @@ private struct ProjectionState {
         }
         let projector = build.flatMap { WriterLock.holder(of: paths.database($0) + ".lock") }
         trailing = [("projector_pid", projector.map { String($0) } ?? "null"), ("changed_definition", changed.map(JSONText.string) ?? "null")]
-        trailing.append(("rebuild", try Self.rebuild(paths, note: &rebuildNote)))
+        trailing.append(("latest_version", String(kind.latestVersion)))
+        trailing.append(("rebuild", try Self.rebuild(paths, note: &note)))
+        if note == nil, let build, build.version < kind.latestVersion {
+            let latest = kind.latestVersion
+            note = "\(kind): v\(latest) is the latest schema version; "
+                + "`sessionlog rebuild \(kind) --version \(latest) --verify` builds it beside \(build), "
+                + "which serves queries until v\(latest) has caught up"
+        }
     }
 
     /// The row's fields as JSON values, in column order, with the lag behind a log end read after

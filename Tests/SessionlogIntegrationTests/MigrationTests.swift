@@ -52,6 +52,13 @@ import Testing
             try cli.succeed(["rebuild", kind, "--version", "1"])
             #expect(Self.current(directory, kind) == "v1")
         }
+        // status names the rebuild to each latest version.
+        let status = try cli.succeed(["status"]).stdoutText
+        #expect(status.contains("sessions: v3 is the latest schema version; `sessionlog rebuild sessions --version 3 --verify` builds it beside v1"), "\(status)")
+        #expect(status.contains("pages: v2 is the latest schema version"), "\(status)")
+        let statusJSON = try jsonObject(try cli.succeed(["status", "--format", "json"]).stdoutText)
+        let latest = (statusJSON["projections"] as? [[String: Any]])?.map { "\($0["projection"]!)=\($0["latest_version"]!)" }
+        #expect(latest == ["pages=2", "sessions=3", "funnels=1", "attribution=1"])
         let ingress = try cli.spawn(["ingress"])
         defer { ingress.kill(SIGKILL) }
         try #require(Self.waitForSocket(directory.file("ingress.sock")))
@@ -97,6 +104,7 @@ import Testing
         let (v2Table, v3Table) = (try tableSQL(live), try tableSQL(layout))
         #expect(v2Table.hasSuffix("WITHOUT ROWID") && !v3Table.contains("WITHOUT ROWID"), "\(v3Table)")
         #expect(try layout.dump() == live.dump())
+        #expect(try !cli.succeed(["status"]).stdoutText.contains("sessions: v3 is the latest"), "no note once v3 is live")
 
         // Rollback returns to the previous build, and the live projector follows it again.
         try cli.succeed(["rollback", "sessions"])
