@@ -30,7 +30,7 @@ public final class WriterLock: Sendable {
             guard lockErrno == EWOULDBLOCK else { throw StorageError.syscall("flock", errno: lockErrno, path: path) }
             throw busy(holder.map { "pid \($0)" } ?? "another process")
         }
-        var lock = wholeFileWriteLock()
+        var lock = wholeFile(F_WRLCK)
         guard fcntl(fd, setOFDLock, &lock) == 0 else {
             let lockErrno = errno
             close(fd)
@@ -50,7 +50,7 @@ public final class WriterLock: Sendable {
         let fd = open(lockFile, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var lock = wholeFileWriteLock()
+        var lock = wholeFile(F_WRLCK)
         guard fcntl(fd, getOFDLock, &lock) == 0, lock.l_type != Int16(F_UNLCK) else { return nil }
         // A holder writes its pid right after it takes the lock: wait out that moment.
         for _ in 0..<100 {
@@ -69,10 +69,11 @@ public final class WriterLock: Sendable {
         return Int32(written.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// A write lock over the whole file, as `F_OFD_SETLK` takes it and `F_OFD_GETLK` asks for it.
-    private static func wholeFileWriteLock() -> Glibc.flock {
+    /// A record lock of `type` (`F_WRLCK`, `F_UNLCK`) over the whole file, as `F_OFD_SETLK` takes
+    /// or drops it and `F_OFD_GETLK` asks for it.
+    private static func wholeFile(_ type: Int32) -> Glibc.flock {
         var lock = Glibc.flock()
-        lock.l_type = Int16(F_WRLCK)
+        lock.l_type = Int16(type)
         lock.l_whence = Int16(SEEK_SET)
         return lock  // l_start 0, l_len 0: to the end of the file, however long
     }
@@ -91,8 +92,7 @@ public final class WriterLock: Sendable {
         guard !wasReleased else { return }
         // In the reverse order of `acquire`: a writer that gets the flock next must find the
         // record lock free, or it would fail on a lock this one is still dropping.
-        var unlock = Self.wholeFileWriteLock()
-        unlock.l_type = Int16(F_UNLCK)
+        var unlock = Self.wholeFile(F_UNLCK)
         _ = fcntl(descriptor, Self.setOFDLock, &unlock)
         flock(descriptor, LOCK_UN)
         close(descriptor)
