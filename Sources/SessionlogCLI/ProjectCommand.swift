@@ -48,6 +48,8 @@ struct ProjectCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Self.tailIntervalHelp))
     var tailIntervalMs = ProjectorOptions().tailIntervalMs
 
+    @OptionGroup var cache: CacheOption
+
     static let tailIntervalHelp =
         "At the tail, apply new records at most once per this many milliseconds: fewer, larger transactions under steady traffic, for that much more lag (0: at every commit of the log)."
 
@@ -95,6 +97,7 @@ struct ProjectCommand: AsyncParsableCommand {
         setup.options.untilOffset = untilOffset.map { LogOffset($0) }
         setup.options.batchRecords = batchRecords
         setup.options.tailIntervalMs = tailIntervalMs
+        setup.options.cacheSessions = cache.sessions
         return setup
     }
 
@@ -131,6 +134,7 @@ struct ProjectCommand: AsyncParsableCommand {
     /// Four children, each given the same stop offset (`--until` is resolved once, here).
     private func runAll(stop: StopFlag, untilOffset: UInt64?) async throws {
         var shared = ["--data", data.directory, "--batch-records", String(batchRecords), "--tail-interval-ms", String(tailIntervalMs)]
+        shared += cache.arguments
         if once { shared.append("--once") }
         if let untilOffset { shared += ["--until-offset", String(untilOffset)] }
         if let funnels { shared += ["--funnels", funnels] }

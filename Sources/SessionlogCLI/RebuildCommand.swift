@@ -34,6 +34,8 @@ struct RebuildCommand: AsyncParsableCommand {
     @Option(help: "CPU niceness of the rebuild (0–19): a rebuild is background work; the ingress and live projectors come first.")
     var nice: Int32 = 10
 
+    @OptionGroup var cache: CacheOption
+
     func validate() throws {
         guard (0...19).contains(nice) else { throw ValidationError("--nice must be 0…19") }
     }
@@ -44,8 +46,10 @@ struct RebuildCommand: AsyncParsableCommand {
         Self.lowerPriority(to: nice)
         let interactive = isatty(STDERR_FILENO) == 1
         var nextLine = ContinuousClock.now
+        var setup = ProjectionSetup(dataDirectory: data.directory, funnelsPath: funnels)
+        setup.options.cacheSessions = cache.sessions
         let outcome = try await ProjectionRebuild.run(
-            name, setup: ProjectionSetup(dataDirectory: data.directory, funnelsPath: funnels), version: version, verify: verify,
+            name, setup: setup, version: version, verify: verify,
             progress: { progress in
                 let now = ContinuousClock.now
                 guard interactive || now >= nextLine || progress.nextOffset >= progress.targetOffset else { return }

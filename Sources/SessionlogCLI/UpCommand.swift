@@ -23,16 +23,19 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "The projectors' --tail-interval-ms (see `sessionlog project --help`).")
     var tailIntervalMs = ProjectorOptions().tailIntervalMs
 
+    @OptionGroup(title: "Projector options") var cache: CacheOption
+
     func validate() throws { try ProjectCommand.validateTailInterval(tailIntervalMs) }
 
     func run() async throws {
         try data.requireOwnedByCaller("up")
         try PosixFile.createDirectories(data.directory)
         let shared = ["--data", data.directory]
+        let projectorArguments = ["--tail-interval-ms", String(tailIntervalMs)] + cache.arguments
         let children =
             [Supervisor.Child(name: "ingress", arguments: ["ingress"] + shared + ingress.arguments)]
             + ProjectionKind.allCases.map {
-                Supervisor.Child(name: $0.rawValue, arguments: ["project", $0.rawValue] + shared + ["--tail-interval-ms", String(tailIntervalMs)])
+                Supervisor.Child(name: $0.rawValue, arguments: ["project", $0.rawValue] + shared + projectorArguments)
             }
         let supervisor = Supervisor(children: children, restart: true)
         let trap = SignalTrap {

@@ -37,23 +37,27 @@ final class ProjectionHarness {
 
     /// Projects the whole log into a new database and returns it.
     func project(
-        _ kind: ProjectionKind, version: Int? = nil, funnels: String? = nil, batchRecords: Int = 100_000, untilOffset: LogOffset? = nil
+        _ kind: ProjectionKind, version: Int? = nil, funnels: String? = nil, batchRecords: Int = 100_000,
+        untilOffset: LogOffset? = nil, cacheSessions: Int = ProjectorOptions().cacheSessions
     ) async throws -> SQLiteDatabase {
         databases += 1
         let path = directory.path + "/\(kind)-\(databases).db"
-        try await run(kind, path: path, version: version, funnels: funnels, batchRecords: batchRecords, untilOffset: untilOffset)
+        try await run(
+            kind, path: path, version: version, funnels: funnels, batchRecords: batchRecords, untilOffset: untilOffset,
+            cacheSessions: cacheSessions)
         return try SQLiteDatabase(path: path, readOnly: true)
     }
 
     /// One `--once` run into `path` (created or resumed).
     func run(
         _ kind: ProjectionKind, path: String, version: Int? = nil, funnels: String? = nil, batchRecords: Int = 100_000,
-        untilOffset: LogOffset? = nil
+        untilOffset: LogOffset? = nil, cacheSessions: Int = ProjectorOptions().cacheSessions
     ) async throws {
         var options = ProjectorOptions()
         options.once = true
         options.batchRecords = batchRecords
         options.untilOffset = untilOffset
+        options.cacheSessions = cacheSessions
         let definitions = try funnels.map { try FunnelDefinitions(funnels: FunnelDefinitions.parse(Array($0.utf8), file: "funnels.json"), digest: Hex.sha256(Array($0.utf8))) } ?? .empty
         let projector = try Projector(
             kind: kind, logDirectory: logPath, databasePath: path, version: version, funnels: definitions, options: options)

@@ -35,7 +35,11 @@ import Testing
             while !finished {
                 attempts += 1
                 try #require(attempts < 200, "\(kind) never finished")
-                let child = try cli.spawn(["project", kind, "--once", "--db", crashed, "--batch-records", "7", "--funnels", Self.funnels])
+                // A small cache: folds are also dropped and read back between the kills.
+                let child = try cli.spawn([
+                    "project", kind, "--once", "--db", crashed, "--batch-records", "7", "--cache-sessions", "50",
+                    "--funnels", Self.funnels,
+                ])
                 // The first five kills of each kind land at random points; later attempts may run to the end.
                 let early = kindKills < 5
                 usleep(UInt32(20_000 + generator.next(early ? earlyWindow : 400_000)))

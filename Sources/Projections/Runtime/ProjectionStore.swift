@@ -16,6 +16,8 @@ final class ProjectionStore: SessionLookup {
     private(set) var nextOffset: LogOffset
     /// Folds of recently touched sessions; the source of truth for them until the next commit.
     private var cache: [String: SessionState] = [:]
+    /// More cached folds than this are dropped after a commit (all of them are stored by then).
+    private let cacheSessions: Int
     private let lock: WriterLock
 
     /// `_session_state` is a rowid table: a session's row is appended by the commit that first
@@ -35,7 +37,7 @@ final class ProjectionStore: SessionLookup {
     /// Opens `path`, creating it at `version` (default: the latest) when it does not exist. An
     /// existing database must be this projection at `version` (default: whatever it has), built
     /// with the same definitions.
-    init(path: String, projection: any Projection, version requested: Int?) throws {
+    init(path: String, projection: any Projection, version requested: Int?, cacheSessions: Int) throws {
         let kind = projection.kind
         if let requested { try ProjectorError.checkKnown(kind, version: requested) }
         let lock = try WriterLock.acquire(lockFile: path + ".lock") { holder in
@@ -50,6 +52,7 @@ final class ProjectionStore: SessionLookup {
         self.kind = kind
         self.version = version
         self.lock = lock
+        self.cacheSessions = cacheSessions
         self.database = database
         tables = TableSet(database: database)
         nextOffset = existing?.nextOffset ?? .zero
@@ -122,8 +125,6 @@ final class ProjectionStore: SessionLookup {
         try database.rows("SELECT session_id FROM _session_state WHERE renewed_from = ?", [.text(sessionID)]).rows.map { "\($0[0])" }
     }
 
-    var cachedSessions: Int { cache.count }
-
     /// Writes the folds of `dirty` (in key order), lets the projection replace their rows, and
     /// advances the checkpoint to `nextOffset` — all in one transaction.
     func commit(dirty: [SessionState], through nextOffset: LogOffset, projection: any Projection) throws {
@@ -135,6 +136,7 @@ final class ProjectionStore: SessionLookup {
             throw ProjectorError.commitFailed(kind, database: database.path, checkpoint: self.nextOffset, error)
         }
         self.nextOffset = nextOffset
+        if cache.count > cacheSessions { cache.removeAll(keepingCapacity: true) }
     }
 
     /// Stores a session's fold, updating its row where it lies (REPLACE would delete it and append
@@ -166,9 +168,6 @@ final class ProjectionStore: SessionLookup {
         database.close()
         lock.release()
     }
-
-    /// Forgets cached folds (they are all stored); called between commits to bound memory.
-    func evictCache() { cache.removeAll(keepingCapacity: true) }
 }
 
 /// A projection database's `_checkpoint` row: which projection and schema version it holds and

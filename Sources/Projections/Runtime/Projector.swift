@@ -7,8 +7,10 @@ import Synchronization
 public struct ProjectorOptions: Sendable {
     /// Records folded per transaction while catching up; at the tail every batch commits at once.
     public var batchRecords = 100_000
-    /// Cached folds kept between commits before the cache is dropped (bounds memory).
-    public var cacheSessionsMax = 250_000
+    /// Session folds kept in memory between commits; past this many, the cache is dropped after a
+    /// commit (every fold is stored by then) and folds are read back as their sessions return.
+    /// A few KiB each: docs/operations.md, "Projector memory".
+    public var cacheSessions = 20_000
     /// Stop after the record before this offset (a point-in-time projection); a database
     /// already past it is refused (`ProjectorError.pastUntilOffset`).
     public var untilOffset: LogOffset?
@@ -60,7 +62,8 @@ public final class Projector {
         self.logDirectory = logDirectory
         self.options = options
         projection = Self.projection(kind, funnels: funnels, channels: channels)
-        store = try ProjectionStore(path: databasePath, projection: projection, version: version)
+        store = try ProjectionStore(
+            path: databasePath, projection: projection, version: version, cacheSessions: options.cacheSessions)
     }
 
     /// The projection of `kind`, built with these definitions (only funnels and attribution use them).
@@ -122,7 +125,6 @@ public final class Projector {
             if advanced {
                 try store.commit(dirty: Array(dirty.values), through: position, projection: projection)
                 dirty.removeAll(keepingCapacity: true)
-                if store.cachedSessions > options.cacheSessionsMax { store.evictCache() }
             }
             if advanced || atTail {
                 progress(
