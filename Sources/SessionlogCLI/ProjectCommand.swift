@@ -133,8 +133,9 @@ struct ProjectCommand: AsyncParsableCommand {
 
     /// Four children, each given the same stop offset (`--until` is resolved once, here).
     private func runAll(stop: StopFlag, untilOffset: UInt64?) async throws {
-        var shared = ["--data", data.directory, "--batch-records", String(batchRecords), "--tail-interval-ms", String(tailIntervalMs)]
-        shared += cache.arguments
+        var shared =
+            ["--data", data.directory, "--batch-records", String(batchRecords)]
+            + ["--tail-interval-ms", String(tailIntervalMs)] + cache.arguments
         if once { shared.append("--once") }
         if let untilOffset { shared += ["--until-offset", String(untilOffset)] }
         if let funnels { shared += ["--funnels", funnels] }

@@ -2,15 +2,15 @@
 # Soak run: `sessionlog up` on a new data directory under Tools/loadgen.py for SECONDS, sampling
 # every 15 s each child's RSS and open files and each projection's lag (soak/samples.txt). With
 # KILLS=1, the sessions projector and then the pages projector get SIGKILL at half time (`up`
-# restarts them). Afterwards: `verify`, and each projection built again from offset 0 into a new
-# file and compared table by table with the live build; exits 1 if any differs.
+# restarts them). Afterwards: `verify`, and `rebuild NAME --verify` of each projection, which builds
+# it again from offset 0 and compares it table by table with the live build; exits 1 if any differs.
 #   [KILLS=1] Tools/bench/soak.sh [SECONDS] [RATE]   (defaults 600 2500)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 seconds=${1:-600}
 rate=${2:-2500}
 work=$work_root/soak
-rm -rf "$work" && mkdir -p "$work/data" "$work/fresh"
+rm -rf "$work" && mkdir -p "$work/data"
 swift build -c release --product sessionlog >/dev/null
 bin=$PWD/.build/release/sessionlog
 data=$work/data
@@ -57,23 +57,10 @@ echo "--- RSS and open files (first, middle and last samples; all in $work/sampl
 lines=$(wc -l <"$work/samples.txt")
 sed -n "1p;$(((lines + 1) / 2))p;${lines}p" "$work/samples.txt"
 echo "--- verify: $($bin verify --data "$data")"
+# Each projection built again from offset 0 beside the live build and compared with it table by
+# table (`rebuild --verify`: exit 1 when they differ, CURRENT then unchanged).
+differ=0
 for kind in pages sessions funnels attribution; do
-  $bin project $kind --once --data "$data" --db "$work/fresh/$kind.db" 2>/dev/null
+  $bin rebuild $kind --verify --data "$data" || differ=1
 done
-python3 - "$data/projections" "$work/fresh" <<'PY'
-import sqlite3, sys
-live_root, fresh_root = sys.argv[1], sys.argv[2]
-differ = 0
-for kind in ("pages", "sessions", "funnels", "attribution"):
-    build = open(f"{live_root}/{kind}/CURRENT").read().strip()
-    live = sqlite3.connect(f"file:{live_root}/{kind}/{build}.db?mode=ro", uri=True)
-    fresh = sqlite3.connect(f"file:{fresh_root}/{kind}.db?mode=ro", uri=True)
-    tables = [r[0] for r in live.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('_checkpoint') AND name NOT LIKE 'sqlite_%'")]
-    for table in tables:
-        a = sorted(map(repr, live.execute(f"SELECT * FROM {table}")))
-        b = sorted(map(repr, fresh.execute(f"SELECT * FROM {table}")))
-        differ += a != b
-        print(f"{kind}.{table}: {len(a)} rows live, {len(b)} rebuilt: {'equal' if a == b else 'DIFFERENT'}")
-sys.exit(1 if differ else 0)
-PY
+exit $differ
