@@ -8,7 +8,14 @@ visits. It retries a share of requests with the same Idempotency-Key (the answer
 and sends a share of invalid payloads (which must get 400). Reports throughput and latency
 percentiles; exits 1 if any answer breaks those rules.
 
-    Tools/loadgen.py --socket data/ingress.sock --connections 16 --duration 10 [--rate 5000] [--processes 2]
+A connection that is lost (the ingress restarted, or killed under `sessionlog up`) is opened again,
+waiting 50 ms doubling to 1 s, until the deadline. The request it carried is sent again when it has
+an Idempotency-Key (the ingress then answers the original answer or appends it now: either way it
+is appended once); one without a key is not, as it may already be in the log, and is counted
+`in_doubt`. `--acked FILE` writes each acknowledged record as `OFFSET SHA256` (of the body with CR
+and LF as spaces, as `replay` prints it), for Tools/check_acked.py to find in the log afterwards.
+
+    Tools/loadgen.py --socket data/ingress.sock --connections 16 --duration 10 [--rate 5000] [--processes 2] [--acked FILE]
 
 `client_cpu` in the report is the share of the time its processes were busy: near 1, the client
 was the limit (one process tops out at a few thousand requests/s); add processes.
@@ -16,6 +23,7 @@ was the limit (one process tops out at a few thousand requests/s); add processes
 import argparse
 import asyncio
 import collections
+import hashlib
 import json
 import multiprocessing
 import os
@@ -28,6 +36,12 @@ import gen_traffic  # noqa: E402  (the one traffic model: Tools/gen_traffic.py)
 
 ROUTES = {1: "/v1/events", 2: "/v2/session", 3: "/v3/session"}
 TAGGED_IDS = ("session_id", "old_session_id", "event_id")
+CONNECTION_LOST = (ConnectionError, asyncio.IncompleteReadError)  # reset, broken pipe, refused; closed mid-answer
+
+
+def body_digest(body):
+    """The digest Tools/check_acked.py compares: of the bytes a replay envelope shows (CR and LF as spaces)."""
+    return hashlib.sha256(body.encode().replace(b"\r", b" ").replace(b"\n", b" ")).hexdigest()
 
 
 def is_final(action):
@@ -61,24 +75,68 @@ class Producer:
         return ROUTES[3], body, f"k-{self.run}-{self.rng.getrandbits(64):016x}", True, payload["checkpoint"] + final
 
 
-async def request(reader, writer, path, body, key):
-    data = body.encode()
-    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n" + (f"Idempotency-Key: {key}\r\n" if key else "") + "\r\n"
-    writer.write(head.encode() + data)
-    answer_head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in answer_head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.lower() == b"content-length":
-            length = int(value)
-    return int(answer_head.split(None, 2)[1]), await reader.readexactly(length)
+class Connection:
+    """A producer's connection to the ingress, opened again after a loss until the deadline."""
+
+    def __init__(self, socket, deadline, stats):
+        self.socket, self.deadline, self.stats = socket, deadline, stats
+        self.reader = self.writer = None
+
+    @property
+    def connected(self):
+        return self.writer is not None
+
+    async def open(self):
+        self.reader, self.writer = await asyncio.open_unix_connection(self.socket)
+
+    async def call(self, path, body, key):
+        """(status, body), or None when the answer cannot be known: the connection was lost with an
+        unkeyed request in flight, or the keyed one could not be sent again before the deadline."""
+        while True:
+            try:
+                return await self.exchange(path, body, key)
+            except CONNECTION_LOST:
+                self.close()
+                if not await self.reopen() or key is None:
+                    self.stats["in_doubt"] += 1
+                    return None
+
+    async def reopen(self):
+        delay = 0.05
+        while time.monotonic() + delay < self.deadline:
+            await asyncio.sleep(delay)
+            try:
+                await self.open()
+                self.stats["reconnects"] += 1
+                return True
+            except (ConnectionError, FileNotFoundError):
+                delay = min(delay * 2, 1.0)
+        return False
+
+    async def exchange(self, path, body, key):
+        data = body.encode()
+        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n" + (f"Idempotency-Key: {key}\r\n" if key else "") + "\r\n"
+        self.writer.write(head.encode() + data)
+        answer_head = await self.reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in answer_head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        return int(answer_head.split(None, 2)[1]), await self.reader.readexactly(length)
+
+    def close(self):
+        if self.writer:
+            self.writer.close()
+            self.writer = None
 
 
 async def producer_loop(args, index, deadline, stats, pacing):
     rng = random.Random(args.seed * 1000 + index)
     producer = Producer(rng, args.run, args.invalid_share)
-    reader, writer = await asyncio.open_unix_connection(args.socket)
-    while time.monotonic() < deadline:
+    connection = Connection(args.socket, deadline, stats)
+    await connection.open()
+    while connection.connected and time.monotonic() < deadline:
         if pacing:
             # The pacer stops at the deadline too: never wait for a token past it.
             try:
@@ -87,22 +145,27 @@ async def producer_loop(args, index, deadline, stats, pacing):
                 break
         path, body, key, valid, checkpoint = producer.next_request()
         started = time.perf_counter()
-        status, answer = await request(reader, writer, path, body, key)
+        answered = await connection.call(path, body, key)
+        if answered is None:
+            continue
+        status, answer = answered
         stats["latencies"].append(time.perf_counter() - started)
         stats["status"][status] = stats["status"].get(status, 0) + 1
         stats["bytes"] += len(body)
         if (status == 200) != valid:
             stats["violations"].append(f"{path} got {status}: {answer[:200]!r}")
         if status == 200:
-            answered = json.loads(answer).get("checkpoint")
-            if answered != checkpoint:  # the producer drops exactly the acknowledged actions
-                stats["violations"].append(f"{path} answered checkpoint {answered}, the rule gives {checkpoint}")
+            answer_object = json.loads(answer)
+            if answer_object.get("checkpoint") != checkpoint:  # the producer drops exactly the acknowledged actions
+                stats["violations"].append(f"{path} answered checkpoint {answer_object.get('checkpoint')}, the rule gives {checkpoint}")
+            if args.acked:
+                stats["acked"].append(f"{answer_object['offset']} {body_digest(body)}\n")
             if key and rng.random() < args.retry_share:  # a retry must get the identical answer
-                retry_status, retry = await request(reader, writer, path, body, key)
+                retried = await connection.call(path, body, key)
                 stats["retries"] += 1
-                if retry_status != 200 or retry != answer:
-                    stats["violations"].append(f"retry of {key} got {retry_status} {retry[:100]!r}, first {answer[:100]!r}")
-    writer.close()
+                if retried is not None and retried != (200, answer):
+                    stats["violations"].append(f"retry of {key} got {retried!r:.100}, first {answer[:100]!r}")
+    connection.close()
 
 
 async def pacer(queue, rate, deadline):
@@ -130,7 +193,7 @@ async def producers(args, indices, rate, deadline, stats):
 def worker(args, indices, rate, deadline):
     """One process's share of the producers (its own event loop); returns its figures and the CPU
     time it used, so the report can say when the client, not the ingress, was the limit."""
-    stats = {"latencies": [], "status": {}, "bytes": 0, "retries": 0, "violations": []}
+    stats = {"latencies": [], "status": {}, "bytes": 0, "retries": 0, "reconnects": 0, "in_doubt": 0, "violations": [], "acked": []}
     cpu = time.process_time()
     try:
         asyncio.run(producers(args, indices, rate, deadline, stats))
@@ -174,6 +237,7 @@ def main():
     parser.add_argument("--retry-share", type=float, default=0.05)
     parser.add_argument("--invalid-share", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--acked", metavar="FILE", help="write each acknowledged record's offset and body digest (for Tools/check_acked.py)")
     args = parser.parse_args()
     if not 1 <= args.processes <= args.connections:
         parser.error("--processes must be between 1 and --connections")
@@ -191,9 +255,13 @@ def main():
     for result in results:
         status.update(result["status"])
     violations = [violation for result in results for violation in result["violations"]]
+    if args.acked:
+        with open(args.acked, "w") as acked:
+            acked.writelines(line for result in results for line in result["acked"])
     client_cpu = sum(result["cpu"] for result in results) / (elapsed * args.processes)
     pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else 0
-    print(json.dumps({"requests": len(lat), "retries": sum(result["retries"] for result in results), "seconds": round(elapsed, 3),
+    print(json.dumps({"requests": len(lat), "retries": sum(result["retries"] for result in results),
+                      "reconnects": sum(result["reconnects"] for result in results), "in_doubt": sum(result["in_doubt"] for result in results), "seconds": round(elapsed, 3),
                       "requests_per_s": round(len(lat) / elapsed), "mb_per_s": round(sum(result["bytes"] for result in results) / elapsed / 1e6, 2),
                       "p50_ms": round(pct(0.50), 3), "p90_ms": round(pct(0.90), 3),
                       "p99_ms": round(pct(0.99), 3), "max_ms": round(pct(1.0), 3), "status": dict(status),

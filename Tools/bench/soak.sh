@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Soak run: `sessionlog up` on a new data directory under Tools/loadgen.py for SECONDS, sampling
 # every 15 s each child's RSS and open files and each projection's lag (soak/samples.txt). With
-# KILLS=1, the sessions projector and then the pages projector get SIGKILL at half time (`up`
-# restarts them). Afterwards: `verify`, and `rebuild NAME --verify` of each projection, which builds
-# it again from offset 0 and compares it table by table with the live build; exits 1 if any differs.
+# KILLS=1, the sessions projector, the pages projector and the ingress get SIGKILL at half time
+# (`up` restarts them; the load generator's producers reconnect and resend their keyed requests).
+# Afterwards: `verify`; Tools/check_acked.py, which finds every acknowledged record in the log with
+# the bytes sent; and `rebuild NAME --verify` of each projection, which builds it again from offset
+# 0 and compares it table by table with the live build. Exits 1 if any of them fails.
 #   [KILLS=1] Tools/bench/soak.sh [SECONDS] [RATE]   (defaults 600 2500)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -20,7 +22,7 @@ up=$!
 trap 'kill -INT $up 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -S "$data/ingress.sock" ] && break; sleep 0.1; done
 python3 Tools/loadgen.py --socket "$data/ingress.sock" --connections 16 --duration "$seconds" --rate "$rate" \
-  >"$work/load.txt" 2>&1 &
+  --acked "$work/acked.txt" >"$work/load.txt" 2>&1 &
 load=$!
 sample() {
   local started=$SECONDS
@@ -43,8 +45,8 @@ print(report["log"]["end_offset"], " ".join("%s:%s" % (p["projection"], p["lag_s
 sample >"$work/samples.txt" &
 if [ "${KILLS:-0}" = 1 ]; then
   sleep $((seconds / 2))
-  for kind in sessions pages; do
-    pkill -KILL -P $up -f "project $kind" && echo "killed the $kind projector (SIGKILL); up restarts it"
+  for child in "project sessions" "project pages" "ingress"; do
+    pkill -KILL -P $up -f "sessionlog $child" && echo "killed $child (SIGKILL); up restarts it"
     sleep 10
   done
 fi
@@ -56,10 +58,13 @@ trap - EXIT
 echo "--- RSS and open files (first, middle and last samples; all in $work/samples.txt)"
 lines=$(wc -l <"$work/samples.txt")
 sed -n "1p;$(((lines + 1) / 2))p;${lines}p" "$work/samples.txt"
-echo "--- verify: $($bin verify --data "$data")"
+differ=0
+verified=$($bin verify --data "$data") || differ=1
+echo "--- verify: $verified"
+found=$($bin replay --data "$data" | python3 Tools/check_acked.py "$work/acked.txt") || differ=1
+echo "--- every acknowledged record in the log: $found"
 # Each projection built again from offset 0 beside the live build and compared with it table by
 # table (`rebuild --verify`: exit 1 when they differ, CURRENT then unchanged).
-differ=0
 for kind in pages sessions funnels attribution; do
   $bin rebuild $kind --verify --data "$data" || differ=1
 done
