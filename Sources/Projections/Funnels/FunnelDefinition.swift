@@ -5,9 +5,13 @@ import Payloads
 /// One funnel of `data/funnels.json` (SPEC §4.4), validated: a name, an optional site, 1+ steps
 /// each matching exactly one of a page glob or a goal name, an optional window and order.
 public struct FunnelDefinition: Equatable, Sendable {
+    /// How a session must pass the steps (SPEC §4.4): `ordered` lets other actions come between two
+    /// steps' actions; `strict` needs them consecutive in the session's ordered actions.
     public enum Order: String, Sendable { case ordered, strict }
 
+    /// A named step; it matches exactly one kind of action.
     public struct Step: Equatable, Sendable {
+        /// A pageview whose path the glob matches, or a goal with this exact name.
         public enum Matcher: Equatable, Sendable {
             case page(glob: String)
             case goal(name: String)
