@@ -16,6 +16,12 @@ import sys
 PAYLOAD = b',"payload":'
 
 
+def digest_as_replayed(payload):
+    """SHA-256 (hex) of a payload's bytes as a replay envelope prints them: CR and LF as spaces.
+    The load generator digests what it sent with it; this checker, what an envelope holds."""
+    return hashlib.sha256(payload.replace(b"\r", b" ").replace(b"\n", b" ")).hexdigest()
+
+
 def acknowledged(path):
     """OFFSET → digest; an offset acknowledged twice with two digests is itself a finding."""
     expected, conflicts = {}, []
@@ -42,7 +48,7 @@ def main():
         offset = int(line[len(b'{"offset":'):line.index(b",")])
         if offset in expected:
             found.add(offset)
-            if hashlib.sha256(line[start + len(PAYLOAD):-1]).hexdigest() != expected[offset]:
+            if digest_as_replayed(line[start + len(PAYLOAD):-1]) != expected[offset]:
                 changed.append(offset)
     missing = sorted(expected.keys() - found)
     print(json.dumps({"acked": len(expected), "found": len(found), "missing": len(missing), "changed": len(changed),

@@ -23,7 +23,6 @@ was the limit (one process tops out at a few thousand requests/s); add processes
 import argparse
 import asyncio
 import collections
-import hashlib
 import json
 import multiprocessing
 import os
@@ -32,16 +31,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check_acked  # noqa: E402  (the one digest of an acknowledged body: Tools/check_acked.py)
 import gen_traffic  # noqa: E402  (the one traffic model: Tools/gen_traffic.py)
 
 ROUTES = {1: "/v1/events", 2: "/v2/session", 3: "/v3/session"}
 TAGGED_IDS = ("session_id", "old_session_id", "event_id")
 CONNECTION_LOST = (ConnectionError, asyncio.IncompleteReadError)  # reset, broken pipe, refused; closed mid-answer
-
-
-def body_digest(body):
-    """The digest Tools/check_acked.py compares: of the bytes a replay envelope shows (CR and LF as spaces)."""
-    return hashlib.sha256(body.encode().replace(b"\r", b" ").replace(b"\n", b" ")).hexdigest()
 
 
 def is_final(action):
@@ -159,7 +154,7 @@ async def producer_loop(args, index, deadline, stats, pacing):
             if answer_object.get("checkpoint") != checkpoint:  # the producer drops exactly the acknowledged actions
                 stats["violations"].append(f"{path} answered checkpoint {answer_object.get('checkpoint')}, the rule gives {checkpoint}")
             if args.acked:
-                stats["acked"].append(f"{answer_object['offset']} {body_digest(body)}\n")
+                stats["acked"].append(f"{answer_object['offset']} {check_acked.digest_as_replayed(body.encode())}\n")
             if key and rng.random() < args.retry_share:  # a retry must get the identical answer
                 retried = await connection.call(path, body, key)
                 stats["retries"] += 1

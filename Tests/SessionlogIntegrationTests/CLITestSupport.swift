@@ -28,6 +28,27 @@ struct CLI {
     }
 }
 
+/// A Python script of `Tools/` (traffic and load generators, the independent log reader, …), run
+/// with the machine's `python3`.
+struct PythonTool {
+    let path: String
+
+    init(_ name: String) {
+        path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tools/\(name)")
+            .standardized.path
+    }
+
+    /// Runs to completion, feeding `input` on stdin.
+    func run(_ arguments: [String], input: [UInt8] = []) throws -> ProcessResult {
+        try ProcessRunner.run("/usr/bin/env", ["python3", path] + arguments, input: input)
+    }
+
+    /// Starts it in the background.
+    func spawn(_ arguments: [String]) throws -> ChildProcess {
+        try ChildProcess("/usr/bin/env", ["python3", path] + arguments)
+    }
+}
+
 func ndjson(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined().utf8) }
 
 func jsonObject(_ line: String) throws -> [String: Any] {

@@ -6,10 +6,10 @@ import Testing
 /// binary writes: the same records, bytes and head as `replay` and `verify`. This keeps the
 /// document complete, and gives auditors a check that does not trust the binary.
 @Suite(.blocking) struct IndependentReaderTests {
-    static let reader = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tools/read_log.py").path
+    static let reader = PythonTool("read_log.py")
 
     static func read(_ directory: String, _ arguments: [String] = []) throws -> ProcessResult {
-        try ProcessRunner.run("/usr/bin/env", ["python3", reader, directory] + arguments)
+        try reader.run([directory] + arguments)
     }
 
     @Test func thePythonReaderAgreesWithReplayAndVerifyOnBothLogs() throws {

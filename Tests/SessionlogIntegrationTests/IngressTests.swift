@@ -761,17 +761,17 @@ import Testing
     /// with its producers split over two client processes.
     @Test func theLoadGeneratorRunsCleanAgainstTheIngress() throws {
         let ingress = try IngressTests.Running()
-        let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tools/loadgen.py").standardized.path
+        let loadgen = PythonTool("loadgen.py")
         for processes in ["1", "2"] {
-            let result = try ProcessRunner.run(
-                "/usr/bin/env", ["python3", tool, "--socket", ingress.socket, "--concurrency", "4", "--duration", "1", "--processes", processes])
+            let result = try loadgen.run(
+                ["--socket", ingress.socket, "--concurrency", "4", "--duration", "1", "--processes", processes])
             #expect(result.status == 0, "\(result.stdoutText) \(result.stderr)")
             let summary = try jsonObject(result.stdoutLines.last ?? "{}")
             #expect((summary["requests"] as? Int ?? 0) > 0 && summary["violations"] as? Int == 0)
             #expect((summary["status"] as? [String: Int])?["409"] == nil, "\(summary)")
             #expect((summary["client_cpu"] as? Double).map { $0 > 0 && $0 <= 1.05 } == true, "\(summary)")
         }
-        let unreachable = try ProcessRunner.run("/usr/bin/env", ["python3", tool, "--socket", ingress.dir.file("none.sock"), "--duration", "1"])
+        let unreachable = try loadgen.run(["--socket", ingress.dir.file("none.sock"), "--duration", "1"])
         #expect(unreachable.status == 1 && unreachable.stderr.contains("cannot connect to") && unreachable.stdout.isEmpty, "\(unreachable.stderr)")
         #expect(ingress.stop().status == 0)
         try ingress.cli.succeed(["verify"])
@@ -789,13 +789,9 @@ import Testing
     /// the rules, and Tools/check_acked.py finds every acknowledged record in the log with its bytes.
     @Test func theLoadGeneratorReconnectsAndEveryAcknowledgedRecordIsInTheLog() throws {
         let first = try IngressTests.Running()
-        let tools = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tools")
-        let tool = { (name: String) in tools.appendingPathComponent(name).standardized.path }
         let acked = first.dir.file("acked.txt")
-        let load = try ChildProcess(
-            "/usr/bin/env",
-            ["python3", tool("loadgen.py"), "--socket", first.socket, "--concurrency", "4", "--duration", "6",
-             "--rate", "400", "--acked", acked])
+        let load = try PythonTool("loadgen.py").spawn(
+            ["--socket", first.socket, "--concurrency", "4", "--duration", "6", "--rate", "400", "--acked", acked])
         let appended = {
             let status = try jsonObject(try first.cli.run(["status", "--format", "json"]).stdoutText)
             return (status["log"] as? [String: Any])?["end_offset"] as? Int ?? 0
@@ -811,9 +807,7 @@ import Testing
         #expect((summary["reconnects"] as? Int ?? 0) >= 1 && summary["violations"] as? Int == 0, "\(summary)")
         #expect(second.stop().status == 0)
         let envelopes = try second.cli.succeed(["replay"]).stdout
-        let checkAcked = {
-            try ProcessRunner.run("/usr/bin/env", ["python3", tool("check_acked.py"), acked], input: envelopes)
-        }
+        let checkAcked = { try PythonTool("check_acked.py").run([acked], input: envelopes) }
         let check = try checkAcked()
         #expect(check.status == 0, "\(check.stdoutText) \(check.stderr)")
         let counts = try jsonObject(check.stdoutText)

@@ -8,8 +8,8 @@ import Testing
     /// Realistic traffic from Tools/gen_traffic.py (valid payloads only).
     static func traffic(_ count: Int, seed: Int, in directory: TemporaryDirectory, name: String = "traffic.ndjson") throws -> String {
         let path = directory.file(name)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tools/gen_traffic.py").path
-        let result = try ProcessRunner.run("/usr/bin/env", ["python3", script, "--payloads", String(count), "--seed", String(seed), "--invalid-share", "0"])
+        let result = try PythonTool("gen_traffic.py").run(
+            ["--payloads", String(count), "--seed", String(seed), "--invalid-share", "0"])
         try #require(result.status == 0, "gen_traffic.py: \(result.stderr)")
         try #require(FileManager.default.createFile(atPath: path, contents: Data(result.stdout)), "cannot write \(path)")
         return path
