@@ -253,11 +253,12 @@ def main():
     if args.acked:
         with open(args.acked, "w") as acked:
             acked.writelines(line for result in results for line in result["acked"])
-    client_cpu = sum(result["cpu"] for result in results) / (elapsed * args.processes)
+    total = lambda name: sum(result[name] for result in results)  # a counter over every process
+    client_cpu = total("cpu") / (elapsed * args.processes)
     pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else 0
-    print(json.dumps({"requests": len(lat), "retries": sum(result["retries"] for result in results),
-                      "reconnects": sum(result["reconnects"] for result in results), "in_doubt": sum(result["in_doubt"] for result in results), "seconds": round(elapsed, 3),
-                      "requests_per_s": round(len(lat) / elapsed), "mb_per_s": round(sum(result["bytes"] for result in results) / elapsed / 1e6, 2),
+    print(json.dumps({"requests": len(lat), "retries": total("retries"), "reconnects": total("reconnects"),
+                      "in_doubt": total("in_doubt"), "seconds": round(elapsed, 3),
+                      "requests_per_s": round(len(lat) / elapsed), "mb_per_s": round(total("bytes") / elapsed / 1e6, 2),
                       "p50_ms": round(pct(0.50), 3), "p90_ms": round(pct(0.90), 3),
                       "p99_ms": round(pct(0.99), 3), "max_ms": round(pct(1.0), 3), "status": dict(status),
                       "violations": len(violations), "client_cpu": round(client_cpu, 2)}))

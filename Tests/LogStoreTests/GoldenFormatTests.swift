@@ -1,5 +1,6 @@
 import Foundation
 import LogFormat
+import SessionlogTestKit
 import Testing
 
 @testable import LogStore
@@ -7,8 +8,7 @@ import Testing
 /// Logs written by earlier builds must stay readable: Tests/Fixtures/golden-v1 is a format-1 log
 /// (the worked example of docs/log-format.md), committed as bytes.
 @Suite struct GoldenFormatTests {
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../Fixtures/golden-v1").standardized.path
+    static let fixture = RepositoryFile.path("Tests/Fixtures/golden-v1")
 
     @Test func formatVersion1IsStillReadAndVerified() throws {
         let records = try LogFixture.readAll(Self.fixture)

@@ -1,4 +1,5 @@
 import Foundation
+import SessionlogTestKit
 import Testing
 
 @testable import Payloads
@@ -17,8 +18,7 @@ import Testing
     }
 
     static let cases: [Case] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../Fixtures/payloads/cases.jsonl").standardized
+        let url = URL(fileURLWithPath: RepositoryFile.path("Tests/Fixtures/payloads/cases.jsonl"))
         let text = try! String(contentsOf: url, encoding: .utf8)
         return text.split(separator: "\n").map { line in
             let object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]

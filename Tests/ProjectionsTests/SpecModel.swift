@@ -1,4 +1,5 @@
 import Foundation
+import SessionlogTestKit
 
 @testable import Projections
 
@@ -22,7 +23,7 @@ struct SpecModel {
             bySession[object["session_id"] as! String, default: []].append(Record(offset: Int64(offset), object: object))
         }
         self.funnels = (try JSONSerialization.jsonObject(with: Data(funnels.utf8)) as! [String: Any])["funnels"] as! [[String: Any]]
-        let channelsURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Schemas/channels.json")
+        let channelsURL = URL(fileURLWithPath: RepositoryFile.path("Schemas/channels.json"))
         channels = try JSONSerialization.jsonObject(with: Data(contentsOf: channelsURL)) as! [String: Any]
     }
 

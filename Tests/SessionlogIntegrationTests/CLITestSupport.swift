@@ -34,8 +34,7 @@ struct PythonTool {
     let path: String
 
     init(_ name: String) {
-        path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tools/\(name)")
-            .standardized.path
+        path = RepositoryFile.path("Tools/\(name)")
     }
 
     /// Runs to completion, feeding `input` on stdin.

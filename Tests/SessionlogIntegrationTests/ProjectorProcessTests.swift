@@ -15,7 +15,7 @@ import Testing
         return path
     }
 
-    static let funnels = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Schemas/funnels.example.json").path
+    static let funnels = RepositoryFile.path("Schemas/funnels.example.json")
 
     @Test func killedAtRandomPointsAProjectorResumesToIdenticalTables() throws {
         let directory = try TemporaryDirectory()

@@ -58,14 +58,14 @@ trap - EXIT
 echo "--- RSS and open files (first, middle and last samples; all in $work/samples.txt)"
 lines=$(wc -l <"$work/samples.txt")
 sed -n "1p;$(((lines + 1) / 2))p;${lines}p" "$work/samples.txt"
-differ=0
-verified=$($bin verify --data "$data") || differ=1
+failed=0
+verified=$($bin verify --data "$data") || failed=1
 echo "--- verify: $verified"
-found=$($bin replay --data "$data" | python3 Tools/check_acked.py "$work/acked.txt") || differ=1
+found=$($bin replay --data "$data" | python3 Tools/check_acked.py "$work/acked.txt") || failed=1
 echo "--- every acknowledged record in the log: $found"
 # Each projection built again from offset 0 beside the live build and compared with it table by
 # table (`rebuild --verify`: exit 1 when they differ, CURRENT then unchanged).
 for kind in pages sessions funnels attribution; do
-  $bin rebuild $kind --verify --data "$data" || differ=1
+  $bin rebuild $kind --verify --data "$data" || failed=1
 done
-exit $differ
+exit $failed
